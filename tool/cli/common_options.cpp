@@ -1,0 +1,60 @@
+#include "cli/common_options.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+namespace buildlock::cli {
+
+int exit_code_for(ErrorKind kind) {
+  switch (kind) {
+  case ErrorKind::usage:
+    return exit_usage;
+  case ErrorKind::lock_directory:
+    return exit_lock_directory;
+  case ErrorKind::timeout:
+    return exit_timeout;
+  case ErrorKind::command_not_executable:
+    return exit_not_executable;
+  case ErrorKind::command_not_found:
+    return exit_not_found;
+  case ErrorKind::system:
+    return exit_os_error;
+  }
+  return exit_software;
+}
+
+int report(const Error& error) {
+  core::Messages{}.error(error.message);
+  return exit_code_for(error.kind);
+}
+
+void CommonOptions::add_to(CLI::App& command) {
+  command.add_option("--dir", dir, "Lock directory (default: $BUILDLOCK_DIR, else ~/.cache/buildlock)")
+      ->type_name("DIR");
+  auto* quiet_flag = command.add_flag("-q,--quiet", quiet, "No waiting notices");
+  command.add_flag("-v,--verbose", verbose, "Explain every decision (stale, reclaimed, waiting)")
+      ->excludes(quiet_flag);
+}
+
+Result<std::optional<core::Seconds>> seconds_option(const std::optional<std::string>& value,
+                                                    const char* option_name,
+                                                    const char* variable,
+                                                    std::optional<core::Seconds> fallback) {
+  if (value) {
+    auto parsed = core::parse_seconds(*value, option_name);
+    if (!parsed) {
+      return parsed.error();
+    }
+    return std::optional(*parsed);
+  }
+  if (const char* text = std::getenv(variable); text != nullptr && *text != '\0') {
+    auto parsed = core::parse_seconds(text, std::string("$") + variable);
+    if (!parsed) {
+      return parsed.error();
+    }
+    return std::optional(*parsed);
+  }
+  return fallback;
+}
+
+} // namespace buildlock::cli

@@ -1,0 +1,51 @@
+// What every subcommand shares: the lock directory and duration options with their environment
+// defaults, the message level, and the one table from errors to exit statuses.
+#pragma once
+
+#include "core/duration.h"
+#include "core/messages.h"
+#include "os/result.h"
+
+#include <optional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace buildlock::cli {
+
+// Exit statuses of buildlock itself (a command's own status passes through unchanged).
+// Documented in docs/cli.md; sysexits.h values where one fits.
+enum ExitCode : int {
+  exit_usage = 2,            // bad command line or environment variable
+  exit_software = 70,        // internal error (a bug)
+  exit_os_error = 71,        // the OS refused something unexpected
+  exit_lock_directory = 74,  // lock directory or an entry in it unusable
+  exit_timeout = 75,         // --timeout expired; the command was not run
+  exit_not_executable = 126, // the command exists but cannot be executed
+  exit_not_found = 127,      // the command was not found
+};
+
+int exit_code_for(ErrorKind kind);
+
+// Prints "buildlock: error: <message>" and returns the exit status for it.
+int report(const Error& error);
+
+// Options about where locks are and how to talk, shared by subcommands.
+struct CommonOptions {
+  std::optional<std::string> dir;
+  bool quiet = false;
+  bool verbose = false;
+
+  void add_to(CLI::App& command);
+  core::Messages messages() const { return {quiet, verbose}; }
+};
+
+// --NAME value if given, else $VARIABLE if set and non-empty, else `fallback`.
+Result<std::optional<core::Seconds>> seconds_option(const std::optional<std::string>& value,
+                                                    const char* option_name,
+                                                    const char* variable,
+                                                    std::optional<core::Seconds> fallback);
+
+} // namespace buildlock::cli

@@ -1,0 +1,183 @@
+#include "cli/run_command.h"
+
+#include "core/acquire.h"
+#include "core/lock_directory.h"
+#include "core/lock_name.h"
+#include "core/nesting.h"
+#include "core/supervise.h"
+#include "os/child_process.h"
+#include "os/filesystem.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <numeric>
+
+namespace buildlock::cli {
+namespace {
+
+constexpr core::Seconds default_stale_after{120};
+
+struct RunSettings {
+  std::string directory;
+  std::optional<core::Seconds> timeout;
+  core::Seconds stale_after = default_stale_after;
+  std::vector<std::vector<std::string>> commands;
+};
+
+Result<std::vector<std::vector<std::string>>> split_commands(const RunOptions& options) {
+  if (options.command.empty()) {
+    return Error{ErrorKind::usage, "missing COMMAND: use `buildlock run LOCK -- COMMAND [ARG...]`"};
+  }
+  if (options.sequence.empty()) {
+    return std::vector<std::vector<std::string>>{options.command};
+  }
+  const std::size_t total =
+      std::accumulate(options.sequence.begin(), options.sequence.end(), std::size_t{0});
+  if (total != options.command.size() ||
+      std::find(options.sequence.begin(), options.sequence.end(), 0) != options.sequence.end()) {
+    return Error{ErrorKind::usage, "--sequence lengths must be positive and add up to the " +
+                                       std::to_string(options.command.size()) +
+                                       " words after `--`"};
+  }
+  std::vector<std::vector<std::string>> commands;
+  auto word = options.command.begin();
+  for (std::size_t length : options.sequence) {
+    commands.emplace_back(word, word + static_cast<std::ptrdiff_t>(length));
+    word += static_cast<std::ptrdiff_t>(length);
+  }
+  return commands;
+}
+
+Result<RunSettings> settings_from(const RunOptions& options) {
+  if (auto valid = core::validate_lock_name(options.lock); !valid) {
+    return valid.error();
+  }
+  RunSettings settings;
+  auto commands = split_commands(options);
+  if (!commands) {
+    return commands.error();
+  }
+  settings.commands = std::move(*commands);
+  auto directory = core::resolve_lock_directory(options.common.dir);
+  if (!directory) {
+    return directory.error();
+  }
+  settings.directory = std::move(*directory);
+  auto timeout = seconds_option(options.timeout, "--timeout", "BUILDLOCK_TIMEOUT", std::nullopt);
+  if (!timeout) {
+    return timeout.error();
+  }
+  settings.timeout = *timeout;
+  auto stale_after =
+      seconds_option(options.stale_after, "--stale-after", "BUILDLOCK_STALE_AFTER", default_stale_after);
+  if (!stale_after) {
+    return stale_after.error();
+  }
+  settings.stale_after = **stale_after;
+  return settings;
+}
+
+[[noreturn]] void die_like(int signal, core::HeldLock* lock, const core::Messages& messages) {
+  if (lock != nullptr) {
+    lock->release(&messages);
+  }
+  os::die_by_signal(signal);
+}
+
+// Ends buildlock the way the command ended.
+int finish(const core::SuperviseOutcome& outcome, core::HeldLock* lock,
+           const core::Messages& messages) {
+  if (outcome.status.signaled) {
+    die_like(outcome.status.code, lock, messages);
+  }
+  if (lock != nullptr) {
+    lock->release(&messages);
+  }
+  return outcome.status.code;
+}
+
+} // namespace
+
+void add_run_command(CLI::App& app, RunOptions& options) {
+  CLI::App* run = app.add_subcommand(
+      "run", "Run COMMAND while holding the exclusive lock LOCK (usage: run [OPTIONS] LOCK -- "
+             "COMMAND [ARG...])");
+  options.common.add_to(*run);
+  run->add_option("--timeout", options.timeout,
+                  "Give up after SECONDS (fractions allowed; 0 = try once) and exit 75; default: "
+                  "$BUILDLOCK_TIMEOUT, else wait forever")
+      ->type_name("SECONDS");
+  run->add_option("--stale-after", options.stale_after,
+                  "Age after which a lock nobody can vouch for is reclaimed; default: "
+                  "$BUILDLOCK_STALE_AFTER, else 120")
+      ->type_name("SECONDS");
+  run->add_option("--sequence", options.sequence,
+                  "Split COMMAND into commands of these word counts, run in order under one hold, "
+                  "stopping at the first failure (used by the CMake module)")
+      ->type_name("N,N,...")
+      ->delimiter(',');
+  run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
+      ->required();
+  run->footer("COMMAND and its arguments follow `--` and are passed on exactly.\n"
+              "Exit status: the command's own; 2 usage, 74 lock directory unusable, 75 timeout, "
+              "126 not executable, 127 not found.");
+}
+
+int run_command(const RunOptions& options) {
+  const core::Messages messages = options.common.messages();
+  auto settings = settings_from(options);
+  if (!settings) {
+    return report(settings.error());
+  }
+  if (auto prepared = core::prepare_lock_directory(settings->directory, messages); !prepared) {
+    return report(prepared.error());
+  }
+  const std::string lock_path =
+      os::join_path(settings->directory, core::lock_file_name(options.lock));
+
+  os::SignalHandling signals;
+  core::SuperviseRequest supervise_request;
+  supervise_request.commands = settings->commands;
+  const char* inherited = std::getenv(core::held_locks_variable);
+
+  if (core::held_by_ancestor(inherited, lock_path)) {
+    messages.explain("lock `" + options.lock + "` is already held by a parent buildlock; running "
+                                               "without taking it again");
+    signals.set_mode(os::TerminationMode::record);
+    auto outcome = core::supervise(supervise_request, signals);
+    if (!outcome) {
+      return report(outcome.error());
+    }
+    return finish(*outcome, nullptr, messages);
+  }
+
+  core::AcquireRequest request{settings->directory, options.lock, options.command,
+                               settings->timeout, settings->stale_after};
+  auto lock = core::acquire(request, signals, messages);
+  if (!lock) {
+    return report(lock.error());
+  }
+  if (auto inheritable = os::make_inheritable(lock->fd().get()); !inheritable) {
+    lock->release(&messages);
+    return report(inheritable.error());
+  }
+  supervise_request.environment = {
+      {core::held_locks_variable,
+       core::held_locks_value(inherited, lock->fd().get(), lock->identity())}};
+  supervise_request.heartbeat = [&lock] { lock->heartbeat(); };
+  supervise_request.heartbeat_interval = settings->stale_after / 4;
+
+  auto outcome = core::supervise(supervise_request, signals);
+  if (!outcome) {
+    lock->release(&messages);
+    return report(outcome.error());
+  }
+  if (outcome->interrupting_signal != 0 && !outcome->status.signaled) {
+    // Interrupted, but the command chose to exit normally: end with its status.
+    messages.explain("command exited with status " + std::to_string(outcome->status.code) +
+                     " after signal " + std::to_string(outcome->interrupting_signal));
+  }
+  return finish(*outcome, &*lock, messages);
+}
+
+} // namespace buildlock::cli

@@ -1,0 +1,30 @@
+// `buildlock run`: run a command while holding a lock.
+#pragma once
+
+#include "cli/common_options.h"
+
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace buildlock::cli {
+
+struct RunOptions {
+  CommonOptions common;
+  std::optional<std::string> timeout;
+  std::optional<std::string> stale_after;
+  std::string lock;
+  // Split COMMAND into several commands of these lengths, run in order under one hold.
+  std::vector<std::size_t> sequence;
+  std::vector<std::string> command; // everything after `--`
+};
+
+void add_run_command(CLI::App& app, RunOptions& options);
+
+// Returns the exit status, or does not return when buildlock must die by the command's signal.
+int run_command(const RunOptions& options);
+
+} // namespace buildlock::cli

@@ -1,0 +1,55 @@
+#include "core/lock_directory.h"
+
+#include "os/filesystem.h"
+
+#include <cstdlib>
+
+namespace buildlock::core {
+namespace {
+
+const char* non_empty_env(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : nullptr;
+}
+
+} // namespace
+
+Result<std::string> resolve_lock_directory(const std::optional<std::string>& from_option) {
+  if (from_option) {
+    if (from_option->empty()) {
+      return Error{ErrorKind::usage, "--dir: empty directory name"};
+    }
+    return *from_option;
+  }
+  if (const char* dir = non_empty_env("BUILDLOCK_DIR")) {
+    return std::string(dir);
+  }
+  if (const char* cache = non_empty_env("XDG_CACHE_HOME")) {
+    return os::join_path(cache, "buildlock");
+  }
+  if (const char* home = non_empty_env("HOME")) {
+    return os::join_path(os::join_path(home, ".cache"), "buildlock");
+  }
+  return Error{ErrorKind::usage,
+               "no lock directory: pass --dir or set BUILDLOCK_DIR (HOME is not set)"};
+}
+
+Status prepare_lock_directory(const std::string& directory, const Messages& messages) {
+  if (auto made = os::make_directories(directory); !made) {
+    return std::move(made.error()).with("lock directory `" + directory + "`");
+  }
+  auto info = os::stat_entry(directory);
+  if (!info) {
+    return info.error();
+  }
+  constexpr std::uint32_t world_writable = 0002;
+  constexpr std::uint32_t sticky = 01000;
+  if ((info->mode & world_writable) != 0 && (info->mode & sticky) == 0) {
+    messages.warning("lock directory `" + directory +
+                     "` is world-writable without the sticky bit: any user can remove its locks "
+                     "(chmod +t it)");
+  }
+  return ok_status();
+}
+
+} // namespace buildlock::core

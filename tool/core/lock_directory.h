@@ -1,0 +1,21 @@
+// The lock directory: where it is, and making sure it can be used.
+#pragma once
+
+#include "core/messages.h"
+#include "os/result.h"
+
+#include <optional>
+#include <string>
+
+namespace buildlock::core {
+
+// DIR from --dir, else $BUILDLOCK_DIR, else the per-user default:
+// $XDG_CACHE_HOME/buildlock, else $HOME/.cache/buildlock. (Not /tmp: a shared directory there
+// could be pre-created by another user.)
+Result<std::string> resolve_lock_directory(const std::optional<std::string>& from_option);
+
+// Creates the directory if missing (like mkdir -p) and checks that it is a directory. Warns
+// when anyone may delete anyone's locks in it (world-writable without the sticky bit).
+Status prepare_lock_directory(const std::string& directory, const Messages& messages);
+
+} // namespace buildlock::core

@@ -1,0 +1,116 @@
+#include "core/lock_name.h"
+
+#include <random>
+
+namespace buildlock::core {
+namespace {
+
+bool is_alnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+bool is_name_char(char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; }
+
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+constexpr std::size_t random_token_length = 16;
+
+std::string printable(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == '\0') {
+      out += "\\0";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += '?';
+    } else {
+      out += c;
+    }
+    if (out.size() > 40) {
+      out += "...";
+      break;
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+Status validate_lock_name(std::string_view name) {
+  auto invalid = [&](const std::string& why) -> Status {
+    return Error{ErrorKind::usage, "invalid lock name `" + printable(name) + "`: " + why +
+                                       " (allowed: a letter or digit, then up to 127 of "
+                                       "letters, digits, `.`, `_`, `-`)"};
+  };
+  if (name.empty()) {
+    return invalid("it is empty");
+  }
+  if (name.size() > max_lock_name_length) {
+    return invalid("it is " + std::to_string(name.size()) + " characters long");
+  }
+  if (!is_alnum(name.front())) {
+    return invalid("it must start with a letter or digit");
+  }
+  for (char c : name) {
+    if (!is_name_char(c)) {
+      return invalid(c == '/' ? "it contains `/`" : c == '\0' ? "it contains NUL"
+                                                              : "it contains a forbidden character");
+    }
+  }
+  return ok_status();
+}
+
+std::string lock_file_name(std::string_view name) {
+  return std::string(name) + std::string(lock_file_suffix);
+}
+
+std::string temp_file_name(std::string_view name, std::string_view random_part) {
+  return "." + std::string(name) + "." + std::string(random_part) + std::string(temp_file_suffix);
+}
+
+std::optional<std::string> lock_name_of_lock_file(std::string_view file_name) {
+  if (!file_name.ends_with(lock_file_suffix)) {
+    return std::nullopt;
+  }
+  std::string_view name = file_name.substr(0, file_name.size() - lock_file_suffix.size());
+  if (!validate_lock_name(name).ok()) {
+    return std::nullopt;
+  }
+  return std::string(name);
+}
+
+std::optional<std::string> lock_name_of_temp_file(std::string_view file_name) {
+  // "." + name + "." + 16 hex + ".tmp"
+  const std::size_t fixed = 1 + 1 + random_token_length + temp_file_suffix.size();
+  if (file_name.size() <= fixed || file_name.front() != '.' ||
+      !file_name.ends_with(temp_file_suffix)) {
+    return std::nullopt;
+  }
+  std::string_view token =
+      file_name.substr(file_name.size() - temp_file_suffix.size() - random_token_length,
+                       random_token_length);
+  for (char c : token) {
+    if (!is_hex(c)) {
+      return std::nullopt;
+    }
+  }
+  std::string_view name = file_name.substr(1, file_name.size() - fixed);
+  if (file_name[1 + name.size()] != '.' || !validate_lock_name(name).ok()) {
+    return std::nullopt;
+  }
+  return std::string(name);
+}
+
+std::string random_token() {
+  static std::random_device device;
+  static std::mt19937_64 generator((static_cast<std::uint64_t>(device()) << 32) ^ device());
+  static constexpr char digits[] = "0123456789abcdef";
+  std::uint64_t bits = generator();
+  std::string token(random_token_length, '0');
+  for (char& c : token) {
+    c = digits[bits & 0xf];
+    bits >>= 4;
+  }
+  return token;
+}
+
+} // namespace buildlock::core

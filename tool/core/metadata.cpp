@@ -1,0 +1,144 @@
+#include "core/metadata.h"
+
+#include <nlohmann/json.hpp>
+
+namespace buildlock::core {
+namespace {
+
+using nlohmann::json;
+
+// Deeper JSON than this is not metadata; stop before building a huge tree.
+constexpr int max_json_depth = 8;
+
+struct TooDeep {};
+
+Error unusable(const std::string& why) { return Error{ErrorKind::lock_directory, why}; }
+
+} // namespace
+
+std::string serialize_metadata(const LockMetadata& metadata) {
+  json document = {
+      {"format", metadata_format},
+      {"version", metadata_version},
+      {"mode", metadata.mode},
+      {"pid", metadata.pid},
+      {"start_time", metadata.start_time ? json(*metadata.start_time) : json(nullptr)},
+      {"boot_id", metadata.boot_id},
+      {"pid_namespace", metadata.pid_namespace},
+      {"host", metadata.host},
+      {"user", metadata.user},
+      {"uid", metadata.uid ? json(*metadata.uid) : json(nullptr)},
+      {"command", metadata.command},
+      {"acquired_at", metadata.acquired_at},
+  };
+  // Command arguments and host names are bytes, not necessarily UTF-8; they are informational,
+  // so replace what JSON cannot carry instead of failing to take the lock.
+  return document.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Result<LockMetadata> parse_metadata(std::string_view bytes) {
+  if (bytes.empty()) {
+    return unusable("empty");
+  }
+  if (bytes.size() > max_metadata_bytes) {
+    return unusable("larger than " + std::to_string(max_metadata_bytes) + " bytes");
+  }
+  json document;
+  try {
+    document = json::parse(bytes.begin(), bytes.end(), [](int depth, json::parse_event_t, json&) {
+      if (depth > max_json_depth) {
+        throw TooDeep{};
+      }
+      return true;
+    });
+  } catch (const TooDeep&) {
+    return unusable("JSON nested deeper than " + std::to_string(max_json_depth) + " levels");
+  } catch (const json::exception& error) {
+    return unusable(std::string("not JSON: ") + error.what());
+  }
+  if (!document.is_object()) {
+    return unusable("not a JSON object");
+  }
+  auto field = [&](const char* name) -> const json* {
+    auto it = document.find(name);
+    return it == document.end() ? nullptr : &*it;
+  };
+  const json* format = field("format");
+  if (format == nullptr || !format->is_string() || format->get<std::string>() != metadata_format) {
+    return unusable("not buildlock metadata (no `\"format\": \"buildlock\"`)");
+  }
+  const json* version = field("version");
+  if (version == nullptr || !version->is_number_integer()) {
+    return unusable("field `version` is missing or not an integer");
+  }
+  if (version->get<std::int64_t>() != metadata_version) {
+    return unusable("written by protocol version " + version->dump() + ", this buildlock reads " +
+                    std::to_string(metadata_version));
+  }
+
+  LockMetadata metadata;
+  auto required_string = [&](const char* name, std::string& out) -> Status {
+    const json* value = field(name);
+    if (value == nullptr || !value->is_string()) {
+      return unusable(std::string("field `") + name + "` is missing or not a string");
+    }
+    out = value->get<std::string>();
+    return ok_status();
+  };
+  auto optional_string = [&](const char* name, std::string& out) -> Status {
+    const json* value = field(name);
+    if (value == nullptr || value->is_null()) {
+      return ok_status();
+    }
+    if (!value->is_string()) {
+      return unusable(std::string("field `") + name + "` is not a string");
+    }
+    out = value->get<std::string>();
+    return ok_status();
+  };
+  for (auto status : {required_string("boot_id", metadata.boot_id),
+                      required_string("host", metadata.host),
+                      optional_string("mode", metadata.mode),
+                      optional_string("pid_namespace", metadata.pid_namespace),
+                      optional_string("user", metadata.user),
+                      optional_string("acquired_at", metadata.acquired_at)}) {
+    if (!status.ok()) {
+      return status.error();
+    }
+  }
+
+  const json* pid = field("pid");
+  if (pid == nullptr || !pid->is_number_integer()) {
+    return unusable("field `pid` is missing or not an integer");
+  }
+  metadata.pid = pid->get<std::int64_t>();
+  if (metadata.pid <= 0) {
+    return unusable("field `pid` is " + std::to_string(metadata.pid) + ", not a process id");
+  }
+  if (const json* start = field("start_time"); start != nullptr && !start->is_null()) {
+    if (!start->is_number_unsigned()) {
+      return unusable("field `start_time` is not a non-negative integer");
+    }
+    metadata.start_time = start->get<std::uint64_t>();
+  }
+  if (const json* uid = field("uid"); uid != nullptr && !uid->is_null()) {
+    if (!uid->is_number_integer()) {
+      return unusable("field `uid` is not an integer");
+    }
+    metadata.uid = uid->get<std::int64_t>();
+  }
+  if (const json* command = field("command"); command != nullptr && !command->is_null()) {
+    if (!command->is_array()) {
+      return unusable("field `command` is not an array");
+    }
+    for (const json& argument : *command) {
+      if (!argument.is_string()) {
+        return unusable("field `command` holds a non-string");
+      }
+      metadata.command.push_back(argument.get<std::string>());
+    }
+  }
+  return metadata;
+}
+
+} // namespace buildlock::core

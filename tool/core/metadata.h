@@ -1,0 +1,45 @@
+// The metadata inside every lock file: who holds the lock. Part of the public on-disk protocol
+// (docs/protocol.md); other versions of buildlock on other hosts read it.
+//
+// Compatibility rule: fields may be added without changing `version`; a change that older readers
+// would misread bumps `version`, and a reader that sees a version it does not know treats the
+// metadata as unusable (judging the lock by its kernel lock and its age only).
+#pragma once
+
+#include "os/result.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace buildlock::core {
+
+inline constexpr std::string_view metadata_format = "buildlock";
+inline constexpr int metadata_version = 1;
+// Metadata larger than this is not read at all: a lock file is never that big, so it is garbage.
+inline constexpr std::size_t max_metadata_bytes = 64 * 1024;
+
+struct LockMetadata {
+  std::string mode = "exclusive";
+  std::int64_t pid = 0;
+  // Opaque process start time (Linux: clock ticks since boot; macOS: microseconds since the
+  // epoch). Only comparable with another value from the same boot_id.
+  std::optional<std::uint64_t> start_time;
+  std::string boot_id;
+  std::string pid_namespace; // empty where the OS has none
+  std::string host;
+  std::string user;
+  std::optional<std::int64_t> uid;
+  std::vector<std::string> command;
+  std::string acquired_at; // ISO 8601 UTC, holder's clock; for people only
+};
+
+std::string serialize_metadata(const LockMetadata& metadata);
+
+// The metadata in `bytes`, or an error whose message says why it is unusable ("empty",
+// "not JSON: ...", "field `pid` is not an integer", "written by protocol version 7", ...).
+Result<LockMetadata> parse_metadata(std::string_view bytes);
+
+} // namespace buildlock::core

@@ -1,0 +1,141 @@
+#include "core/probe.h"
+
+#include "os/clock.h"
+#include "os/file_lock.h"
+
+#include <chrono>
+
+namespace buildlock::core {
+namespace {
+
+std::string join_command(const std::vector<std::string>& command) {
+  std::string text;
+  for (const auto& argument : command) {
+    if (!text.empty()) {
+      text += ' ';
+    }
+    text += argument;
+    if (text.size() > 200) {
+      text = text.substr(0, 200) + "...";
+      break;
+    }
+  }
+  return text;
+}
+
+} // namespace
+
+Observer current_observer() {
+  const auto& local = os::local_identity();
+  return Observer{local.boot_id, local.pid_namespace, local.host,
+                  std::chrono::duration_cast<Seconds>(os::uptime())};
+}
+
+std::string LockInspection::describe_holder() const {
+  if (!metadata) {
+    return "an unknown holder (metadata " + metadata_problem + ")";
+  }
+  std::string text = "pid " + std::to_string(metadata->pid) + " on host `" + metadata->host + "`";
+  if (!metadata->command.empty()) {
+    text += " (" + join_command(metadata->command) + ")";
+  }
+  if (!metadata->acquired_at.empty()) {
+    text += " since " + metadata->acquired_at;
+  }
+  return text;
+}
+
+Result<LockInspection> inspect_lock_file(const std::string& path, const Observer& observer,
+                                         Seconds stale_after,
+                                         std::optional<std::int64_t> filesystem_now_ns) {
+  LockInspection inspection;
+  inspection.path = path;
+  auto entry = os::lstat_entry(path);
+  if (!entry) {
+    return entry.error();
+  }
+  inspection.entry = *entry;
+  if (!inspection.exists() || !inspection.is_lock_file()) {
+    // Never open what is not a regular file: a FIFO could block, a device could act.
+    return inspection;
+  }
+  auto fd = os::open_regular_file(path);
+  if (!fd) {
+    auto again = os::lstat_entry(path);
+    if (again && again->type == os::EntryType::missing) {
+      inspection.entry = *again; // released between lstat and open
+      return inspection;
+    }
+    return fd.error();
+  }
+  inspection.fd = std::move(*fd);
+  // Describe the file actually opened, in case the name was replaced after lstat.
+  auto opened = os::fstat_entry(inspection.fd);
+  if (!opened) {
+    return opened.error();
+  }
+  inspection.entry = *opened;
+
+  auto attempt = os::try_lock(inspection.fd);
+  if (!attempt) {
+    return attempt.error();
+  }
+  switch (*attempt) {
+  case os::LockAttempt::acquired:
+    inspection.beacon = Beacon::free;
+    break;
+  case os::LockAttempt::unsupported:
+    inspection.beacon = Beacon::unsupported;
+    break;
+  case os::LockAttempt::busy:
+  case os::LockAttempt::interrupted:
+    inspection.beacon = Beacon::held;
+    break;
+  }
+
+  bool truncated = false;
+  auto bytes = os::read_prefix(inspection.fd, max_metadata_bytes, truncated);
+  if (!bytes) {
+    inspection.metadata_problem = bytes.error().message;
+  } else if (truncated) {
+    inspection.metadata_problem =
+        "larger than " + std::to_string(max_metadata_bytes) + " bytes";
+  } else {
+    auto parsed = parse_metadata(*bytes);
+    if (parsed) {
+      inspection.metadata = std::move(*parsed);
+    } else {
+      inspection.metadata_problem = parsed.error().message;
+    }
+  }
+
+  Observation observation;
+  observation.beacon = inspection.beacon;
+  observation.metadata = inspection.metadata ? &*inspection.metadata : nullptr;
+  if (inspection.metadata && same_pid_namespace(*inspection.metadata, observer)) {
+    observation.pid = os::probe_pid(inspection.metadata->pid);
+  }
+  const std::int64_t now_ns = filesystem_now_ns.value_or(os::wall_clock_ns());
+  observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
+  inspection.verdict = judge(observation, observer, stale_after);
+  return inspection;
+}
+
+Result<bool> remove_inspected(const LockInspection& inspection) {
+  // Only the holder of the kernel lock may remove the file (see docs/protocol.md). Without
+  // kernel locks there is no race-free removal here.
+  if (!inspection.fd || inspection.beacon != Beacon::free) {
+    return false;
+  }
+  auto current = os::lstat_entry(inspection.path);
+  if (!current) {
+    return current.error();
+  }
+  if (current->type != os::EntryType::regular ||
+      !(current->identity == inspection.entry.identity)) {
+    return false; // released and perhaps re-created meanwhile: not ours to touch
+  }
+  return os::remove_file(inspection.path);
+}
+
+} // namespace buildlock::core

@@ -1,0 +1,38 @@
+// Running the user's command(s) while a lock is held: passing signals on, keeping the lock's
+// heartbeat, and reporting how the command ended.
+#pragma once
+
+#include "core/duration.h"
+#include "os/child_process.h"
+#include "os/signals.h"
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace buildlock::core {
+
+struct SuperviseRequest {
+  // Run one after another, stopping at the first that fails or dies.
+  std::vector<std::vector<std::string>> commands;
+  std::vector<std::pair<std::string, std::string>> environment;
+  // Called every `heartbeat_interval` while a command runs.
+  std::function<void()> heartbeat;
+  Seconds heartbeat_interval{30};
+};
+
+struct SuperviseOutcome {
+  os::ExitStatus status;
+  // A forwarded signal arrived (the user wants to stop): when set and the command did not die of
+  // a signal itself, the wrapper should still die by this one.
+  int interrupting_signal = 0;
+};
+
+// Expects `signals` in TerminationMode::record. Signals sent by a process (kill) are passed on to
+// the running command; signals the kernel generated for the whole foreground process group
+// (Ctrl+C at a terminal) reached the command already and are not sent twice.
+// Errors: command_not_found / command_not_executable.
+Result<SuperviseOutcome> supervise(const SuperviseRequest& request, os::SignalHandling& signals);
+
+} // namespace buildlock::core

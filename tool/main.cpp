@@ -1,0 +1,80 @@
+// buildlock: run commands under a lock that reclaims orphaned locks on the spot.
+// This file only wires the command line; each subcommand lives in cli/.
+#include "cli/common_options.h"
+#include "cli/run_command.h"
+#include "core/messages.h"
+
+#include <CLI/CLI.hpp>
+#include <cstring>
+#include <exception>
+#include <iostream>
+
+#ifndef BUILDLOCK_VERSION
+#define BUILDLOCK_VERSION "unknown"
+#endif
+
+namespace {
+
+using namespace buildlock;
+
+// Everything after the first `--` is the command, passed on byte for byte; CLI11 never sees it.
+struct SplitArguments {
+  std::vector<std::string> ours;
+  std::vector<std::string> command;
+  bool has_separator = false;
+};
+
+SplitArguments split_at_separator(int argc, char** argv) {
+  SplitArguments split;
+  for (int i = 1; i < argc; ++i) {
+    if (!split.has_separator && std::strcmp(argv[i], "--") == 0) {
+      split.has_separator = true;
+    } else if (split.has_separator) {
+      split.command.emplace_back(argv[i]);
+    } else {
+      split.ours.emplace_back(argv[i]);
+    }
+  }
+  return split;
+}
+
+int main_with_exceptions(int argc, char** argv) {
+  CLI::App app("buildlock: run commands under a lock in a shared lock directory; orphaned locks "
+               "are reclaimed on the spot.",
+               "buildlock");
+  app.set_version_flag("--version", "buildlock " BUILDLOCK_VERSION);
+  app.require_subcommand(1);
+  cli::RunOptions run_options;
+  add_run_command(app, run_options);
+
+  SplitArguments split = split_at_separator(argc, argv);
+  try {
+    std::vector<std::string> reversed(split.ours.rbegin(), split.ours.rend());
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return cli::report(Error{ErrorKind::usage, std::string(e.what()) + " (see `buildlock --help`)"});
+  }
+
+  if (app.got_subcommand("run")) {
+    run_options.command = std::move(split.command);
+    return cli::run_command(run_options);
+  }
+  return cli::report(Error{ErrorKind::usage, "unknown subcommand (see `buildlock --help`)"});
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return main_with_exceptions(argc, argv);
+  } catch (const std::exception& e) {
+    buildlock::core::Messages{}.error(std::string("internal error: ") + e.what());
+    return buildlock::cli::exit_software;
+  }
+}

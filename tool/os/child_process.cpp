@@ -1,0 +1,131 @@
+#include "os/child_process.h"
+
+#include "os/system_error.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace buildlock::os {
+namespace {
+
+std::vector<std::string> merged_environment(
+    const std::vector<std::pair<std::string, std::string>>& overrides) {
+  std::vector<std::string> entries;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string text = *entry;
+    bool overridden = false;
+    for (const auto& [name, value] : overrides) {
+      if (text.size() > name.size() && text.compare(0, name.size(), name) == 0 &&
+          text[name.size()] == '=') {
+        overridden = true;
+      }
+    }
+    if (!overridden) {
+      entries.push_back(text);
+    }
+  }
+  for (const auto& [name, value] : overrides) {
+    entries.push_back(name + "=" + value);
+  }
+  return entries;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& s : strings) {
+    pointers.push_back(s.data());
+  }
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+ExitStatus decode(int raw) {
+  if (WIFSIGNALED(raw)) {
+    return {true, WTERMSIG(raw)};
+  }
+  return {false, WEXITSTATUS(raw)};
+}
+
+} // namespace
+
+Result<ChildProcess> ChildProcess::spawn(
+    const std::vector<std::string>& argv,
+    const std::vector<std::pair<std::string, std::string>>& environment) {
+  std::vector<std::string> arguments = argv;
+  std::vector<std::string> variables = merged_environment(environment);
+  std::vector<char*> argv_pointers = pointers_to(arguments);
+  std::vector<char*> env_pointers = pointers_to(variables);
+
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  // The command starts with no signals blocked, whatever buildlock was blocking at this moment,
+  // and with the default action for the signals buildlock catches (exec resets those anyway).
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attributes, &empty);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+
+  pid_t pid = -1;
+  const int err = ::posix_spawnp(&pid, arguments[0].c_str(), nullptr, &attributes,
+                                 argv_pointers.data(), env_pointers.data());
+  posix_spawnattr_destroy(&attributes);
+  if (err != 0) {
+    const std::string what = "cannot run `" + arguments[0] + "`";
+    if (err == ENOENT || err == ENOTDIR) {
+      return Error{ErrorKind::command_not_found, what + ": command not found"};
+    }
+    return system_error(what, err, ErrorKind::command_not_executable);
+  }
+  return ChildProcess(pid);
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), status_(other.status_) {}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && !status_) {
+    int raw = 0;
+    while (::waitpid(static_cast<pid_t>(pid_), &raw, 0) < 0 && errno == EINTR) {
+    }
+  }
+}
+
+std::optional<ExitStatus> ChildProcess::poll() {
+  if (status_ || pid_ <= 0) {
+    return status_;
+  }
+  int raw = 0;
+  pid_t result;
+  do {
+    result = ::waitpid(static_cast<pid_t>(pid_), &raw, WNOHANG);
+  } while (result < 0 && errno == EINTR);
+  if (result == static_cast<pid_t>(pid_)) {
+    status_ = decode(raw);
+  } else if (result < 0) {
+    status_ = ExitStatus{false, 127}; // not our child any more: should never happen
+  }
+  return status_;
+}
+
+void ChildProcess::send_signal(int signal) const {
+  if (pid_ > 0 && !status_) {
+    ::kill(static_cast<pid_t>(pid_), signal);
+  }
+}
+
+Status make_inheritable(int fd) {
+  const int flags = ::fcntl(fd, F_GETFD);
+  if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) {
+    return last_system_error("fcntl");
+  }
+  return ok_status();
+}
+
+} // namespace buildlock::os

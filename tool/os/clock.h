@@ -1,0 +1,31 @@
+// Clocks. Deadlines use the monotonic clock; lock ages use the filesystem's clock (file mtimes,
+// see core/acquire.cpp); wall-clock time is only ever shown to people.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace buildlock::os {
+
+using MonotonicClock = std::chrono::steady_clock;
+using TimePoint = MonotonicClock::time_point;
+
+inline TimePoint monotonic_now() { return MonotonicClock::now(); }
+
+// Now, as "2026-11-23T10:37:22.123Z".
+std::string utc_timestamp_now();
+
+// Nanoseconds since the epoch on this machine's wall clock.
+std::int64_t wall_clock_ns();
+
+// Sleeps until `deadline`; returns early (false) when a signal handler ran.
+bool sleep_until(TimePoint deadline);
+
+} // namespace buildlock::os
+
+namespace buildlock::os {
+
+// Time since this machine booted, suspend included.
+std::chrono::nanoseconds uptime();
+
+} // namespace buildlock::os

@@ -1,0 +1,32 @@
+// Kernel locks (flock(2)) on open files: buildlock's liveness beacon.
+//
+// A flock belongs to an open file description, so it is shared by every descriptor dup()ed or
+// inherited from the one that took it, and released when the last of them closes or when any of
+// them calls unlock(). That is what lets a lock outlive a killed wrapper while its command still
+// runs, and what lets the wrapper release copies a left-behind daemon inherited.
+#pragma once
+
+#include "os/fd.h"
+#include "os/result.h"
+
+namespace buildlock::os {
+
+enum class LockAttempt {
+  acquired,
+  busy,        // someone else holds it (non-blocking attempt)
+  interrupted, // a signal arrived while blocking
+  unsupported, // the filesystem has no working kernel locks (ENOLCK, EOPNOTSUPP, ...)
+};
+
+// Exclusive, non-blocking.
+Result<LockAttempt> try_lock(const Fd& fd);
+// The same for a descriptor this process does not own (an inherited one).
+Result<LockAttempt> try_lock(int fd);
+
+// Exclusive, blocking until acquired or until a signal interrupts the wait.
+Result<LockAttempt> lock_or_interrupt(const Fd& fd);
+
+// Releases the lock for every descriptor that shares this open file description.
+void unlock(const Fd& fd);
+
+} // namespace buildlock::os

@@ -1,0 +1,280 @@
+#include "os/filesystem.h"
+
+#include "os/system_error.h"
+
+#include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace buildlock::os {
+namespace {
+
+EntryType type_of(mode_t mode) {
+  if (S_ISREG(mode)) {
+    return EntryType::regular;
+  }
+  if (S_ISDIR(mode)) {
+    return EntryType::directory;
+  }
+  if (S_ISLNK(mode)) {
+    return EntryType::symlink;
+  }
+  if (S_ISFIFO(mode)) {
+    return EntryType::fifo;
+  }
+  if (S_ISSOCK(mode)) {
+    return EntryType::socket;
+  }
+  if (S_ISCHR(mode) || S_ISBLK(mode)) {
+    return EntryType::device;
+  }
+  return EntryType::other;
+}
+
+std::int64_t mtime_ns_of(const struct stat& st) {
+#if defined(__APPLE__)
+  return std::int64_t(st.st_mtimespec.tv_sec) * 1'000'000'000 + st.st_mtimespec.tv_nsec;
+#else
+  return std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+#endif
+}
+
+EntryInfo info_of(const struct stat& st) {
+  EntryInfo info;
+  info.type = type_of(st.st_mode);
+  info.identity = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+  info.size = st.st_size;
+  info.mtime_ns = mtime_ns_of(st);
+  info.owner_uid = st.st_uid;
+  info.mode = st.st_mode & 07777;
+  return info;
+}
+
+ErrorKind kind_for_path_errno(int err) {
+  switch (err) {
+  case EACCES:
+  case EPERM:
+  case EROFS:
+  case ENOTDIR:
+  case ENOSPC:
+  case EDQUOT:
+  case ELOOP:
+  case ENAMETOOLONG:
+  case EISDIR:
+    return ErrorKind::lock_directory;
+  default:
+    return ErrorKind::system;
+  }
+}
+
+Error path_error(const char* call, const std::string& path, int err) {
+  return system_error(std::string(call) + " `" + path + "`", err, kind_for_path_errno(err));
+}
+
+} // namespace
+
+const char* describe(EntryType type) {
+  switch (type) {
+  case EntryType::missing:
+    return "missing";
+  case EntryType::regular:
+    return "a regular file";
+  case EntryType::directory:
+    return "a directory";
+  case EntryType::symlink:
+    return "a symbolic link";
+  case EntryType::fifo:
+    return "a FIFO";
+  case EntryType::socket:
+    return "a socket";
+  case EntryType::device:
+    return "a device";
+  case EntryType::other:
+    break;
+  }
+  return "not a regular file";
+}
+
+Result<EntryInfo> lstat_entry(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return EntryInfo{};
+    }
+    return path_error("cannot inspect", path, errno);
+  }
+  return info_of(st);
+}
+
+Result<EntryInfo> stat_entry(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) {
+      return EntryInfo{};
+    }
+    return path_error("cannot inspect", path, errno);
+  }
+  return info_of(st);
+}
+
+Result<EntryInfo> fstat_entry(const Fd& fd) { return fstat_entry(fd.get()); }
+
+Result<EntryInfo> fstat_entry(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    return last_system_error("fstat");
+  }
+  return info_of(st);
+}
+
+Status make_directories(const std::string& path) {
+  if (path.empty()) {
+    return Error{ErrorKind::lock_directory, "empty directory path"};
+  }
+  // Walk from the top so that every missing level is created; EEXIST races are harmless.
+  for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+    const std::string prefix = path.substr(0, end);
+    if (::mkdir(prefix.c_str(), 0777) != 0 && errno != EEXIST) {
+      return path_error("cannot create directory", prefix, errno);
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+  }
+  auto info = stat_entry(path);
+  if (!info) {
+    return info.error();
+  }
+  if (info->type != EntryType::directory) {
+    return Error{ErrorKind::lock_directory, "`" + path + "` is " + describe(info->type) +
+                                                ", not a directory"};
+  }
+  return ok_status();
+}
+
+Result<Fd> create_new_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
+  if (!fd) {
+    return path_error("cannot create", path, errno);
+  }
+  return fd;
+}
+
+Result<Fd> open_regular_file(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must never wait for a writer; O_NOFOLLOW: never leave the
+  // directory through a link. The type is checked on the open descriptor, so a swap between
+  // a check and the open cannot fool us.
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd) {
+    if (errno == ELOOP) {
+      return Error{ErrorKind::lock_directory, "`" + path + "` is a symbolic link"};
+    }
+    return path_error("cannot open", path, errno);
+  }
+  auto info = fstat_entry(fd);
+  if (!info) {
+    return info.error();
+  }
+  if (info->type != EntryType::regular) {
+    return Error{ErrorKind::lock_directory, "`" + path + "` is " + describe(info->type)};
+  }
+  return fd;
+}
+
+Status write_all(const Fd& fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return system_error("write", errno, kind_for_path_errno(errno));
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return ok_status();
+}
+
+Result<std::string> read_prefix(const Fd& fd, std::size_t limit, bool& truncated) {
+  std::string data(limit + 1, '\0');
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::pread(fd.get(), data.data() + done, data.size() - done,
+                              static_cast<off_t>(done));
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return last_system_error("read");
+    }
+    if (n == 0) {
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  truncated = done > limit;
+  data.resize(truncated ? limit : done);
+  return data;
+}
+
+Result<bool> link_new_name(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) {
+    return true;
+  }
+  if (errno == EEXIST) {
+    return false;
+  }
+  return path_error("cannot create", to, errno);
+}
+
+Result<bool> remove_file(const std::string& path) {
+  if (::unlink(path.c_str()) == 0) {
+    return true;
+  }
+  if (errno == ENOENT) {
+    return false;
+  }
+  return path_error("cannot remove", path, errno);
+}
+
+Status touch(const Fd& fd) {
+  // A null time means "now" and is set by the filesystem (the server, on NFS), which is exactly
+  // the clock that waiters compare against.
+  if (::futimens(fd.get(), nullptr) != 0) {
+    return last_system_error("futimens");
+  }
+  return ok_status();
+}
+
+Result<std::vector<std::string>> list_directory(const std::string& path) {
+  DIR* directory = ::opendir(path.c_str());
+  if (directory == nullptr) {
+    return path_error("cannot list", path, errno);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (const dirent* entry = ::readdir(directory)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") {
+      names.push_back(name);
+    }
+  }
+  const int err = errno;
+  ::closedir(directory);
+  if (err != 0) {
+    return path_error("cannot list", path, err);
+  }
+  return names;
+}
+
+std::string join_path(const std::string& directory, const std::string& name) {
+  if (!directory.empty() && directory.back() == '/') {
+    return directory + name;
+  }
+  return directory + "/" + name;
+}
+
+} // namespace buildlock::os

@@ -1,0 +1,72 @@
+// The filesystem calls buildlock needs, each refusing to follow symbolic links where a lock
+// entry is concerned: a lock directory may be shared with other users (`/tmp`-like), so nothing
+// there is trusted to point where it claims.
+#pragma once
+
+#include "os/fd.h"
+#include "os/result.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace buildlock::os {
+
+enum class EntryType { missing, regular, directory, symlink, fifo, socket, device, other };
+
+// Name of an EntryType for messages: "a symbolic link", "a FIFO", ...
+const char* describe(EntryType type);
+
+struct FileIdentity {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
+struct EntryInfo {
+  EntryType type = EntryType::missing;
+  FileIdentity identity;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0; // modification time on the filesystem's own clock
+  std::int64_t owner_uid = -1;
+  std::uint32_t mode = 0; // permission bits, including sticky
+};
+
+// lstat(): never follows a final symbolic link. A missing entry is not an error.
+Result<EntryInfo> lstat_entry(const std::string& path);
+// stat(): follows links (for the lock directory itself, which users may point anywhere).
+Result<EntryInfo> stat_entry(const std::string& path);
+Result<EntryInfo> fstat_entry(const Fd& fd);
+// The same for a descriptor this process does not own (an inherited one).
+Result<EntryInfo> fstat_entry(int fd);
+
+// mkdir -p with mode 0777 & ~umask.
+Status make_directories(const std::string& path);
+
+// Creates a new regular file (O_EXCL, never through a link), open read-write.
+Result<Fd> create_new_file(const std::string& path);
+
+// Opens an existing regular file read-only without following links or blocking on FIFOs.
+// Fails with ErrorKind::lock_directory if the entry is not a regular file.
+Result<Fd> open_regular_file(const std::string& path);
+
+Status write_all(const Fd& fd, const std::string& data);
+
+// Up to `limit` bytes from offset 0; sets `truncated` when the file holds more.
+Result<std::string> read_prefix(const Fd& fd, std::size_t limit, bool& truncated);
+
+// link(): true when `to` was created, false when it already existed.
+Result<bool> link_new_name(const std::string& from, const std::string& to);
+
+// unlink(): true when removed, false when it was already gone.
+Result<bool> remove_file(const std::string& path);
+
+// Sets the file's modification time to "now" as the filesystem sees it.
+Status touch(const Fd& fd);
+
+// Names in a directory, without "." and "..".
+Result<std::vector<std::string>> list_directory(const std::string& path);
+
+std::string join_path(const std::string& directory, const std::string& name);
+
+} // namespace buildlock::os

@@ -1,0 +1,141 @@
+#include "os/process_identity.h"
+
+#include <cerrno>
+#include <climits>
+#include <csignal>
+#include <fstream>
+#include <pwd.h>
+#include <sstream>
+#include <unistd.h>
+
+#if defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
+
+namespace buildlock::os {
+namespace {
+
+struct ProcStat {
+  char state = '?';
+  std::optional<std::uint64_t> start_time;
+};
+
+#if defined(__linux__)
+// /proc/PID/stat: "pid (comm) state ppid ... starttime(22) ...". comm may hold spaces and
+// parentheses, so fields are counted from the last ')'.
+std::optional<ProcStat> read_proc_stat(std::int64_t pid) {
+  std::ifstream file("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!file || !std::getline(file, line)) {
+    return std::nullopt;
+  }
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) {
+    return std::nullopt;
+  }
+  std::istringstream fields(line.substr(close + 1));
+  ProcStat result;
+  fields >> result.state;
+  std::string skipped;
+  for (int field = 4; field < 22 && fields; ++field) {
+    fields >> skipped;
+  }
+  std::uint64_t start = 0;
+  if (fields >> start) {
+    result.start_time = start;
+  }
+  return result;
+}
+
+std::string read_first_line(const char* path) {
+  std::ifstream file(path);
+  std::string line;
+  std::getline(file, line);
+  return line;
+}
+
+std::string read_link(const char* path) {
+  char buffer[256];
+  const ssize_t n = ::readlink(path, buffer, sizeof buffer - 1);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
+#elif defined(__APPLE__)
+std::optional<ProcStat> read_proc_stat(std::int64_t pid) {
+  int mib[4] = {CTL_KERN, KERN_PROC, KERN_PROC_PID, static_cast<int>(pid)};
+  struct kinfo_proc info {};
+  size_t size = sizeof info;
+  if (::sysctl(mib, 4, &info, &size, nullptr, 0) != 0 || size == 0) {
+    return std::nullopt;
+  }
+  ProcStat result;
+  result.state = info.kp_proc.p_stat == SZOMB ? 'Z' : 'R';
+  const auto& start = info.kp_proc.p_starttime;
+  result.start_time = std::uint64_t(start.tv_sec) * 1'000'000 + std::uint64_t(start.tv_usec);
+  return result;
+}
+
+std::string boot_session_uuid() {
+  char buffer[64] = {};
+  size_t size = sizeof buffer;
+  if (::sysctlbyname("kern.bootsessionuuid", buffer, &size, nullptr, 0) != 0) {
+    return {};
+  }
+  return buffer;
+}
+#endif
+
+std::string user_name(uid_t uid) {
+  if (const passwd* entry = ::getpwuid(uid)) {
+    return entry->pw_name;
+  }
+  return std::to_string(uid);
+}
+
+LocalIdentity read_local_identity() {
+  LocalIdentity identity;
+  identity.pid = ::getpid();
+  if (auto stat = read_proc_stat(identity.pid)) {
+    identity.start_time = stat->start_time;
+  }
+#if defined(__linux__)
+  identity.boot_id = read_first_line("/proc/sys/kernel/random/boot_id");
+  identity.pid_namespace = read_link("/proc/self/ns/pid");
+#elif defined(__APPLE__)
+  identity.boot_id = boot_session_uuid();
+#endif
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) {
+    identity.host = host;
+  }
+  identity.uid = ::getuid();
+  identity.user = user_name(::getuid());
+  return identity;
+}
+
+} // namespace
+
+const LocalIdentity& local_identity() {
+  static const LocalIdentity identity = read_local_identity();
+  return identity;
+}
+
+PidProbe probe_pid(std::int64_t pid) {
+  if (pid <= 0 || pid > INT_MAX) {
+    return {};
+  }
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+    return {PidState::dead, std::nullopt};
+  }
+  // kill() succeeded or failed with EPERM: the pid exists. A zombie has exited already.
+  auto stat = read_proc_stat(pid);
+  if (!stat) {
+    // Exists for kill() but not readable (e.g. hidepid=2): alive, start time unknown.
+    return {PidState::alive, std::nullopt};
+  }
+  if (stat->state == 'Z' || stat->state == 'X') {
+    return {PidState::dead, std::nullopt};
+  }
+  return {PidState::alive, stat->start_time};
+}
+
+} // namespace buildlock::os

@@ -1,0 +1,39 @@
+// Who a process is, in the terms the lock metadata records, and whether a recorded process is
+// still the same one.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace buildlock::os {
+
+// Facts about the machine and this process, read once.
+struct LocalIdentity {
+  std::int64_t pid = 0;
+  std::optional<std::uint64_t> start_time;
+  std::string boot_id;       // changes at every boot; equal boot ids mean the same kernel
+  std::string pid_namespace; // e.g. "pid:[4026531836]"; empty where the OS has no PID namespaces
+  std::string host;
+  std::string user;
+  std::int64_t uid = -1;
+};
+
+const LocalIdentity& local_identity();
+
+enum class PidState {
+  alive,
+  dead,    // no such process, or a zombie (its descriptors are closed already)
+  unknown, // cannot be checked (not a valid pid for this OS)
+};
+
+struct PidProbe {
+  PidState state = PidState::unknown;
+  std::optional<std::uint64_t> start_time; // when alive and readable
+};
+
+// Checks a pid in this PID namespace. EPERM from kill(pid, 0) means alive: the process exists
+// but belongs to someone else.
+PidProbe probe_pid(std::int64_t pid);
+
+} // namespace buildlock::os

@@ -1,0 +1,201 @@
+#include "os/signals.h"
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+namespace buildlock::os {
+namespace {
+
+// State shared with the async handlers: only sig_atomic_t flags and a non-blocking pipe.
+volatile sig_atomic_t g_die_on_termination = 1;
+int g_wake_pipe[2] = {-1, -1};
+
+constexpr unsigned char sent_by_process_bit = 0x80;
+
+struct SavedAction {
+  int number;
+  struct sigaction action;
+};
+std::vector<SavedAction> g_saved;
+
+void restore_default_and_raise(int number) {
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(number, &action, nullptr);
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, number);
+  ::sigprocmask(SIG_UNBLOCK, &set, nullptr);
+  ::raise(number);
+}
+
+void on_termination_signal(int number, siginfo_t* info, void*) {
+  if (g_die_on_termination) {
+    restore_default_and_raise(number);
+    return;
+  }
+  const int saved_errno = errno;
+  const bool by_process = info != nullptr && (info->si_code == SI_USER || info->si_code == SI_QUEUE);
+  const unsigned char byte =
+      static_cast<unsigned char>(number) | (by_process ? sent_by_process_bit : 0);
+  [[maybe_unused]] const auto written = ::write(g_wake_pipe[1], &byte, 1);
+  errno = saved_errno;
+}
+
+void on_child_or_alarm(int number) {
+  if (number == SIGCHLD) {
+    const int saved_errno = errno;
+    const unsigned char byte = 0;
+    [[maybe_unused]] const auto written = ::write(g_wake_pipe[1], &byte, 1);
+    errno = saved_errno;
+  }
+  // SIGALRM: the handler exists only so that a blocking call returns EINTR.
+}
+
+void install(int number, void (*handler)(int, siginfo_t*, void*), void (*simple)(int)) {
+  struct sigaction old {};
+  ::sigaction(number, nullptr, &old);
+  if (old.sa_handler == SIG_IGN && number != SIGCHLD && number != SIGALRM) {
+    return; // ignored by whoever started us (e.g. `nohup`, `cmd &`): keep it ignored
+  }
+  struct sigaction action {};
+  sigemptyset(&action.sa_mask);
+  // No SA_RESTART: a blocking flock() must return EINTR so deadlines and signals are seen.
+  if (handler != nullptr) {
+    action.sa_sigaction = handler;
+    action.sa_flags = SA_SIGINFO;
+  } else {
+    action.sa_handler = simple;
+    action.sa_flags = SA_NOCLDSTOP;
+  }
+  ::sigaction(number, &action, nullptr);
+  g_saved.push_back({number, old});
+}
+
+void set_nonblocking_cloexec(int fd) {
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+void set_timer(std::chrono::nanoseconds first, std::chrono::nanoseconds interval) {
+  auto to_timeval = [](std::chrono::nanoseconds ns) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(ns).count();
+    return timeval{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
+  };
+  itimerval timer {};
+  timer.it_value = to_timeval(first);
+  timer.it_interval = to_timeval(interval);
+  ::setitimer(ITIMER_REAL, &timer, nullptr);
+}
+
+sigset_t forwarded_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int number : forwarded_signals()) {
+    sigaddset(&set, number);
+  }
+  return set;
+}
+
+
+} // namespace
+
+const std::vector<int>& forwarded_signals() {
+  static const std::vector<int> signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  return signals;
+}
+
+SignalHandling::SignalHandling() {
+  if (::pipe(g_wake_pipe) == 0) {
+    set_nonblocking_cloexec(g_wake_pipe[0]);
+    set_nonblocking_cloexec(g_wake_pipe[1]);
+  }
+  g_die_on_termination = 1;
+  for (int number : forwarded_signals()) {
+    install(number, on_termination_signal, nullptr);
+  }
+  install(SIGCHLD, nullptr, on_child_or_alarm);
+  install(SIGALRM, nullptr, on_child_or_alarm);
+}
+
+SignalHandling::~SignalHandling() {
+  disarm_alarm();
+  for (const auto& saved : g_saved) {
+    ::sigaction(saved.number, &saved.action, nullptr);
+  }
+  g_saved.clear();
+  ::close(g_wake_pipe[0]);
+  ::close(g_wake_pipe[1]);
+  g_wake_pipe[0] = g_wake_pipe[1] = -1;
+}
+
+void SignalHandling::set_mode(TerminationMode mode) {
+  g_die_on_termination = mode == TerminationMode::die ? 1 : 0;
+}
+
+int SignalHandling::wake_fd() const { return g_wake_pipe[0]; }
+
+void SignalHandling::wait_for_signal(TimePoint deadline) const {
+  const auto remaining = deadline - monotonic_now();
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
+  pollfd entry{g_wake_pipe[0], POLLIN, 0};
+  ::poll(&entry, 1, ms < 0 ? 0 : static_cast<int>(std::min<long long>(ms, 1 << 30)));
+}
+
+std::vector<ReceivedSignal> SignalHandling::take_signals() {
+  std::vector<ReceivedSignal> received;
+  std::array<unsigned char, 64> buffer{};
+  for (;;) {
+    const ssize_t n = ::read(g_wake_pipe[0], buffer.data(), buffer.size());
+    if (n <= 0) {
+      break;
+    }
+    for (ssize_t i = 0; i < n; ++i) {
+      const unsigned char byte = buffer[static_cast<std::size_t>(i)];
+      if (byte != 0) {
+        received.push_back({byte & ~sent_by_process_bit, (byte & sent_by_process_bit) != 0});
+      }
+    }
+  }
+  return received;
+}
+
+void SignalHandling::arm_alarm(TimePoint first) {
+  auto delay = std::chrono::duration_cast<std::chrono::nanoseconds>(first - monotonic_now());
+  if (delay < std::chrono::microseconds(1)) {
+    delay = std::chrono::microseconds(1); // zero would disarm the timer
+  }
+  set_timer(delay, std::chrono::milliseconds(100));
+}
+
+void SignalHandling::disarm_alarm() { set_timer({}, {}); }
+
+static_assert(sizeof(sigset_t) <= 128);
+
+DeferSignals::DeferSignals() {
+  const sigset_t set = forwarded_set();
+  ::sigprocmask(SIG_BLOCK, &set, reinterpret_cast<sigset_t*>(previous_mask_));
+}
+
+DeferSignals::~DeferSignals() {
+  ::sigprocmask(SIG_SETMASK, reinterpret_cast<const sigset_t*>(previous_mask_), nullptr);
+}
+
+void die_by_signal(int signal) {
+  // The command may have dumped core already; the wrapper's core would only add confusion.
+  rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  std::fflush(nullptr);
+  restore_default_and_raise(signal);
+  std::_Exit(128 + signal);
+}
+
+} // namespace buildlock::os
