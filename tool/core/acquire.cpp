@@ -57,10 +57,12 @@ Result<CreateAttempt> try_create(const AcquireRequest& request, const std::strin
     remove_temp();
     return error;
   };
-  if (auto written = os::write_all(*fd, serialize_metadata(my_metadata(request))); !written) {
-    return fail(std::move(written.error()).with("cannot write `" + temp_path + "`"));
-  }
   auto locked = os::try_lock(*fd);
+  // Busy only while an inspector (`status`, `clean`, a waiter) looks at this fresh file for an
+  // instant; wait for it to let go.
+  while (locked && (*locked == os::LockAttempt::busy || *locked == os::LockAttempt::interrupted)) {
+    locked = os::lock_or_interrupt(*fd);
+  }
   if (!locked) {
     return fail(locked.error());
   }
@@ -68,6 +70,11 @@ Result<CreateAttempt> try_create(const AcquireRequest& request, const std::strin
     return fail(Error{ErrorKind::lock_directory,
                       "the filesystem of `" + request.directory +
                           "` does not support kernel locks (flock); use a local directory"});
+  }
+  // Written only after the kernel lock is taken: an observer (`clean`) that finds this temporary
+  // file unlocked sees no metadata, so the age rule protects it for the instant before flock.
+  if (auto written = os::write_all(*fd, serialize_metadata(my_metadata(request))); !written) {
+    return fail(std::move(written.error()).with("cannot write `" + temp_path + "`"));
   }
   auto info = os::fstat_entry(*fd);
   if (!info) {
