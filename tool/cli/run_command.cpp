@@ -116,6 +116,9 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                   "stopping at the first failure (used by the CMake module)")
       ->type_name("N,N,...")
       ->delimiter(',');
+  run->add_flag("--die-with-parent", options.die_with_parent,
+                "Stop COMMAND (SIGTERM, SIGKILL 5 s later) and release the lock when the process "
+                "that started buildlock, or that process's parent, exits (a killed ninja or make)");
   run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
       ->required();
   run->footer("COMMAND and its arguments follow `--` and are passed on exactly.\n"
@@ -138,6 +141,7 @@ int run_command(const RunOptions& options) {
   os::SignalHandling signals;
   core::SuperviseRequest supervise_request;
   supervise_request.commands = settings->commands;
+  supervise_request.die_with_parent = options.die_with_parent;
   const char* inherited = std::getenv(core::held_locks_variable);
 
   if (core::held_by_ancestor(inherited, lock_path)) {
@@ -171,6 +175,10 @@ int run_command(const RunOptions& options) {
   if (!outcome) {
     lock->release(&messages);
     return report(outcome.error());
+  }
+  if (outcome->parent_gone) {
+    messages.warning("the build that started `" + options.command.front() +
+                     "` is gone; stopped it and released lock `" + options.lock + "`");
   }
   if (outcome->interrupting_signal != 0 && !outcome->status.signaled) {
     // Interrupted, but the command chose to exit normally: end with its status.

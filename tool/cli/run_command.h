@@ -19,6 +19,7 @@ struct RunOptions {
   std::string lock;
   // Split COMMAND into several commands of these lengths, run in order under one hold.
   std::vector<std::size_t> sequence;
+  bool die_with_parent = false;
   std::vector<std::string> command; // everything after `--`
 };
 

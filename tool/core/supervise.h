@@ -20,6 +20,9 @@ struct SuperviseRequest {
   // Called every `heartbeat_interval` while a command runs.
   std::function<void()> heartbeat;
   Seconds heartbeat_interval{30};
+  // --die-with-parent: stop the command when the build that started buildlock is gone (see
+  // ParentWatch in supervise.cpp).
+  bool die_with_parent = false;
 };
 
 struct SuperviseOutcome {
@@ -27,6 +30,8 @@ struct SuperviseOutcome {
   // A forwarded signal arrived (the user wants to stop): when set and the command did not die of
   // a signal itself, the wrapper should still die by this one.
   int interrupting_signal = 0;
+  // The command was stopped because buildlock's parent went away.
+  bool parent_gone = false;
 };
 
 // Expects `signals` in TerminationMode::record. Signals sent by a process (kill) are passed on to

@@ -17,6 +17,7 @@ namespace {
 
 struct ProcStat {
   char state = '?';
+  std::int64_t parent = 0;
   std::optional<std::uint64_t> start_time;
 };
 
@@ -35,9 +36,9 @@ std::optional<ProcStat> read_proc_stat(std::int64_t pid) {
   }
   std::istringstream fields(line.substr(close + 1));
   ProcStat result;
-  fields >> result.state;
+  fields >> result.state >> result.parent;
   std::string skipped;
-  for (int field = 4; field < 22 && fields; ++field) {
+  for (int field = 5; field < 22 && fields; ++field) {
     fields >> skipped;
   }
   std::uint64_t start = 0;
@@ -69,6 +70,7 @@ std::optional<ProcStat> read_proc_stat(std::int64_t pid) {
   }
   ProcStat result;
   result.state = info.kp_proc.p_stat == SZOMB ? 'Z' : 'R';
+  result.parent = info.kp_eproc.e_ppid;
   const auto& start = info.kp_proc.p_starttime;
   result.start_time = std::uint64_t(start.tv_sec) * 1'000'000 + std::uint64_t(start.tv_usec);
   return result;
@@ -117,6 +119,15 @@ LocalIdentity read_local_identity() {
 const LocalIdentity& local_identity() {
   static const LocalIdentity identity = read_local_identity();
   return identity;
+}
+
+std::int64_t parent_pid() { return ::getppid(); }
+
+std::optional<std::int64_t> parent_of(std::int64_t pid) {
+  if (auto stat = read_proc_stat(pid)) {
+    return stat->parent;
+  }
+  return std::nullopt;
 }
 
 PidProbe probe_pid(std::int64_t pid) {

@@ -36,4 +36,8 @@ struct PidProbe {
 // but belongs to someone else.
 PidProbe probe_pid(std::int64_t pid);
 
+// This process's parent, and the parent of any process (nullopt when it cannot be read).
+std::int64_t parent_pid();
+std::optional<std::int64_t> parent_of(std::int64_t pid);
+
 } // namespace buildlock::os
