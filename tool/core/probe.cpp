@@ -39,8 +39,9 @@ std::string LockInspection::describe_holder() const {
   if (!metadata->command.empty()) {
     text += " (" + join_command(metadata->command) + ")";
   }
-  if (!metadata->acquired_at.empty()) {
-    text += " since " + metadata->acquired_at;
+  if (auto acquired = os::parse_utc_timestamp_ns(metadata->acquired_at)) {
+    // The holder's clock against ours: good enough for people, never used for decisions.
+    text += ", held for " + format_duration(Seconds(double(os::wall_clock_ns() - *acquired) / 1e9));
   }
   return text;
 }

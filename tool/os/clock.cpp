@@ -1,6 +1,7 @@
 #include "os/clock.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <ctime>
 
 namespace buildlock::os {
@@ -16,6 +17,25 @@ std::string utc_timestamp_now() {
   char fraction[24];
   std::snprintf(fraction, sizeof fraction, ".%03ldZ", now.tv_nsec / 1'000'000);
   return text + fraction;
+}
+
+std::optional<std::int64_t> parse_utc_timestamp_ns(const std::string& text) {
+  std::tm parts {};
+  int milliseconds = 0;
+  char zone = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &parts.tm_year, &parts.tm_mon,
+                  &parts.tm_mday, &parts.tm_hour, &parts.tm_min, &parts.tm_sec, &milliseconds,
+                  &zone) != 8 ||
+      zone != 'Z') {
+    return std::nullopt;
+  }
+  parts.tm_year -= 1900;
+  parts.tm_mon -= 1;
+  const time_t seconds = ::timegm(&parts);
+  if (seconds == static_cast<time_t>(-1)) {
+    return std::nullopt;
+  }
+  return std::int64_t(seconds) * 1'000'000'000 + std::int64_t(milliseconds) * 1'000'000;
 }
 
 std::int64_t wall_clock_ns() {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace buildlock::os {
@@ -14,6 +16,9 @@ inline TimePoint monotonic_now() { return MonotonicClock::now(); }
 
 // Now, as "2026-11-23T10:37:22.123Z".
 std::string utc_timestamp_now();
+
+// Parses utc_timestamp_now()'s format back to nanoseconds since the epoch.
+std::optional<std::int64_t> parse_utc_timestamp_ns(const std::string& text);
 
 // Nanoseconds since the epoch on this machine's wall clock.
 std::int64_t wall_clock_ns();
