@@ -58,7 +58,8 @@ int main_with_exceptions(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return cli::report(Error{ErrorKind::usage, std::string(e.what()) + " (see `buildlock --help`)"});
+    return cli::report(
+        Error{ErrorKind::usage, std::string(e.what()) + " (see `buildlock --help`)"});
   }
 
   if (app.got_subcommand("run")) {

@@ -29,7 +29,8 @@ int report(const Error& error) {
 }
 
 void CommonOptions::add_to(CLI::App& command) {
-  command.add_option("--dir", dir, "Lock directory (default: $BUILDLOCK_DIR, else ~/.cache/buildlock)")
+  command
+      .add_option("--dir", dir, "Lock directory (default: $BUILDLOCK_DIR, else ~/.cache/buildlock)")
       ->type_name("DIR");
   auto* quiet_flag = command.add_flag("-q,--quiet", quiet, "No waiting notices");
   command.add_flag("-v,--verbose", verbose, "Explain every decision (stale, reclaimed, waiting)")
@@ -37,8 +38,7 @@ void CommonOptions::add_to(CLI::App& command) {
 }
 
 Result<std::optional<core::Seconds>> seconds_option(const std::optional<std::string>& value,
-                                                    const char* option_name,
-                                                    const char* variable,
+                                                    const char* option_name, const char* variable,
                                                     std::optional<core::Seconds> fallback) {
   if (value) {
     auto parsed = core::parse_seconds(*value, option_name);

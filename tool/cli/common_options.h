@@ -44,8 +44,7 @@ struct CommonOptions {
 
 // --NAME value if given, else $VARIABLE if set and non-empty, else `fallback`.
 Result<std::optional<core::Seconds>> seconds_option(const std::optional<std::string>& value,
-                                                    const char* option_name,
-                                                    const char* variable,
+                                                    const char* option_name, const char* variable,
                                                     std::optional<core::Seconds> fallback);
 
 } // namespace buildlock::cli

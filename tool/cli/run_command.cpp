@@ -68,8 +68,8 @@ Result<RunSettings> settings_from(const RunOptions& options) {
     return timeout.error();
   }
   settings.timeout = *timeout;
-  auto stale_after =
-      seconds_option(options.stale_after, "--stale-after", "BUILDLOCK_STALE_AFTER", default_stale_after);
+  auto stale_after = seconds_option(options.stale_after, "--stale-after", "BUILDLOCK_STALE_AFTER",
+                                    default_stale_after);
   if (!stale_after) {
     return stale_after.error();
   }
@@ -145,8 +145,9 @@ int run_command(const RunOptions& options) {
   const char* inherited = std::getenv(core::held_locks_variable);
 
   if (core::held_by_ancestor(inherited, lock_path)) {
-    messages.explain("lock `" + options.lock + "` is already held by a parent buildlock; running "
-                                               "without taking it again");
+    messages.explain("lock `" + options.lock +
+                     "` is already held by a parent buildlock; running "
+                     "without taking it again");
     signals.set_mode(os::TerminationMode::record);
     auto outcome = core::supervise(supervise_request, signals);
     if (!outcome) {
@@ -168,7 +169,9 @@ int run_command(const RunOptions& options) {
   supervise_request.environment = {
       {core::held_locks_variable,
        core::held_locks_value(inherited, lock->fd().get(), lock->identity())}};
-  supervise_request.heartbeat = [&lock] { lock->heartbeat(); };
+  supervise_request.heartbeat = [&lock] {
+    lock->heartbeat();
+  };
   supervise_request.heartbeat_interval = settings->stale_after / 4;
 
   auto outcome = core::supervise(supervise_request, signals);

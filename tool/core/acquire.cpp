@@ -36,8 +36,8 @@ LockMetadata my_metadata(const AcquireRequest& request) {
 }
 
 struct CreateAttempt {
-  std::optional<HeldLock> lock;         // set when we created the lock
-  std::int64_t filesystem_now_ns = 0;   // the filesystem's clock, read off our temp file
+  std::optional<HeldLock> lock;       // set when we created the lock
+  std::int64_t filesystem_now_ns = 0; // the filesystem's clock, read off our temp file
 };
 
 // One attempt to create the lock. Signals are deferred throughout, so a kill can never leave
@@ -52,7 +52,9 @@ Result<CreateAttempt> try_create(const AcquireRequest& request, const std::strin
     return std::move(fd.error()).with("cannot prepare lock `" + request.name + "`");
   }
   CreateAttempt attempt;
-  auto remove_temp = [&] { (void)os::remove_file(temp_path); };
+  auto remove_temp = [&] {
+    (void)os::remove_file(temp_path);
+  };
   auto fail = [&](Error error) -> Result<CreateAttempt> {
     remove_temp();
     return error;
@@ -149,8 +151,8 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
       return std::move(*created->lock);
     }
 
-    auto inspected = inspect_lock_file(lock_path, observer, request.stale_after,
-                                       created->filesystem_now_ns);
+    auto inspected =
+        inspect_lock_file(lock_path, observer, request.stale_after, created->filesystem_now_ns);
     if (!inspected) {
       return inspected.error();
     }
@@ -180,10 +182,10 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
 
     const os::TimePoint now = os::monotonic_now();
     if (deadline && now >= *deadline) {
-      return Error{ErrorKind::timeout,
-                   "timed out after " + format_duration(now - start) + " waiting for lock `" +
-                       request.name + "` held by " + holder.describe_holder() + " (" +
-                       holder.verdict.explanation + ")"};
+      return Error{ErrorKind::timeout, "timed out after " + format_duration(now - start) +
+                                           " waiting for lock `" + request.name + "` held by " +
+                                           holder.describe_holder() + " (" +
+                                           holder.verdict.explanation + ")"};
     }
     if (now >= next_notice) {
       messages.notice("waiting for lock `" + request.name + "` held by " +
@@ -208,9 +210,8 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
       continue; // look again: released and removed, or orphaned and now reclaimable
     }
     // Held by the age rule or a pid check: nothing will wake us, so look again soon.
-    auto recheck = std::chrono::duration_cast<os::MonotonicClock::duration>(
-        std::min<Seconds>(holder.verdict.stale_in.value_or(age_recheck_interval) + 10ms,
-                          age_recheck_interval));
+    auto recheck = std::chrono::duration_cast<os::MonotonicClock::duration>(std::min<Seconds>(
+        holder.verdict.stale_in.value_or(age_recheck_interval) + 10ms, age_recheck_interval));
     wake_at = std::min(wake_at, now + recheck);
     holder.fd.reset(); // never sleep on someone else's kernel lock
     os::sleep_until(wake_at);

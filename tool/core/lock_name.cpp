@@ -9,9 +9,13 @@ bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool is_name_char(char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; }
+bool is_name_char(char c) {
+  return is_alnum(c) || c == '.' || c == '_' || c == '-';
+}
 
-bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
 constexpr std::size_t random_token_length = 16;
 
@@ -52,8 +56,9 @@ Status validate_lock_name(std::string_view name) {
   }
   for (char c : name) {
     if (!is_name_char(c)) {
-      return invalid(c == '/' ? "it contains `/`" : c == '\0' ? "it contains NUL"
-                                                              : "it contains a forbidden character");
+      return invalid(c == '/'    ? "it contains `/`"
+                     : c == '\0' ? "it contains NUL"
+                                 : "it contains a forbidden character");
     }
   }
   return ok_status();
@@ -85,9 +90,8 @@ std::optional<std::string> lock_name_of_temp_file(std::string_view file_name) {
       !file_name.ends_with(temp_file_suffix)) {
     return std::nullopt;
   }
-  std::string_view token =
-      file_name.substr(file_name.size() - temp_file_suffix.size() - random_token_length,
-                       random_token_length);
+  std::string_view token = file_name.substr(
+      file_name.size() - temp_file_suffix.size() - random_token_length, random_token_length);
   for (char c : token) {
     if (!is_hex(c)) {
       return std::nullopt;

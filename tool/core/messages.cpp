@@ -14,8 +14,12 @@ void emit(const char* prefix, const std::string& text) {
 
 } // namespace
 
-void Messages::error(const std::string& text) const { emit("error: ", text); }
-void Messages::warning(const std::string& text) const { emit("warning: ", text); }
+void Messages::error(const std::string& text) const {
+  emit("error: ", text);
+}
+void Messages::warning(const std::string& text) const {
+  emit("warning: ", text);
+}
 void Messages::notice(const std::string& text) const {
   if (!quiet) {
     emit("", text);

@@ -12,7 +12,9 @@ constexpr int max_json_depth = 8;
 
 struct TooDeep {};
 
-Error unusable(const std::string& why) { return Error{ErrorKind::lock_directory, why}; }
+Error unusable(const std::string& why) {
+  return Error{ErrorKind::lock_directory, why};
+}
 
 } // namespace
 
@@ -96,12 +98,12 @@ Result<LockMetadata> parse_metadata(std::string_view bytes) {
     out = value->get<std::string>();
     return ok_status();
   };
-  for (auto status : {required_string("boot_id", metadata.boot_id),
-                      required_string("host", metadata.host),
-                      optional_string("mode", metadata.mode),
-                      optional_string("pid_namespace", metadata.pid_namespace),
-                      optional_string("user", metadata.user),
-                      optional_string("acquired_at", metadata.acquired_at)}) {
+  for (auto status :
+       {required_string("boot_id", metadata.boot_id), required_string("host", metadata.host),
+        optional_string("mode", metadata.mode),
+        optional_string("pid_namespace", metadata.pid_namespace),
+        optional_string("user", metadata.user),
+        optional_string("acquired_at", metadata.acquired_at)}) {
     if (!status.ok()) {
       return status.error();
     }

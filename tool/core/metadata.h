@@ -19,7 +19,7 @@ namespace buildlock::core {
 inline constexpr std::string_view metadata_format = "buildlock";
 inline constexpr int metadata_version = 1;
 // Metadata larger than this is not read at all: a lock file is never that big, so it is garbage.
-inline constexpr std::size_t max_metadata_bytes = 64 * 1024;
+inline constexpr std::size_t max_metadata_bytes = std::size_t{64} * 1024;
 
 struct LockMetadata {
   std::string mode = "exclusive";

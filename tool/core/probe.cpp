@@ -99,8 +99,7 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   if (!bytes) {
     inspection.metadata_problem = bytes.error().message;
   } else if (truncated) {
-    inspection.metadata_problem =
-        "larger than " + std::to_string(max_metadata_bytes) + " bytes";
+    inspection.metadata_problem = "larger than " + std::to_string(max_metadata_bytes) + " bytes";
   } else {
     auto parsed = parse_metadata(*bytes);
     if (parsed) {

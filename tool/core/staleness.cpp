@@ -11,7 +11,9 @@ Verdict stale(std::string reason, std::string explanation, std::string judged_by
   return {LockState::stale, std::move(reason), std::move(explanation), std::move(judged_by), {}};
 }
 
-std::string pid_text(const LockMetadata& metadata) { return "pid " + std::to_string(metadata.pid); }
+std::string pid_text(const LockMetadata& metadata) {
+  return "pid " + std::to_string(metadata.pid);
+}
 
 // The age rule, for holders nobody can check directly: another host, another PID namespace
 // without a kernel lock, or no usable metadata. A live holder refreshes its lock's mtime every
@@ -20,8 +22,9 @@ Verdict judge_by_age(const Observation& seen, Seconds stale_after, const std::st
                      const std::string& fresh_reason, const std::string& whose) {
   const std::string age = format_duration(seen.age);
   if (seen.age > stale_after) {
-    return stale(stale_reason, whose + " last refreshed " + age + " ago, more than the " +
-                                   format_duration(stale_after) + " limit",
+    return stale(stale_reason,
+                 whose + " last refreshed " + age + " ago, more than the " +
+                     format_duration(stale_after) + " limit",
                  "age");
   }
   Verdict verdict = held(fresh_reason, whose + " refreshed " + age + " ago", "heartbeat");
@@ -35,7 +38,8 @@ Verdict judge_by_pid(const Observation& seen, const LockMetadata& metadata) {
   case os::PidState::dead:
     return stale("holder-dead", "holder " + pid_text(metadata) + " has exited", "pid check");
   case os::PidState::alive:
-    if (metadata.start_time && seen.pid.start_time && *metadata.start_time != *seen.pid.start_time) {
+    if (metadata.start_time && seen.pid.start_time &&
+        *metadata.start_time != *seen.pid.start_time) {
       return stale("pid-reused",
                    pid_text(metadata) + " now belongs to another process (start time " +
                        std::to_string(*seen.pid.start_time) + ", lock says " +

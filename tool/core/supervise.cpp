@@ -31,8 +31,9 @@ private:
   std::optional<std::int64_t> grandparent_;
 };
 
-Result<os::ExitStatus> run_one(const std::vector<std::string>& argv, const SuperviseRequest& request,
-                               os::SignalHandling& signals, SuperviseOutcome& outcome) {
+Result<os::ExitStatus> run_one(const std::vector<std::string>& argv,
+                               const SuperviseRequest& request, os::SignalHandling& signals,
+                               SuperviseOutcome& outcome) {
   auto child = os::ChildProcess::spawn(argv, request.environment);
   if (!child) {
     return child.error();

@@ -15,8 +15,8 @@ extern char** environ;
 namespace buildlock::os {
 namespace {
 
-std::vector<std::string> merged_environment(
-    const std::vector<std::pair<std::string, std::string>>& overrides) {
+std::vector<std::string>
+merged_environment(const std::vector<std::pair<std::string, std::string>>& overrides) {
   std::vector<std::string> entries;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const std::string text = *entry;
@@ -32,13 +32,15 @@ std::vector<std::string> merged_environment(
     }
   }
   for (const auto& [name, value] : overrides) {
-    entries.push_back(name + "=" + value);
+    entries.push_back(name);
+    entries.back().append("=").append(value);
   }
   return entries;
 }
 
 std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
   for (auto& s : strings) {
     pointers.push_back(s.data());
   }
@@ -55,9 +57,9 @@ ExitStatus decode(int raw) {
 
 } // namespace
 
-Result<ChildProcess> ChildProcess::spawn(
-    const std::vector<std::string>& argv,
-    const std::vector<std::pair<std::string, std::string>>& environment) {
+Result<ChildProcess>
+ChildProcess::spawn(const std::vector<std::string>& argv,
+                    const std::vector<std::pair<std::string, std::string>>& environment) {
   std::vector<std::string> arguments = argv;
   std::vector<std::string> variables = merged_environment(environment);
   std::vector<char*> argv_pointers = pointers_to(arguments);

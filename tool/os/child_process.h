@@ -18,10 +18,12 @@ struct ExitStatus {
 class ChildProcess {
 public:
   // Starts argv[0] (searched in PATH) with this process's environment plus `environment`
-  // overrides ("NAME", "value"), in this process group, with no signals blocked. Descriptors without FD_CLOEXEC are inherited: that is how the command shares the lock.
-  // Errors: command_not_found (127) or command_not_executable (126).
-  static Result<ChildProcess> spawn(const std::vector<std::string>& argv,
-                                    const std::vector<std::pair<std::string, std::string>>& environment);
+  // overrides ("NAME", "value"), in this process group, with no signals blocked. Descriptors
+  // without FD_CLOEXEC are inherited: that is how the command shares the lock. Errors:
+  // command_not_found (127) or command_not_executable (126).
+  static Result<ChildProcess>
+  spawn(const std::vector<std::string>& argv,
+        const std::vector<std::pair<std::string, std::string>>& environment);
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;

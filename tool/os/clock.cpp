@@ -7,9 +7,9 @@
 namespace buildlock::os {
 
 std::string utc_timestamp_now() {
-  timespec now {};
+  timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
-  std::tm parts {};
+  std::tm parts{};
   ::gmtime_r(&now.tv_sec, &parts);
   char buffer[40];
   const auto length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &parts);
@@ -20,7 +20,7 @@ std::string utc_timestamp_now() {
 }
 
 std::optional<std::int64_t> parse_utc_timestamp_ns(const std::string& text) {
-  std::tm parts {};
+  std::tm parts{};
   int milliseconds = 0;
   char zone = 0;
   if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &parts.tm_year, &parts.tm_mon,
@@ -39,7 +39,7 @@ std::optional<std::int64_t> parse_utc_timestamp_ns(const std::string& text) {
 }
 
 std::int64_t wall_clock_ns() {
-  timespec now {};
+  timespec now{};
   ::clock_gettime(CLOCK_REALTIME, &now);
   return std::int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
@@ -50,7 +50,7 @@ bool sleep_until(TimePoint deadline) {
     return true;
   }
   const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(remaining).count();
-  timespec request {static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  timespec request{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
   return ::nanosleep(&request, nullptr) == 0 || errno != EINTR;
 }
 
@@ -64,17 +64,18 @@ namespace buildlock::os {
 
 std::chrono::nanoseconds uptime() {
 #if defined(__linux__)
-  timespec now {};
+  timespec now{};
   ::clock_gettime(CLOCK_BOOTTIME, &now);
   return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
 #else
-  timeval boot {};
+  timeval boot{};
   size_t size = sizeof boot;
   int mib[2] = {CTL_KERN, KERN_BOOTTIME};
   if (::sysctl(mib, 2, &boot, &size, nullptr, 0) != 0) {
     return std::chrono::nanoseconds::zero();
   }
-  const auto boot_ns = std::int64_t(boot.tv_sec) * 1'000'000'000 + std::int64_t(boot.tv_usec) * 1000;
+  const auto boot_ns =
+      std::int64_t(boot.tv_sec) * 1'000'000'000 + std::int64_t(boot.tv_usec) * 1000;
   return std::chrono::nanoseconds(wall_clock_ns() - boot_ns);
 #endif
 }

@@ -12,7 +12,9 @@ namespace buildlock::os {
 using MonotonicClock = std::chrono::steady_clock;
 using TimePoint = MonotonicClock::time_point;
 
-inline TimePoint monotonic_now() { return MonotonicClock::now(); }
+inline TimePoint monotonic_now() {
+  return MonotonicClock::now();
+}
 
 // Now, as "2026-11-23T10:37:22.123Z".
 std::string utc_timestamp_now();

@@ -28,7 +28,9 @@ Result<LockAttempt> classify_failure(int err) {
 
 } // namespace
 
-Result<LockAttempt> try_lock(const Fd& fd) { return try_lock(fd.get()); }
+Result<LockAttempt> try_lock(const Fd& fd) {
+  return try_lock(fd.get());
+}
 
 Result<LockAttempt> try_lock(int fd) {
   for (;;) {
@@ -48,6 +50,8 @@ Result<LockAttempt> lock_or_interrupt(const Fd& fd) {
   return classify_failure(errno);
 }
 
-void unlock(const Fd& fd) { ::flock(fd.get(), LOCK_UN); }
+void unlock(const Fd& fd) {
+  ::flock(fd.get(), LOCK_UN);
+}
 
 } // namespace buildlock::os

@@ -119,7 +119,9 @@ Result<EntryInfo> stat_entry(const std::string& path) {
   return info_of(st);
 }
 
-Result<EntryInfo> fstat_entry(const Fd& fd) { return fstat_entry(fd.get()); }
+Result<EntryInfo> fstat_entry(const Fd& fd) {
+  return fstat_entry(fd.get());
+}
 
 Result<EntryInfo> fstat_entry(int fd) {
   struct stat st {};
@@ -148,8 +150,8 @@ Status make_directories(const std::string& path) {
     return info.error();
   }
   if (info->type != EntryType::directory) {
-    return Error{ErrorKind::lock_directory, "`" + path + "` is " + describe(info->type) +
-                                                ", not a directory"};
+    return Error{ErrorKind::lock_directory,
+                 "`" + path + "` is " + describe(info->type) + ", not a directory"};
   }
   return ok_status();
 }
@@ -202,8 +204,8 @@ Result<std::string> read_prefix(const Fd& fd, std::size_t limit, bool& truncated
   std::string data(limit + 1, '\0');
   std::size_t done = 0;
   while (done < data.size()) {
-    const ssize_t n = ::pread(fd.get(), data.data() + done, data.size() - done,
-                              static_cast<off_t>(done));
+    const ssize_t n =
+        ::pread(fd.get(), data.data() + done, data.size() - done, static_cast<off_t>(done));
     if (n < 0) {
       if (errno == EINTR) {
         continue;

@@ -121,7 +121,9 @@ const LocalIdentity& local_identity() {
   return identity;
 }
 
-std::int64_t parent_pid() { return ::getppid(); }
+std::int64_t parent_pid() {
+  return ::getppid();
+}
 
 std::optional<std::int64_t> parent_of(std::int64_t pid) {
   if (auto stat = read_proc_stat(pid)) {

@@ -13,12 +13,12 @@ namespace buildlock {
 
 // What went wrong, coarse enough to pick an exit status (see cli/exit_status.h).
 enum class ErrorKind {
-  usage,           // bad command line or environment variable
-  lock_directory,  // the lock directory or an entry in it cannot be used
-  timeout,         // gave up waiting for the lock
+  usage,          // bad command line or environment variable
+  lock_directory, // the lock directory or an entry in it cannot be used
+  timeout,        // gave up waiting for the lock
   command_not_executable,
   command_not_found,
-  system,          // anything else the OS refused
+  system, // anything else the OS refused
 };
 
 struct Error {
@@ -53,6 +53,8 @@ private:
 
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 } // namespace buildlock

@@ -43,7 +43,8 @@ void on_termination_signal(int number, siginfo_t* info, void*) {
     return;
   }
   const int saved_errno = errno;
-  const bool by_process = info != nullptr && (info->si_code == SI_USER || info->si_code == SI_QUEUE);
+  const bool by_process =
+      info != nullptr && (info->si_code == SI_USER || info->si_code == SI_QUEUE);
   const unsigned char byte =
       static_cast<unsigned char>(number) | (by_process ? sent_by_process_bit : 0);
   [[maybe_unused]] const auto written = ::write(g_wake_pipe[1], &byte, 1);
@@ -90,7 +91,7 @@ void set_timer(std::chrono::nanoseconds first, std::chrono::nanoseconds interval
     const auto us = std::chrono::duration_cast<std::chrono::microseconds>(ns).count();
     return timeval{static_cast<time_t>(us / 1'000'000), static_cast<suseconds_t>(us % 1'000'000)};
   };
-  itimerval timer {};
+  itimerval timer{};
   timer.it_value = to_timeval(first);
   timer.it_interval = to_timeval(interval);
   ::setitimer(ITIMER_REAL, &timer, nullptr);
@@ -104,7 +105,6 @@ sigset_t forwarded_set() {
   }
   return set;
 }
-
 
 } // namespace
 
@@ -141,7 +141,9 @@ void SignalHandling::set_mode(TerminationMode mode) {
   g_die_on_termination = mode == TerminationMode::die ? 1 : 0;
 }
 
-int SignalHandling::wake_fd() const { return g_wake_pipe[0]; }
+int SignalHandling::wake_fd() const {
+  return g_wake_pipe[0];
+}
 
 void SignalHandling::wait_for_signal(TimePoint deadline) const {
   const auto remaining = deadline - monotonic_now();
@@ -176,7 +178,9 @@ void SignalHandling::arm_alarm(TimePoint first) {
   set_timer(delay, std::chrono::milliseconds(100));
 }
 
-void SignalHandling::disarm_alarm() { set_timer({}, {}); }
+void SignalHandling::disarm_alarm() {
+  set_timer({}, {});
+}
 
 static_assert(sizeof(sigset_t) <= 128);
 
