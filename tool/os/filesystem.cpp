@@ -135,6 +135,9 @@ Status make_directories(const std::string& path) {
   if (path.empty()) {
     return Error{ErrorKind::lock_directory, "empty directory path"};
   }
+  if (auto existing = stat_entry(path); existing && existing->type == EntryType::directory) {
+    return ok_status(); // the common case; also avoids mkdir errors on read-only parents
+  }
   // Walk from the top so that every missing level is created; EEXIST races are harmless.
   for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
     const std::string prefix = path.substr(0, end);
