@@ -15,8 +15,6 @@
 namespace buildlock::cli {
 namespace {
 
-constexpr core::Seconds default_stale_after{120};
-
 struct RunSettings {
   std::string directory;
   std::optional<core::Seconds> timeout;
