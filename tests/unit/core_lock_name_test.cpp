@@ -12,8 +12,9 @@ TEST(LockName, AcceptsLettersDigitsDotsDashesUnderscores) {
 }
 
 TEST(LockName, RejectsWhatCouldLeaveTheDirectory) {
-  for (const std::string& bad : std::vector<std::string>{"", ".", "..", "../x", "a/b", "/abs", ".hidden", "-flag", "_x", "a b",
-                          std::string("a\0b", 3), std::string(129, 'x')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", ".", "..", "../x", "a/b", "/abs", ".hidden", "-flag", "_x",
+                                "a b", std::string("a\0b", 3), std::string(129, 'x')}) {
     auto status = validate_lock_name(bad);
     ASSERT_FALSE(status.ok()) << bad;
     EXPECT_EQ(status.error().kind, buildlock::ErrorKind::usage);
@@ -31,4 +32,92 @@ TEST(LockName, FileNamesRoundTrip) {
   EXPECT_EQ(lock_name_of_temp_file(".x.0123456789abcdeg.tmp"), std::nullopt);
 }
 
-TEST(LockName, RandomTokensDiffer) { EXPECT_NE(random_token(), random_token()); }
+TEST(LockName, RandomTokensDiffer) {
+  EXPECT_NE(random_token(), random_token());
+}
+
+// --- Lock file names ----------------------------------------------------------------------------
+
+TEST(LockName, LockFileNameMustHoldAValidName) {
+  EXPECT_EQ(lock_name_of_lock_file("a.lock.lock"), "a.lock");
+  EXPECT_EQ(lock_name_of_lock_file(std::string(128, 'n') + ".lock"), std::string(128, 'n'));
+  for (const std::string& not_a_lock :
+       {std::string(".lock"), std::string("..lock"), std::string("x.LOCK"), std::string("x.lock "),
+        std::string("-x.lock"), std::string("a b.lock"), std::string(129, 'n') + ".lock",
+        std::string(".x.0123456789abcdef.tmp")}) {
+    EXPECT_EQ(lock_name_of_lock_file(not_a_lock), std::nullopt) << not_a_lock;
+  }
+}
+
+// --- Temporary file names -----------------------------------------------------------------------
+
+TEST(LockName, TempFileNameIsHiddenAndEndsInTmp) {
+  EXPECT_EQ(temp_file_name("ccache", "0123456789abcdef"), ".ccache.0123456789abcdef.tmp");
+}
+
+TEST(LockName, TempFileNamesOfEveryValidNameRoundTrip) {
+  for (const std::string& name : {std::string("x"), std::string("a.b.c"), std::string("tmp"),
+                                  std::string("x.0123456789abcdef"), std::string(128, 'n')}) {
+    EXPECT_EQ(lock_name_of_temp_file(temp_file_name(name, "fedcba9876543210")), name) << name;
+  }
+}
+
+TEST(LockName, TempFileTokenMustBeSixteenLowercaseHexDigits) {
+  EXPECT_EQ(lock_name_of_temp_file(".x.0123456789abcdef.tmp"), "x");
+  for (const char* wrong :
+       {".x.0123456789ABCDEF.tmp", ".x.0123456789abcde.tmp", ".x.0123456789abcdef0.tmp",
+        ".x.0123456789abcdeg.tmp", ".x.0123456789abcd-f.tmp"}) {
+    EXPECT_EQ(lock_name_of_temp_file(wrong), std::nullopt) << wrong;
+  }
+}
+
+TEST(LockName, TempFileNeedsLeadingDotSeparatorAndSuffix) {
+  for (const char* wrong :
+       {"x.0123456789abcdef.tmp", ".x0123456789abcdef.tmp", ".xy0123456789abcdef.tmp",
+        ".x.0123456789abcdef.TMP", ".x.0123456789abcdef.tmp.lock", ".x.0123456789abcdef", ".tmp",
+        "", "..0123456789abcdef.tmp"}) {
+    EXPECT_EQ(lock_name_of_temp_file(wrong), std::nullopt) << wrong;
+  }
+}
+
+TEST(LockName, TempFileOfAnInvalidLockNameIsNotOurs) {
+  for (const std::string& wrong :
+       {std::string("..x.0123456789abcdef.tmp"), std::string(".-x.0123456789abcdef.tmp"),
+        std::string(". x.0123456789abcdef.tmp"), std::string(".a b.0123456789abcdef.tmp"),
+        "." + std::string(129, 'n') + ".0123456789abcdef.tmp"}) {
+    EXPECT_EQ(lock_name_of_temp_file(wrong), std::nullopt) << wrong;
+  }
+}
+
+TEST(LockName, RandomTokenIsSixteenLowercaseHexDigits) {
+  for (int i = 0; i < 100; ++i) {
+    const std::string token = random_token();
+    ASSERT_EQ(token.size(), 16U);
+    EXPECT_EQ(token.find_first_not_of("0123456789abcdef"), std::string::npos) << token;
+  }
+}
+
+// --- Error messages -----------------------------------------------------------------------------
+
+TEST(LockName, ErrorSaysWhatIsWrong) {
+  EXPECT_NE(validate_lock_name("").error().message.find("it is empty"), std::string::npos);
+  EXPECT_NE(validate_lock_name("a/b").error().message.find("it contains `/`"), std::string::npos);
+  EXPECT_NE(validate_lock_name(std::string("a\0b", 3)).error().message.find("it contains NUL"),
+            std::string::npos);
+  EXPECT_NE(validate_lock_name(std::string(129, 'x')).error().message.find("129 characters long"),
+            std::string::npos);
+  EXPECT_NE(validate_lock_name(".x").error().message.find("must start with a letter or digit"),
+            std::string::npos);
+  EXPECT_NE(validate_lock_name("a*b").error().message.find("forbidden character"),
+            std::string::npos);
+}
+
+TEST(LockName, ErrorStaysOnOneShortPrintableLine) {
+  const std::string message = validate_lock_name("a\nb\x1b[31m").error().message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(message.find('\x1b'), std::string::npos) << message;
+  EXPECT_NE(message.find("invalid lock name `a?b?[31m`"), std::string::npos) << message;
+  const std::string long_message = validate_lock_name(std::string(5000, 'x')).error().message;
+  EXPECT_LT(long_message.size(), 300U);
+  EXPECT_NE(long_message.find("...`"), std::string::npos) << long_message;
+}
