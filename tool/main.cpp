@@ -1,7 +1,10 @@
 // buildlock: run commands under a lock that reclaims orphaned locks on the spot.
 // This file only wires the command line; each subcommand lives in cli/.
+#include "cli/break_command.h"
+#include "cli/clean_command.h"
 #include "cli/common_options.h"
 #include "cli/run_command.h"
+#include "cli/status_command.h"
 #include "core/messages.h"
 
 #include <CLI/CLI.hpp>
@@ -46,6 +49,12 @@ int main_with_exceptions(int argc, char** argv) {
   app.require_subcommand(1);
   cli::RunOptions run_options;
   add_run_command(app, run_options);
+  cli::StatusOptions status_options;
+  add_status_command(app, status_options);
+  cli::CleanOptions clean_options;
+  add_clean_command(app, clean_options);
+  cli::BreakOptions break_options;
+  add_break_command(app, break_options);
 
   SplitArguments split = split_at_separator(argc, argv);
   try {
@@ -65,6 +74,18 @@ int main_with_exceptions(int argc, char** argv) {
   if (app.got_subcommand("run")) {
     run_options.command = std::move(split.command);
     return cli::run_command(run_options);
+  }
+  if (split.has_separator) {
+    return cli::report(Error{ErrorKind::usage, "`--` (a command) is only for `buildlock run`"});
+  }
+  if (app.got_subcommand("status")) {
+    return cli::status_command(status_options);
+  }
+  if (app.got_subcommand("clean")) {
+    return cli::clean_command(clean_options);
+  }
+  if (app.got_subcommand("break")) {
+    return cli::break_command(break_options);
   }
   return cli::report(Error{ErrorKind::usage, "unknown subcommand (see `buildlock --help`)"});
 }

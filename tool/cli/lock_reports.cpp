@@ -1,0 +1,158 @@
+#include "cli/lock_reports.h"
+
+#include "core/lock_directory.h"
+#include "core/lock_listing.h"
+#include "os/clock.h"
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+
+namespace buildlock::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr std::size_t max_command_column = 40;
+
+// Durations in JSON: seconds with millisecond precision, so that "12.345" stays short.
+json seconds_json(const std::optional<core::Seconds>& duration) {
+  if (!duration) {
+    return nullptr;
+  }
+  return std::round(duration->count() * 1000) / 1000;
+}
+
+json text_or_null(const std::string& text) {
+  return text.empty() ? json(nullptr) : json(text);
+}
+
+std::string dash_if_empty(std::string text) {
+  return text.empty() ? "-" : text;
+}
+
+std::string command_column(const std::vector<std::string>& command) {
+  std::string text;
+  for (const auto& argument : command) {
+    if (!text.empty()) {
+      text += ' ';
+    }
+    text += argument;
+  }
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      c = '?'; // one row per entry, whatever the arguments hold
+    }
+  }
+  if (text.size() > max_command_column) {
+    text = text.substr(0, max_command_column - 3) + "...";
+  }
+  return text;
+}
+
+} // namespace
+
+void JudgingOptions::add_to(CLI::App& command) {
+  common.add_to(command);
+  command
+      .add_option("--stale-after", stale_after,
+                  "Age after which a lock nobody can vouch for counts as stale, as for `run`; "
+                  "default: $BUILDLOCK_STALE_AFTER, else 120")
+      ->type_name("SECONDS");
+}
+
+Result<core::SurveyContext> survey_context(const JudgingOptions& options) {
+  auto directory = core::resolve_lock_directory(options.common.dir);
+  if (!directory) {
+    return directory.error();
+  }
+  auto stale_after = seconds_option(options.stale_after, "--stale-after", "BUILDLOCK_STALE_AFTER",
+                                    default_stale_after);
+  if (!stale_after) {
+    return stale_after.error();
+  }
+  core::SurveyContext context;
+  context.directory = std::move(*directory);
+  context.observer = core::current_observer();
+  context.stale_after = **stale_after;
+  context.filesystem_now_ns = core::read_filesystem_clock(context.directory);
+  context.local_now_ns = os::wall_clock_ns();
+  return context;
+}
+
+json report_json(const core::LockReport& report) {
+  const core::LockMetadata* metadata = report.metadata ? &*report.metadata : nullptr;
+  json object;
+  object["schema_version"] = report_schema_version;
+  object["kind"] = core::to_string(report.kind);
+  object["name"] = report.name;
+  object["path"] = report.path;
+  object["state"] = core::to_string(report.state);
+  object["reason"] = report.reason;
+  object["explanation"] = report.explanation;
+  object["judged_by"] = text_or_null(report.judged_by);
+  object["pid"] = metadata ? json(metadata->pid) : json(nullptr);
+  object["host"] = metadata ? text_or_null(metadata->host) : json(nullptr);
+  object["user"] = metadata ? text_or_null(metadata->user) : json(nullptr);
+  object["uid"] = metadata && metadata->uid ? json(*metadata->uid) : json(nullptr);
+  object["command"] = metadata ? json(metadata->command) : json(nullptr);
+  object["acquired_at"] = metadata ? text_or_null(metadata->acquired_at) : json(nullptr);
+  object["age_seconds"] = seconds_json(report.age);
+  object["held_seconds"] = seconds_json(report.held_for);
+  object["stale_in_seconds"] = seconds_json(report.stale_in);
+  object["metadata_error"] = text_or_null(report.metadata_problem);
+  return object;
+}
+
+std::string json_line(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+std::vector<std::string> holder_column_titles() {
+  return {"PID", "USER", "HOST", "HELD", "COMMAND", "WHY"};
+}
+
+std::vector<std::string> holder_columns(const core::LockReport& report) {
+  std::vector<std::string> columns;
+  const core::LockMetadata* metadata = report.metadata ? &*report.metadata : nullptr;
+  columns.push_back(metadata ? std::to_string(metadata->pid) : "-");
+  columns.push_back(metadata ? dash_if_empty(metadata->user) : "-");
+  columns.push_back(metadata ? dash_if_empty(metadata->host) : "-");
+  columns.push_back(report.held_for ? core::format_duration(*report.held_for) : "-");
+  columns.push_back(metadata ? dash_if_empty(command_column(metadata->command)) : "-");
+  std::string why = report.explanation + " [" + report.reason + "]";
+  if (!report.metadata_problem.empty() && report.state != core::EntryState::invalid) {
+    why += " (metadata " + report.metadata_problem + ")";
+  }
+  columns.push_back(std::move(why));
+  return columns;
+}
+
+std::string format_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 0);
+    for (std::size_t column = 0; column < row.size(); ++column) {
+      widths[column] = std::max(widths[column], row[column].size());
+    }
+  }
+  std::string text;
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t column = 0; column < row.size(); ++column) {
+      line += row[column];
+      if (column + 1 < row.size()) {
+        line.append(widths[column] - row[column].size() + 2, ' ');
+      }
+    }
+    text += line + "\n";
+  }
+  return text;
+}
+
+void write_output(const std::string& text) {
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  std::fflush(stdout);
+}
+
+} // namespace buildlock::cli

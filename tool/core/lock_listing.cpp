@@ -1,0 +1,102 @@
+#include "core/lock_listing.h"
+
+#include "core/lock_name.h"
+#include "os/filesystem.h"
+#include "os/signals.h"
+
+#include <algorithm>
+
+namespace buildlock::core {
+namespace {
+
+// The lock name under which `read_filesystem_clock` creates its probe file. Being a temporary
+// file name, a probe left behind by a SIGKILL is judged (no metadata, then old) and removed by
+// `clean` like any other.
+constexpr std::string_view clock_probe_name = "buildlock-clock";
+
+} // namespace
+
+const char* to_string(EntryKind kind) {
+  switch (kind) {
+  case EntryKind::lock:
+    return "lock";
+  case EntryKind::temp_file:
+    return "temp";
+  }
+  return "lock";
+}
+
+std::optional<DirectoryEntry> classify_entry_name(const std::string& file_name) {
+  if (auto name = lock_name_of_lock_file(file_name)) {
+    return DirectoryEntry{EntryKind::lock, std::move(*name), file_name};
+  }
+  if (auto name = lock_name_of_temp_file(file_name)) {
+    return DirectoryEntry{EntryKind::temp_file, std::move(*name), file_name};
+  }
+  return std::nullopt;
+}
+
+Result<bool> lock_directory_exists(const std::string& directory) {
+  auto info = os::stat_entry(directory);
+  if (!info) {
+    Error error = std::move(info.error()).with("lock directory");
+    error.kind = ErrorKind::lock_directory;
+    return error;
+  }
+  if (info->type == os::EntryType::missing) {
+    return false;
+  }
+  if (info->type != os::EntryType::directory) {
+    return Error{ErrorKind::lock_directory, "lock directory `" + directory + "` is " +
+                                                os::describe(info->type) + ", not a directory"};
+  }
+  return true;
+}
+
+Result<DirectoryListing> list_lock_directory(const std::string& directory) {
+  DirectoryListing listing;
+  auto exists = lock_directory_exists(directory);
+  if (!exists) {
+    return exists.error();
+  }
+  if (!*exists) {
+    return listing;
+  }
+  auto names = os::list_directory(directory);
+  if (!names) {
+    // Whatever the cause, the directory is unusable for this command: one exit status for it.
+    Error error = std::move(names.error());
+    error.kind = ErrorKind::lock_directory;
+    return error;
+  }
+  listing.exists = true;
+  listing.entries.reserve(names->size());
+  for (const std::string& name : *names) {
+    if (auto entry = classify_entry_name(name)) {
+      listing.entries.push_back(std::move(*entry));
+    }
+  }
+  std::sort(
+      listing.entries.begin(), listing.entries.end(),
+      [](const DirectoryEntry& a, const DirectoryEntry& b) { return a.file_name < b.file_name; });
+  return listing;
+}
+
+std::optional<std::int64_t> read_filesystem_clock(const std::string& directory) {
+  // Signals wait until the probe is gone again, so an interrupted `status` leaves nothing behind.
+  os::DeferSignals defer;
+  const std::string probe_path =
+      os::join_path(directory, temp_file_name(clock_probe_name, random_token()));
+  auto probe = os::create_new_file(probe_path);
+  if (!probe) {
+    return std::nullopt;
+  }
+  auto info = os::fstat_entry(*probe);
+  (void)os::remove_file(probe_path);
+  if (!info) {
+    return std::nullopt;
+  }
+  return info->mtime_ns;
+}
+
+} // namespace buildlock::core
