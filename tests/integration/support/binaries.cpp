@@ -1,0 +1,20 @@
+#include "support/binaries.h"
+
+namespace buildlock::test {
+
+const std::string& buildlock_binary() {
+  static const std::string path = BUILDLOCK_BINARY;
+  return path;
+}
+
+const std::string& scripted_command_binary() {
+  static const std::string path = SCRIPTED_COMMAND_BINARY;
+  return path;
+}
+
+const std::string& critical_section_binary() {
+  static const std::string path = CRITICAL_SECTION_BINARY;
+  return path;
+}
+
+} // namespace buildlock::test

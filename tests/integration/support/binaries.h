@@ -1,0 +1,18 @@
+// Where the programs under test are: fixed at build time by tests/integration/CMakeLists.txt.
+#pragma once
+
+#include <string>
+
+namespace buildlock::test {
+
+// The buildlock executable built from this tree.
+const std::string& buildlock_binary();
+
+// helpers/scripted_command.cpp: a COMMAND that runs the steps it is given (notify, wait, trap,
+// exit, raise, ...), so that a test knows exactly when it runs and decides when it ends.
+const std::string& scripted_command_binary();
+
+// helpers/critical_section.cpp: a COMMAND that records every entry and detects overlaps.
+const std::string& critical_section_binary();
+
+} // namespace buildlock::test

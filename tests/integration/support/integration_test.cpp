@@ -1,0 +1,51 @@
+#include "support/integration_test.h"
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <sys/stat.h>
+
+namespace buildlock::test {
+
+void IntegrationTest::make_lock_dir() const {
+  if (::mkdir(lock_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    throw std::runtime_error("mkdir " + lock_dir + ": " + std::strerror(errno));
+  }
+}
+
+std::string IntegrationTest::lock_path(std::string_view name) const {
+  return lock_dir + "/" + std::string(name) + ".lock";
+}
+
+Command IntegrationTest::buildlock(std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), buildlock_binary());
+  Command command(std::move(arguments));
+  for (const char* variable :
+       {"BUILDLOCK_DIR", "BUILDLOCK_TIMEOUT", "BUILDLOCK_STALE_AFTER", "BUILDLOCK_HELD"}) {
+    command.unset_env(variable);
+  }
+  return command;
+}
+
+std::vector<std::string> IntegrationTest::run_arguments(const std::string& lock,
+                                                        std::vector<std::string> command,
+                                                        std::vector<std::string> options) const {
+  std::vector<std::string> arguments = {"run", "--dir", lock_dir};
+  arguments.insert(arguments.end(), options.begin(), options.end());
+  arguments.push_back(lock);
+  arguments.push_back("--");
+  arguments.insert(arguments.end(), command.begin(), command.end());
+  return arguments;
+}
+
+Command IntegrationTest::run_under_lock(const std::string& lock, std::vector<std::string> command,
+                                        std::vector<std::string> options) const {
+  return buildlock(run_arguments(lock, std::move(command), std::move(options)));
+}
+
+std::vector<std::string> IntegrationTest::scripted(std::vector<std::string> steps) {
+  steps.insert(steps.begin(), scripted_command_binary());
+  return steps;
+}
+
+} // namespace buildlock::test

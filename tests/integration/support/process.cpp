@@ -1,0 +1,390 @@
+#include "support/process.h"
+
+#include "support/temp_dir.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <sstream>
+#include <stdexcept>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace buildlock::test {
+namespace {
+
+// Descriptors are moved up here first, so that passing fd 3 as 4 and fd 4 as 3 cannot clobber.
+constexpr int first_parking_fd = 200;
+
+std::string join(const std::vector<std::string>& words) {
+  std::string text;
+  for (const auto& word : words) {
+    text += (text.empty() ? "" : " ") + word;
+  }
+  return text;
+}
+
+std::vector<std::string>
+merged_environment(const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) {
+  std::vector<std::string> entries;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string text = *entry;
+    bool changed = false;
+    for (const auto& change : changes) {
+      changed = changed || text.rfind(change.first + "=", 0) == 0;
+    }
+    if (!changed) {
+      entries.push_back(text);
+    }
+  }
+  for (const auto& [name, value] : changes) {
+    if (value) {
+      entries.push_back(name + "=" + *value);
+    }
+  }
+  return entries;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& text : strings) {
+    pointers.push_back(text.data());
+  }
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// Everything the child needs, computed before fork().
+struct ChildPlan {
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::vector<std::pair<int, int>> fds;
+  bool own_process_group = false;
+  const char* terminal_path = nullptr;
+  const char* stdout_path = nullptr;
+  const char* stderr_path = nullptr;
+  const char* working_directory = nullptr;
+};
+
+[[noreturn]] void fail_in_child(int error_pipe) {
+  const int error = errno;
+  [[maybe_unused]] auto written = ::write(error_pipe, &error, sizeof error);
+  ::_exit(127);
+}
+
+// After fork(): only async-signal-safe calls.
+[[noreturn]] void become(const ChildPlan& plan, int error_pipe) {
+  if (plan.terminal_path != nullptr) {
+    const int terminal = ::setsid() < 0 ? -1 : ::open(plan.terminal_path, O_RDWR);
+    if (terminal < 0 || ::ioctl(terminal, TIOCSCTTY, 0) != 0 || ::dup2(terminal, 0) < 0) {
+      fail_in_child(error_pipe);
+    }
+  } else {
+    if (plan.own_process_group && ::setpgid(0, 0) != 0) {
+      fail_in_child(error_pipe);
+    }
+    const int null = ::open("/dev/null", O_RDONLY);
+    if (null < 0 || ::dup2(null, 0) < 0) {
+      fail_in_child(error_pipe);
+    }
+  }
+  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND;
+  const int out = ::open(plan.stdout_path, flags, 0644);
+  const int err = ::open(plan.stderr_path, flags, 0644);
+  if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
+    fail_in_child(error_pipe);
+  }
+  std::vector<int> parked; // allocation after fork is safe here: the test process has one thread
+  for (std::size_t i = 0; i < plan.fds.size(); ++i) {
+    const int copy =
+        ::fcntl(plan.fds[i].second, F_DUPFD_CLOEXEC, first_parking_fd + static_cast<int>(i));
+    if (copy < 0) {
+      fail_in_child(error_pipe);
+    }
+    parked.push_back(copy);
+  }
+  for (std::size_t i = 0; i < plan.fds.size(); ++i) {
+    if (::dup2(parked[i], plan.fds[i].first) < 0) { // dup2 clears close-on-exec on the copy
+      fail_in_child(error_pipe);
+    }
+  }
+  if (plan.working_directory != nullptr && ::chdir(plan.working_directory) != 0) {
+    fail_in_child(error_pipe);
+  }
+  // Whatever ctest or the shell did to our signals, the program under test starts clean.
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int number = 1; number < NSIG; ++number) {
+    ::signal(number, SIG_DFL);
+  }
+  const rlimit no_core{0, 0};
+  ::setrlimit(RLIMIT_CORE, &no_core);
+  ::execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
+  fail_in_child(error_pipe);
+}
+
+int open_pidfd(pid_t pid) {
+#ifdef SYS_pidfd_open
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#else
+  (void)pid;
+  return -1;
+#endif
+}
+
+} // namespace
+
+std::string describe(const ExitStatus& status) {
+  if (status.timed_out) {
+    return "still running at the deadline (killed by the test)";
+  }
+  if (status.signaled) {
+    return "signal " + std::to_string(status.code) + " (" + ::strsignal(status.code) + ")";
+  }
+  return "exit " + std::to_string(status.code);
+}
+
+void PrintTo(const ExitStatus& status, std::ostream* out) {
+  *out << describe(status);
+}
+
+Command::Command(std::vector<std::string> argv) : argv_(std::move(argv)) {
+  if (argv_.empty()) {
+    throw std::logic_error("Command with an empty argv");
+  }
+}
+
+Command& Command::env(std::string name, std::string value) {
+  environment_.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+Command& Command::unset_env(std::string name) {
+  environment_.emplace_back(std::move(name), std::nullopt);
+  return *this;
+}
+
+Command& Command::pass_fd(int child_fd, int parent_fd) {
+  if (child_fd <= 2 || parent_fd < 0) {
+    throw std::logic_error("pass_fd: child descriptors 0-2 are the standard streams");
+  }
+  fds_.emplace_back(child_fd, parent_fd);
+  return *this;
+}
+
+Command& Command::own_process_group() {
+  own_process_group_ = true;
+  return *this;
+}
+
+Command& Command::controlling_terminal(std::string terminal_path) {
+  terminal_path_ = std::move(terminal_path);
+  return *this;
+}
+
+Command& Command::output_to(std::string prefix) {
+  output_prefix_ = std::move(prefix);
+  return *this;
+}
+
+Command& Command::working_directory(std::string path) {
+  working_directory_ = std::move(path);
+  return *this;
+}
+
+Process Command::start() const {
+  static int counter = 0;
+  std::string prefix = output_prefix_;
+  if (prefix.empty()) {
+    const TempDir* dir = TempDir::current();
+    if (dir == nullptr) {
+      throw std::logic_error("Command::start: no output_to() and no TempDir in this test");
+    }
+    std::string base = argv_[0].substr(argv_[0].rfind('/') + 1);
+    prefix = *dir / ("process-" + std::to_string(++counter) + "-" + base);
+  }
+  Process process;
+  process.stdout_path_ = prefix + ".out";
+  process.stderr_path_ = prefix + ".err";
+  process.description_ = join(argv_);
+  process.has_group_ = own_process_group_ || !terminal_path_.empty();
+
+  std::vector<std::string> arguments = argv_;
+  std::vector<std::string> variables = merged_environment(environment_);
+  ChildPlan plan;
+  plan.argv = pointers_to(arguments);
+  plan.envp = pointers_to(variables);
+  plan.fds = fds_;
+  plan.own_process_group = own_process_group_;
+  plan.terminal_path = terminal_path_.empty() ? nullptr : terminal_path_.c_str();
+  plan.stdout_path = process.stdout_path_.c_str();
+  plan.stderr_path = process.stderr_path_.c_str();
+  plan.working_directory = working_directory_.empty() ? nullptr : working_directory_.c_str();
+
+  int error_pipe[2];
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0) {
+    throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  }
+  process.started_at_ = Clock::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  }
+  if (pid == 0) {
+    ::close(error_pipe[0]);
+    become(plan, error_pipe[1]);
+  }
+  process.pid_ = pid;
+  if (own_process_group_) {
+    ::setpgid(pid, pid); // also here, so that signal_group() works right after start()
+  }
+  ::close(error_pipe[1]);
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  ::close(error_pipe[0]);
+  process.pidfd_ = open_pidfd(pid);
+  if (n > 0) {
+    process.wait(10s);
+    throw std::runtime_error("cannot start `" + process.description_ +
+                             "`: " + std::strerror(child_errno));
+  }
+  return process;
+}
+
+Process::Process(Process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), pidfd_(std::exchange(other.pidfd_, -1)),
+      has_group_(other.has_group_), status_(other.status_), started_at_(other.started_at_),
+      ended_at_(other.ended_at_), stdout_path_(std::move(other.stdout_path_)),
+      stderr_path_(std::move(other.stderr_path_)), description_(std::move(other.description_)) {}
+
+Process::~Process() {
+  if (pid_ > 0 && !status_) {
+    if (has_group_) {
+      ::kill(-pid_, SIGKILL);
+    }
+    ::kill(pid_, SIGKILL);
+    int raw = 0;
+    while (::waitpid(pid_, &raw, 0) < 0 && errno == EINTR) {
+    }
+  } else if (pid_ > 0 && has_group_) {
+    ::kill(-pid_, SIGKILL); // descendants left in its group
+  }
+  if (pidfd_ >= 0) {
+    ::close(pidfd_);
+  }
+}
+
+milliseconds Process::run_time() const {
+  return std::chrono::duration_cast<milliseconds>(ended_at_ - started_at_);
+}
+
+void Process::reap(int raw_status) {
+  ended_at_ = Clock::now();
+  if (WIFSIGNALED(raw_status)) {
+    status_ = ExitStatus::killed_by(WTERMSIG(raw_status));
+  } else {
+    status_ = ExitStatus::exited(WEXITSTATUS(raw_status));
+  }
+}
+
+// True when the process has ended (and was reaped) by `deadline`.
+bool Process::wait_until(Clock::time_point deadline) {
+  for (;;) {
+    if (status_) {
+      return true;
+    }
+    int raw = 0;
+    const pid_t result = ::waitpid(pid_, &raw, WNOHANG);
+    if (result == pid_) {
+      reap(raw);
+      return true;
+    }
+    if (result < 0 && errno != EINTR) {
+      throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      return false;
+    }
+    if (pidfd_ >= 0) {
+      // Readable the moment the process exits: no polling interval in latency measurements.
+      const auto left = std::chrono::ceil<milliseconds>(deadline - now).count();
+      pollfd entry{pidfd_, POLLIN, 0};
+      ::poll(&entry, 1, static_cast<int>(left));
+    } else {
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+}
+
+ExitStatus Process::wait(milliseconds timeout) {
+  if (wait_until(Clock::now() + timeout)) {
+    return *status_;
+  }
+  ADD_FAILURE() << "`" << description_ << "` (pid " << pid_ << ") still running after "
+                << timeout.count() << " ms; killing it";
+  if (has_group_) {
+    ::kill(-pid_, SIGKILL);
+  }
+  ::kill(pid_, SIGKILL);
+  wait_until(Clock::now() + 10s);
+  ExitStatus status = status_.value_or(ExitStatus{});
+  status.timed_out = true;
+  return status;
+}
+
+bool Process::is_running() {
+  return !wait_until(Clock::now());
+}
+
+void Process::send_signal(int signal) const {
+  if (pid_ > 0 && !status_) {
+    ::kill(pid_, signal);
+  }
+}
+
+void Process::signal_group(int signal) const {
+  if (!has_group_) {
+    throw std::logic_error("signal_group: `" + description_ + "` has no process group of its own");
+  }
+  ::kill(-pid_, signal);
+}
+
+std::string Process::stdout_text() const {
+  return read_file(stdout_path_);
+}
+std::string Process::stderr_text() const {
+  return read_file(stderr_path_);
+}
+
+Finished run(const Command& command, milliseconds timeout) {
+  Process process = command.start();
+  Finished finished;
+  finished.status = process.wait(timeout);
+  finished.out = process.stdout_text();
+  finished.err = process.stderr_text();
+  finished.run_time = process.run_time();
+  return finished;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+} // namespace buildlock::test

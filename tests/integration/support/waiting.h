@@ -1,0 +1,28 @@
+// Waiting for things that only show in a file, and summarising measurements.
+#pragma once
+
+#include "support/pipe.h"
+
+#include <chrono>
+#include <gtest/gtest.h>
+#include <string>
+#include <vector>
+
+namespace buildlock::test {
+
+// Success as soon as the file at `path` contains `needle` (checked every 2 ms); failure, with
+// the file's content, after `timeout`. For states a process reports only as a line it writes,
+// such as buildlock's verbose "is held by" line before it blocks on the holder's lock.
+::testing::AssertionResult
+file_eventually_contains(const std::string& path, const std::string& needle, milliseconds timeout);
+
+// The median of `samples` (sorted copy; the upper middle for an even count).
+Clock::duration median(std::vector<Clock::duration> samples);
+
+std::vector<std::string> lines_of(const std::string& text);
+std::size_t count_occurrences(const std::string& text, const std::string& needle);
+
+// Milliseconds as a double, for messages.
+double to_ms(Clock::duration duration);
+
+} // namespace buildlock::test
