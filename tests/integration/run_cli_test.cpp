@@ -1,0 +1,170 @@
+// `buildlock run` command-line handling: usage errors (exit 2), commands that cannot run
+// (126 / 127, lock released), --help and --version.
+#include "support/integration_test.h"
+#include "support/lock_files.h"
+#include "support/pipe.h"
+#include "support/waiting.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+namespace buildlock::test {
+namespace {
+
+// Every error is exactly one line on stderr starting `buildlock: error:`.
+::testing::AssertionResult is_one_error_line(const std::string& err) {
+  const auto lines = lines_of(err);
+  if (lines.size() != 1 || lines[0].rfind("buildlock: error: ", 0) != 0 || err.back() != '\n') {
+    return ::testing::AssertionFailure() << "stderr is not one `buildlock: error:` line:\n" << err;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+class RunUsage : public IntegrationTest {
+protected:
+  // Runs buildlock with `arguments` and a command that would notify if it ever ran; expects a
+  // usage error that ran nothing and created nothing.
+  void expect_usage_error(std::vector<std::string> arguments, const Command* prepared = nullptr) {
+    Pipe ran;
+    Command command = prepared != nullptr ? *prepared : buildlock(std::move(arguments));
+    command.pass_fd(3, ran.write_fd());
+    Finished finished = run(command);
+    ran.close_write();
+    EXPECT_EQ(finished.status, ExitStatus::exited(2)) << finished.err;
+    EXPECT_TRUE(is_one_error_line(finished.err));
+    EXPECT_EQ(finished.out, "");
+    EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran despite the usage error";
+    EXPECT_FALSE(exists_no_follow(lock_dir)) << "a usage error created the lock directory";
+  }
+
+  std::vector<std::string> notify_command() const { return scripted({"notify", "3"}); }
+};
+
+class InvalidLockName : public RunUsage, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(InvalidLockName, IsAUsageErrorThatTouchesNothing) {
+  expect_usage_error(run_arguments(GetParam(), notify_command()));
+  // A name that climbs out of the lock directory must not have created anything up there.
+  EXPECT_EQ(directory_entries(temp.path()).size(), 0u) << "entries were created in " << temp.path();
+}
+
+INSTANTIATE_TEST_SUITE_P(Names, InvalidLockName,
+                         ::testing::Values("", ".", "..", "../escape", "a/b", "/absolute",
+                                           ".hidden", "_under", "a b", "tab\there", "semi;colon",
+                                           "new\nline", "caf\xc3\xa9", std::string(129, 'x')),
+                         [](const auto& param) { return "case" + std::to_string(param.index); });
+
+TEST_F(RunUsage, LongestValidLockNameIsAccepted) {
+  const std::string longest = "A" + std::string(126, 'b') + "-";
+  ASSERT_EQ(longest.size(), 128u);
+  Finished finished = run(run_under_lock(longest, scripted({"exit", "0"})));
+  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  EXPECT_EQ(finished.err, "");
+}
+
+class InvalidDuration : public RunUsage,
+                        public ::testing::WithParamInterface<std::pair<std::string, std::string>> {
+};
+
+TEST_P(InvalidDuration, IsAUsageError) {
+  const auto& [option, value] = GetParam();
+  expect_usage_error(run_arguments("L", notify_command(), {option, value}));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Values, InvalidDuration,
+    ::testing::Values(std::pair{"--timeout", "abc"}, std::pair{"--timeout", "-1"},
+                      std::pair{"--timeout", ""}, std::pair{"--timeout", "1s"},
+                      std::pair{"--timeout", "inf"}, std::pair{"--timeout", "nan"},
+                      std::pair{"--timeout", "0x10"}, std::pair{"--timeout", " 1"},
+                      std::pair{"--stale-after", "soon"}, std::pair{"--stale-after", "-5"}),
+    [](const auto& param) { return "case" + std::to_string(param.index); });
+
+TEST_F(RunUsage, InvalidTimeoutFromTheEnvironmentIsAUsageError) {
+  Command command = run_under_lock("L", notify_command());
+  command.env("BUILDLOCK_TIMEOUT", "forever");
+  expect_usage_error({}, &command);
+}
+
+TEST_F(RunUsage, MissingSeparatorAndCommandIsAUsageError) {
+  expect_usage_error({"run", "--dir", lock_dir, "L"});
+}
+
+TEST_F(RunUsage, EmptyCommandAfterSeparatorIsAUsageError) {
+  expect_usage_error({"run", "--dir", lock_dir, "L", "--"});
+}
+
+TEST_F(RunUsage, UnknownOptionIsAUsageError) {
+  expect_usage_error(run_arguments("L", notify_command(), {"--no-such-option"}));
+}
+
+TEST_F(RunUsage, QuietAndVerboseTogetherAreAUsageError) {
+  expect_usage_error(run_arguments("L", notify_command(), {"--quiet", "--verbose"}));
+}
+
+class RunCommandFailure : public IntegrationTest {
+protected:
+  // After a command that could not start, the lock is free and nothing is left behind.
+  void expect_lock_released() {
+    EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+    Finished next = run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "0"}));
+    EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
+  }
+};
+
+TEST_F(RunCommandFailure, CommandNotInPathExits127AndReleasesTheLock) {
+  Finished finished = run(run_under_lock("L", {"buildlock-test-no-such-command", "arg"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(127));
+  EXPECT_TRUE(is_one_error_line(finished.err));
+  EXPECT_NE(finished.err.find("buildlock-test-no-such-command"), std::string::npos) << finished.err;
+  expect_lock_released();
+}
+
+TEST_F(RunCommandFailure, MissingCommandPathExits127AndReleasesTheLock) {
+  Finished finished = run(run_under_lock("L", {temp / "missing/program"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(127));
+  EXPECT_TRUE(is_one_error_line(finished.err));
+  expect_lock_released();
+}
+
+TEST_F(RunCommandFailure, FileWithoutExecutePermissionExits126AndReleasesTheLock) {
+  const std::string program = temp / "not-executable";
+  write_file(program, "#!/bin/sh\nexit 0\n");
+  ASSERT_EQ(::chmod(program.c_str(), 0644), 0);
+  Finished finished = run(run_under_lock("L", {program}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(126));
+  EXPECT_TRUE(is_one_error_line(finished.err));
+  expect_lock_released();
+}
+
+TEST_F(RunCommandFailure, DirectoryAsCommandExits126AndReleasesTheLock) {
+  Finished finished = run(run_under_lock("L", {temp.path()}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(126));
+  EXPECT_TRUE(is_one_error_line(finished.err));
+  expect_lock_released();
+}
+
+class RunHelpAndVersion : public IntegrationTest {};
+
+TEST_F(RunHelpAndVersion, VersionPrintsNameAndVersion) {
+  Finished finished = run(buildlock({"--version"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(0));
+  EXPECT_TRUE(::testing::internal::RE::PartialMatch(
+      finished.out, ::testing::internal::RE("^buildlock [0-9]+\\.[0-9]+\\.[0-9]+")))
+      << finished.out;
+}
+
+TEST_F(RunHelpAndVersion, HelpDescribesRunAndExitsZero) {
+  Finished top = run(buildlock({"--help"}));
+  EXPECT_EQ(top.status, ExitStatus::exited(0));
+  EXPECT_NE(top.out.find("run"), std::string::npos) << top.out;
+
+  Finished run_help = run(buildlock({"run", "--help"}));
+  EXPECT_EQ(run_help.status, ExitStatus::exited(0));
+  for (const char* option : {"--dir", "--timeout", "--stale-after", "--quiet", "--verbose"}) {
+    EXPECT_NE(run_help.out.find(option), std::string::npos) << option << " in:\n" << run_help.out;
+  }
+}
+
+} // namespace
+} // namespace buildlock::test
