@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
@@ -210,8 +211,13 @@ Process Command::start() const {
     if (dir == nullptr) {
       throw std::logic_error("Command::start: no output_to() and no TempDir in this test");
     }
+    // Apart from the test's own entries, so that tests can assert what a program created.
+    const std::string output_dir = *dir / "output";
+    if (::mkdir(output_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw std::runtime_error("mkdir " + output_dir + ": " + std::strerror(errno));
+    }
     std::string base = argv_[0].substr(argv_[0].rfind('/') + 1);
-    prefix = *dir / ("process-" + std::to_string(++counter) + "-" + base);
+    prefix = output_dir + "/" + std::to_string(++counter) + "-" + base;
   }
   Process process;
   process.stdout_path_ = prefix + ".out";

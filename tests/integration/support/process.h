@@ -1,10 +1,10 @@
 // Command and Process: start a real program the way a shell or ninja would, and watch it end.
 //
 // Every process gets stdin from /dev/null (or a pseudo-terminal), stdout and stderr in files in
-// the test's TempDir (kept when the test fails), every signal at its default action, no signal
-// blocked and no core dumps. A Process that is still running when it goes out of scope is killed
-// with SIGKILL (its whole process group when it has its own) and reaped: a failing test never
-// leaves processes behind. Waiting always has a timeout: a hang fails the test instead of
+// `output/` of the test's TempDir (kept when the test fails), every signal at its default action,
+// no signal blocked and no core dumps. A Process that is still running when it goes out of scope is
+// killed with SIGKILL (its whole process group when it has its own) and reaped: a failing test
+// never leaves processes behind. Waiting always has a timeout: a hang fails the test instead of
 // stalling the suite.
 #pragma once
 
@@ -54,8 +54,8 @@ public:
   // Run as the leader of a new session whose controlling terminal is `terminal_path` (a
   // pseudo-terminal slave), with it as stdin: Ctrl+C there signals the whole job.
   Command& controlling_terminal(std::string terminal_path);
-  // stdout goes to `prefix`.out and stderr to `prefix`.err (default: a fresh name in the current
-  // TempDir).
+  // stdout goes to `prefix`.out and stderr to `prefix`.err (default: a fresh name in the
+  // directory `output` of the current TempDir).
   Command& output_to(std::string prefix);
   Command& working_directory(std::string path);
 
