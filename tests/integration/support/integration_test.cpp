@@ -48,4 +48,28 @@ std::vector<std::string> IntegrationTest::scripted(std::vector<std::string> step
   return steps;
 }
 
+std::unique_ptr<Holding> IntegrationTest::start_holding(const std::string& lock,
+                                                        std::vector<std::string> options,
+                                                        std::vector<std::string> then,
+                                                        void (*configure)(Command&),
+                                                        bool wait_until_running) const {
+  auto holding = std::make_unique<Holding>();
+  std::vector<std::string> steps = {"notify", "3", "wait", "4"};
+  steps.insert(steps.end(), then.begin(), then.end());
+  Command command = run_under_lock(lock, scripted(steps), std::move(options));
+  command.pass_fd(3, holding->started.write_fd()).pass_fd(4, holding->release.read_fd());
+  if (configure != nullptr) {
+    configure(command);
+  }
+  holding->process.emplace(command.start());
+  holding->started.close_write();
+  holding->release.close_read();
+  if (wait_until_running) {
+    EXPECT_TRUE(holding->started.receives_byte(10s))
+        << "the holder's command did not start; stderr:\n"
+        << holding->process->stderr_text();
+  }
+  return holding;
+}
+
 } // namespace buildlock::test

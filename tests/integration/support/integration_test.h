@@ -11,11 +11,23 @@
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace buildlock::test {
+
+// A `buildlock run` whose command says when it runs and ends when the test lets it go.
+struct Holding {
+  Pipe started; // the command writes one byte here (its fd 3) once it runs
+  Pipe release; // the command ends when a byte arrives here (its fd 4), or when this closes
+  std::optional<Process> process;
+
+  void let_go() { release.write_byte(); }
+  pid_t pid() const { return process->pid(); }
+};
 
 class IntegrationTest : public ::testing::Test {
 protected:
@@ -36,6 +48,15 @@ protected:
                                          std::vector<std::string> options = {}) const;
   // `scripted_command STEPS...` (see helpers/scripted_command.cpp).
   static std::vector<std::string> scripted(std::vector<std::string> steps);
+
+  // Starts `buildlock run OPTIONS... LOCK -- scripted_command notify 3 wait 4 THEN...` and, when
+  // `wait_until_running`, returns once the command runs (the test fails if it does not within
+  // 10 s). Pass `configure` to change the Command before it starts (own process group, ...).
+  std::unique_ptr<Holding> start_holding(const std::string& lock,
+                                         std::vector<std::string> options = {},
+                                         std::vector<std::string> then = {},
+                                         void (*configure)(Command&) = nullptr,
+                                         bool wait_until_running = true) const;
 };
 
 } // namespace buildlock::test

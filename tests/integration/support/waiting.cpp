@@ -3,6 +3,7 @@
 #include "support/process.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <sstream>
 #include <thread>
 
@@ -52,6 +53,14 @@ std::size_t count_occurrences(const std::string& text, const std::string& needle
 
 double to_ms(Clock::duration duration) {
   return std::chrono::duration<double, std::milli>(duration).count();
+}
+
+void report_measurement(const std::string& what, Clock::duration duration) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", to_ms(duration));
+  std::printf("[ measured ] %s: %s ms\n", what.c_str(), text);
+  std::fflush(stdout);
+  ::testing::Test::RecordProperty(what, text);
 }
 
 } // namespace buildlock::test

@@ -25,4 +25,8 @@ std::size_t count_occurrences(const std::string& text, const std::string& needle
 // Milliseconds as a double, for messages.
 double to_ms(Clock::duration duration);
 
+// Prints "[ measured ] <what>: <ms> ms" and records it in the test's XML report, so that the
+// margin under each latency bound can be followed over time.
+void report_measurement(const std::string& what, Clock::duration duration);
+
 } // namespace buildlock::test
