@@ -18,9 +18,6 @@ Result<std::vector<core::DirectoryEntry>> entries_to_report(const StatusOptions&
       return exists.error();
     }
     for (const std::string& name : options.locks) {
-      if (auto valid = core::validate_lock_name(name); !valid) {
-        return valid.error();
-      }
       entries.push_back({core::EntryKind::lock, name, core::lock_file_name(name)});
     }
     return entries;
@@ -52,6 +49,11 @@ void add_status_command(CLI::App& app, StatusOptions& options) {
 
 int status_command(const StatusOptions& options) {
   const core::Messages messages = options.judging.common.messages();
+  for (const std::string& name : options.locks) {
+    if (auto valid = core::validate_lock_name(name); !valid) {
+      return report(valid.error());
+    }
+  }
   auto context = survey_context(options.judging);
   if (!context) {
     return report(context.error());
