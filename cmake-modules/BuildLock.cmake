@@ -1,7 +1,7 @@
 # BuildLock.cmake: run build steps under a buildlock lock that concurrent builds share.
 #
 #   buildlock_wrap(<out-var> LOCK <name> [DIR <dir>] [TIMEOUT <seconds>] [STALE_AFTER <seconds>]
-#                  [QUIET | VERBOSE] [KEEP_RUNNING_WITHOUT_BUILD]
+#                  [QUIET | VERBOSE] [NO_DIE_WITH_PARENT]
 #                  COMMAND <cmd> [<arg>...] [COMMAND <cmd> [<arg>...]]...)
 #     Sets <out-var> to a command line that runs every COMMAND in order under one hold of the
 #     lock, stopping at the first failure. Use it as `COMMAND ${<out-var>} VERBATIM` in
@@ -114,7 +114,7 @@ function(buildlock_wrap out_var)
     message(FATAL_ERROR "${fn}: missing the output variable: buildlock_wrap(<out-var> LOCK <name> COMMAND ...)")
   endif()
   set(value_keywords LOCK DIR TIMEOUT STALE_AFTER)
-  set(flag_keywords QUIET VERBOSE KEEP_RUNNING_WITHOUT_BUILD)
+  set(flag_keywords QUIET VERBOSE NO_DIE_WITH_PARENT)
 
   # Arguments are read one by one from ARGV<n> (not ARGN) so that empty arguments and
   # arguments containing `;` reach the command unchanged. Options come first; after the first
@@ -161,7 +161,7 @@ function(buildlock_wrap out_var)
     else()
       message(FATAL_ERROR
         "${fn}: unknown keyword \"${word}\" (expected LOCK, DIR, TIMEOUT, STALE_AFTER, QUIET, "
-        "VERBOSE, KEEP_RUNNING_WITHOUT_BUILD or COMMAND; options come before the first COMMAND)")
+        "VERBOSE, NO_DIE_WITH_PARENT or COMMAND; options come before the first COMMAND)")
     endif()
   endwhile()
 
@@ -208,6 +208,11 @@ function(buildlock_wrap out_var)
     list(APPEND line --quiet)
   elseif(arg_VERBOSE)
     list(APPEND line --verbose)
+  endif()
+  if(NOT arg_NO_DIE_WITH_PARENT)
+    # A step whose build was killed has no one left to use its result: stop it and free the lock
+    # rather than make the next build wait for it.
+    list(APPEND line --die-with-parent)
   endif()
   list(LENGTH sequence command_count)
   if(command_count GREATER 1)

@@ -1,0 +1,2 @@
+#pragma once
+inline const char* greeting() { return "hello from the shared prefix"; }
