@@ -313,6 +313,22 @@ TEST_F(Status, TableHasAlignedColumnsAndOneRowPerLock) {
   EXPECT_EQ(holder.release(), ExitStatus::exited(0));
 }
 
+TEST_F(Status, ReportsMoreLocksThanItMayKeepOpen) {
+  constexpr int locks = 100;
+  const HolderMetadata orphan = dead_holder();
+  for (int i = 0; i < locks; ++i) {
+    craft_lock("lock-" + std::to_string(1000 + i), orphan);
+  }
+  // Each lock file is closed before the next is opened, so 30 descriptors are plenty.
+  Command limited({"sh", "-c", "ulimit -n 30 && exec \"$@\"", "sh", buildlock_binary(), "status",
+                   "--dir", lock_dir, "--json"});
+  const json array = json_from(limited);
+  ASSERT_EQ(array.size(), std::size_t{locks});
+  for (const json& object : array) {
+    EXPECT_EQ(object["state"], "stale") << object.dump();
+  }
+}
+
 TEST_F(Status, LeavesNothingBehindAndChangesNothing) {
   craft_lock("dead", dead_holder(), WallClock::now() - 30s);
   const auto mtime_before = mtime_of(lock_path("dead"));
