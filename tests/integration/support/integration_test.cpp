@@ -19,7 +19,11 @@ std::string IntegrationTest::lock_path(std::string_view name) const {
 
 Command IntegrationTest::buildlock(std::vector<std::string> arguments) {
   arguments.insert(arguments.begin(), buildlock_binary());
-  Command command(std::move(arguments));
+  return program(std::move(arguments));
+}
+
+Command IntegrationTest::program(std::vector<std::string> argv) {
+  Command command(std::move(argv));
   for (const char* variable :
        {"BUILDLOCK_DIR", "BUILDLOCK_TIMEOUT", "BUILDLOCK_STALE_AFTER", "BUILDLOCK_HELD"}) {
     command.unset_env(variable);

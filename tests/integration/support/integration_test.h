@@ -40,6 +40,8 @@ protected:
 
   // `buildlock ARGUMENTS...`
   static Command buildlock(std::vector<std::string> arguments);
+  // Any program, with the BUILDLOCK_* variables unset like buildlock() (for shells, loops, ...).
+  static Command program(std::vector<std::string> argv);
   // `buildlock run --dir <lock_dir> OPTIONS... LOCK -- COMMAND...`
   Command run_under_lock(const std::string& lock, std::vector<std::string> command,
                          std::vector<std::string> options = {}) const;
