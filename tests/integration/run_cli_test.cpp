@@ -145,6 +145,23 @@ TEST_F(RunCommandFailure, DirectoryAsCommandExits126AndReleasesTheLock) {
   expect_lock_released();
 }
 
+class RunArguments : public IntegrationTest {};
+
+// Everything after the first `--` reaches COMMAND byte for byte (docs/cli.md).
+TEST_F(RunArguments, CommandArgumentsArePassedOnExactly) {
+  const std::vector<std::string> arguments = {
+      "two words", "", "--", "--timeout", "-v", "L", "caf\xc3\xa9", "\xff\xfe raw", "$HOME", "*"};
+  std::vector<std::string> command = {"printf", "[%s]\\n"};
+  command.insert(command.end(), arguments.begin(), arguments.end());
+  Finished finished = run(run_under_lock("L", command));
+  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  std::string expected;
+  for (const auto& argument : arguments) {
+    expected += "[" + argument + "]\n";
+  }
+  EXPECT_EQ(finished.out, expected);
+}
+
 class RunHelpAndVersion : public IntegrationTest {};
 
 TEST_F(RunHelpAndVersion, VersionPrintsNameAndVersion) {

@@ -9,6 +9,7 @@
 #include "support/waiting.h"
 
 #include <gtest/gtest.h>
+#include <thread>
 #include <unistd.h>
 
 namespace buildlock::test {
@@ -122,6 +123,19 @@ TEST_F(RunReclaim, LockFromAnotherHostIsReclaimedOnceOlderThanStaleAfter) {
   metadata.host = "some-other-host.example";
   write_lock_file(lock_path("L"), to_json(metadata), WallClock::now() - std::chrono::seconds(5));
   expect_reclaimed_at_once("heartbeat-expired", {"--stale-after", "2"});
+}
+
+// The age rule never robs a live holder: it refreshes its lock file every --stale-after / 4.
+TEST_F(RunReclaim, LiveHolderRefreshesItsLockFile) {
+  auto holder = start_holding("L", {"--stale-after", "0.4"});
+  const auto first = mtime_of(lock_path("L"));
+  const auto deadline = Clock::now() + 5s;
+  while (mtime_of(lock_path("L")) == first && Clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_GT(mtime_of(lock_path("L")), first) << "the holder did not refresh its lock file";
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
 }
 
 // Scenario 7: lock files without usable metadata, each kind a broken writer could leave.
