@@ -107,7 +107,7 @@ TEST_F(Break, EntryThatIsNotALockFileIsNeverTouchedEvenWithForce) {
   ASSERT_EQ(::mkfifo(lock_path("fifo").c_str(), 0644), 0);
   ASSERT_EQ(::mkdir(lock_path("directory").c_str(), 0755), 0);
   for (const char* name : {"symlink", "fifo", "directory"}) {
-    for (std::vector<std::string> arguments :
+    for (const std::vector<std::string>& arguments :
          {std::vector<std::string>{name}, std::vector<std::string>{"--force", name}}) {
       Finished finished = run(manage("break", arguments));
       EXPECT_EQ(finished.status, ExitStatus::exited(74)) << name << ": " << finished.err;
@@ -132,11 +132,11 @@ TEST_F(Break, UnreadableLockFileExits74) {
 }
 
 TEST_F(Break, UsageErrorsExit2) {
-  for (std::vector<std::string> arguments : {std::vector<std::string>{},
-                                             {"../escape"},
-                                             {"a", "b"},
-                                             {"x", "--", "y"},
-                                             {"--stale-after", "-1", "x"}}) {
+  for (const std::vector<std::string>& arguments : {std::vector<std::string>{},
+                                                    {"../escape"},
+                                                    {"a", "b"},
+                                                    {"x", "--", "y"},
+                                                    {"--stale-after", "-1", "x"}}) {
     Finished finished = run(manage("break", arguments));
     EXPECT_EQ(finished.status, ExitStatus::exited(2)) << finished.err;
     EXPECT_EQ(finished.out, "");

@@ -83,7 +83,7 @@ TEST_F(Clean, RemovesExactlyTheStaleEntries) {
     EXPECT_EQ(object["action"], "removed");
   }
   EXPECT_EQ(directory_entries(lock_dir), expected_left);
-  const json temp_file = array[0]; // sorted by file name: the hidden temporary file first
+  const json& temp_file = array[0]; // sorted by file name: the hidden temporary file first
   EXPECT_EQ(temp_file["kind"], "temp");
   EXPECT_EQ(temp_file["name"], "dead");
   EXPECT_EQ(temp_file["reason"], "holder-dead");
@@ -213,7 +213,7 @@ TEST_F(Clean, RacingWithEightAcquirersRemovesNothingHeld) {
     EXPECT_EQ(process.stderr_text(), "") << process.description();
   }
   const auto lines = lines_of(read_file(log));
-  EXPECT_EQ(lines.size(), std::size_t{acquirers * acquisitions_each});
+  EXPECT_EQ(lines.size(), std::size_t{acquirers} * acquisitions_each);
   EXPECT_EQ(count_occurrences(read_file(log), "overlap"), 0u) << read_file(log);
   for (int i = 0; i < 20; ++i) {
     EXPECT_EQ(removed.count("orphan-" + std::to_string(i)), 1u) << i;

@@ -382,7 +382,7 @@ TEST_F(Status, UnreadableDirectoryExits74) {
 
 TEST_F(Status, DirectoryThatIsAFileExits74) {
   write_file(lock_dir, "not a directory");
-  for (std::vector<std::string> names : {std::vector<std::string>{}, {"some-lock"}}) {
+  for (const std::vector<std::string>& names : {std::vector<std::string>{}, {"some-lock"}}) {
     Finished finished = run(manage("status", names));
     EXPECT_EQ(finished.status, ExitStatus::exited(74)) << finished.err;
     EXPECT_NE(finished.err.find("not a directory"), std::string::npos) << finished.err;
@@ -390,10 +390,10 @@ TEST_F(Status, DirectoryThatIsAFileExits74) {
 }
 
 TEST_F(Status, UsageErrorsExit2) {
-  for (std::vector<std::string> arguments : {std::vector<std::string>{"../escape"},
-                                             {"--stale-after", "soon"},
-                                             {"--", "x"},
-                                             {"--no-such-option"}}) {
+  for (const std::vector<std::string>& arguments : {std::vector<std::string>{"../escape"},
+                                                    {"--stale-after", "soon"},
+                                                    {"--", "x"},
+                                                    {"--no-such-option"}}) {
     Finished finished = run(manage("status", arguments));
     EXPECT_EQ(finished.status, ExitStatus::exited(2)) << arguments[0] << ": " << finished.err;
     EXPECT_EQ(finished.out, "");

@@ -27,7 +27,7 @@ json text_or_null(const std::string& text) {
   return text.empty() ? json(nullptr) : json(text);
 }
 
-std::string dash_if_empty(std::string text) {
+std::string dash_if_empty(const std::string& text) {
   return text.empty() ? "-" : text;
 }
 
