@@ -58,8 +58,12 @@ int main_with_exceptions(int argc, char** argv) {
 
   SplitArguments split = split_at_separator(argc, argv);
   try {
-    std::vector<std::string> reversed(split.ours.rbegin(), split.ours.rend());
-    app.parse(reversed);
+    // CLI11 takes argv-style input; hand it our part only, in the order it was typed.
+    std::vector<char*> our_argv{argv[0]};
+    for (std::string& word : split.ours) {
+      our_argv.push_back(word.data());
+    }
+    app.parse(static_cast<int>(our_argv.size()), our_argv.data());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

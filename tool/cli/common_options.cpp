@@ -30,7 +30,9 @@ int report(const Error& error) {
 
 void CommonOptions::add_to(CLI::App& command) {
   command
-      .add_option("--dir", dir, "Lock directory (default: $BUILDLOCK_DIR, else ~/.cache/buildlock)")
+      .add_option("--dir", dir,
+                  "Lock directory (default: $BUILDLOCK_DIR, else $XDG_CACHE_HOME/buildlock, else "
+                  "~/.cache/buildlock)")
       ->type_name("DIR");
   auto* quiet_flag = command.add_flag("-q,--quiet", quiet, "No waiting notices");
   command.add_flag("-v,--verbose", verbose, "Explain every decision (stale, reclaimed, waiting)")

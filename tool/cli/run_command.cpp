@@ -167,8 +167,8 @@ int run_command(const RunOptions& options) {
   supervise_request.environment = {
       {core::held_locks_variable,
        core::held_locks_value(inherited, lock->fd().get(), lock->identity())}};
-  supervise_request.heartbeat = [&lock] {
-    lock->heartbeat();
+  supervise_request.heartbeat = [&lock, &messages] {
+    lock->heartbeat(messages);
   };
   supervise_request.heartbeat_interval = settings->stale_after / 4;
 

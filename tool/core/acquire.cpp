@@ -38,6 +38,7 @@ LockMetadata my_metadata(const AcquireRequest& request) {
 struct CreateAttempt {
   std::optional<HeldLock> lock;       // set when we created the lock
   std::int64_t filesystem_now_ns = 0; // the filesystem's clock, read off our temp file
+  bool retry = false;                 // nothing learnt: try again at once
 };
 
 // One attempt to create the lock. Signals are deferred throughout, so a kill can never leave
@@ -60,13 +61,15 @@ Result<CreateAttempt> try_create(const AcquireRequest& request, const std::strin
     return error;
   };
   auto locked = os::try_lock(*fd);
-  // Busy only while an inspector (`status`, `clean`, a waiter) looks at this fresh file for an
-  // instant; wait for it to let go.
-  while (locked && (*locked == os::LockAttempt::busy || *locked == os::LockAttempt::interrupted)) {
-    locked = os::lock_or_interrupt(*fd);
-  }
   if (!locked) {
     return fail(locked.error());
+  }
+  if (*locked == os::LockAttempt::busy || *locked == os::LockAttempt::interrupted) {
+    // An inspector (`status`, `clean`) is looking at this fresh file at this very instant. Never
+    // wait for it with signals deferred (it could be stopped): drop this file, try a new one.
+    remove_temp();
+    attempt.retry = true;
+    return attempt;
   }
   if (*locked != os::LockAttempt::acquired) {
     return fail(Error{ErrorKind::lock_directory,
@@ -108,9 +111,14 @@ Error not_a_lock_file(const LockInspection& inspection) {
 HeldLock::HeldLock(os::Fd fd, std::string path, os::FileIdentity identity)
     : fd_(std::move(fd)), path_(std::move(path)), identity_(identity) {}
 
-void HeldLock::heartbeat() const {
-  if (fd_) {
-    (void)os::touch(fd_);
+void HeldLock::heartbeat(const Messages& messages) {
+  if (!fd_) {
+    return;
+  }
+  if (auto touched = os::touch(fd_); !touched && !heartbeat_failure_reported_) {
+    heartbeat_failure_reported_ = true;
+    messages.warning("cannot refresh lock `" + path_ + "` (" + touched.error().message +
+                     "); observers on other hosts may judge it stale after --stale-after");
   }
 }
 
@@ -149,6 +157,9 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
     if (created->lock) {
       messages.explain("acquired lock `" + request.name + "` (" + lock_path + ")");
       return std::move(*created->lock);
+    }
+    if (created->retry) {
+      continue;
     }
 
     auto inspected =

@@ -44,8 +44,9 @@ public:
   const std::string& path() const { return path_; }
   os::FileIdentity identity() const { return identity_; }
 
-  // Refreshes the lock file's mtime: proof of life for observers that cannot see our pid.
-  void heartbeat() const;
+  // Refreshes the lock file's mtime: proof of life for observers that cannot see our pid. Warns
+  // once if that fails, since observers on other hosts may then judge the lock stale.
+  void heartbeat(const Messages& messages);
   // Removes the lock file (if the name still points at our file: otherwise someone broke the
   // lock, which is reported), then drops the kernel lock for every inherited copy. Idempotent.
   void release(const Messages* messages);
@@ -54,6 +55,7 @@ private:
   os::Fd fd_;
   std::string path_;
   os::FileIdentity identity_;
+  bool heartbeat_failure_reported_ = false;
 };
 
 // Waits for and takes the lock. Expects `signals` in TerminationMode::die (waiting can be

@@ -10,8 +10,13 @@ namespace buildlock::core {
 Result<Seconds> parse_seconds(std::string_view text, std::string_view what) {
   const std::string copy(text);
   auto bad = [&](const std::string& why) -> Result<Seconds> {
-    return Error{ErrorKind::usage, std::string(what) + ": `" + copy + "` is " + why};
+    std::string shown; // one printable line, whatever was passed
+    for (char c : copy.substr(0, 40)) {
+      shown += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+    }
+    return Error{ErrorKind::usage, std::string(what) + ": `" + shown + "` is " + why};
   };
+
   if (copy.empty()) {
     return bad("empty; expected a number of seconds");
   }
@@ -41,6 +46,8 @@ std::string format_duration(Seconds duration) {
   if (seconds < 0) {
     seconds = 0;
   }
+  // Round to what is shown before picking the unit, so 59.96 s reads "1m00s", not "60.0s".
+  seconds = seconds < 59.95 ? std::round(seconds * 10) / 10 : std::round(seconds);
   char buffer[64];
   if (seconds < 60) {
     std::snprintf(buffer, sizeof buffer, "%.1fs", seconds);

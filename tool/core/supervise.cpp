@@ -92,14 +92,21 @@ Result<SuperviseOutcome> supervise(const SuperviseRequest& request, os::SignalHa
     outcome.status = {true, outcome.interrupting_signal};
     return outcome;
   }
-  for (const auto& argv : request.commands) {
-    auto status = run_one(argv, request, signals, outcome);
+  for (std::size_t i = 0; i < request.commands.size(); ++i) {
+    auto status = run_one(request.commands[i], request, signals, outcome);
     if (!status) {
       return status.error();
     }
     outcome.status = *status;
-    if (outcome.status.signaled || outcome.status.code != 0 || outcome.interrupting_signal != 0 ||
-        outcome.parent_gone) {
+    if (outcome.status.signaled || outcome.status.code != 0) {
+      break;
+    }
+    const bool more_to_run = i + 1 < request.commands.size();
+    if (more_to_run && (outcome.interrupting_signal != 0 || outcome.parent_gone)) {
+      // The command survived the signal, but the rest of the sequence must not run, and the
+      // caller must not report success for commands that never ran.
+      const int signal = outcome.interrupting_signal != 0 ? outcome.interrupting_signal : SIGTERM;
+      outcome.status = {true, signal};
       break;
     }
   }

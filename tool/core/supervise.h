@@ -26,9 +26,10 @@ struct SuperviseRequest {
 };
 
 struct SuperviseOutcome {
+  // How the last command that ran ended; when a signal stopped the sequence before its end, that
+  // signal (as if the skipped commands had died of it), so that callers never report success.
   os::ExitStatus status;
-  // A forwarded signal arrived (the user wants to stop): when set and the command did not die of
-  // a signal itself, the wrapper should still die by this one.
+  // A forwarded signal arrived while a command ran (the user wants to stop).
   int interrupting_signal = 0;
   // The command was stopped because buildlock's parent went away.
   bool parent_gone = false;
