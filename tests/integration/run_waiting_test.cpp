@@ -121,6 +121,33 @@ TEST_F(RunWaiting, CommandOfKilledBuildlockKeepsTheLockUntilItEnds) {
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
 }
 
+// A daemon the command leaves behind inherited the lock's descriptor. When buildlock releases,
+// it must drop the kernel lock for every copy, or the daemon would keep waiters asleep
+// (vcpkg #16476: a telemetry process kept the lock).
+TEST_F(RunWaiting, DaemonLeftBehindByTheCommandDoesNotKeepWaitersAsleep) {
+  Pipe daemon_stop;
+  // The holder's command, once let go, forks a daemon (which keeps every inherited descriptor)
+  // and exits.
+  auto holder = start_holding("L", {}, {"background", "wait", "6"},
+                              [&](Command& c) { c.pass_fd(6, daemon_stop.read_fd()); });
+  daemon_stop.close_read();
+  Pipe started;
+  Process waiter = start_waiter(started);
+  ASSERT_TRUE(is_blocked_on_holder(waiter));
+
+  const auto released_at = Clock::now();
+  holder->let_go();
+  ASSERT_TRUE(started.receives_byte(10s)) << "the daemon kept the waiter asleep";
+  report_measurement("handoff with a daemon left behind", started.last_byte_time() - released_at);
+  EXPECT_LT(started.last_byte_time() - released_at, reclaim_bound);
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
+  EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0));
+  // The daemon was still there all along: it holds the write end of the holder's `started` pipe.
+  EXPECT_EQ(holder->started.read_to_end(0ms), std::nullopt) << "the daemon ended too early";
+  daemon_stop.write_byte();
+  EXPECT_EQ(holder->started.read_to_end(10s), std::string());
+}
+
 // Scenario 11: --timeout 1 against a live holder.
 TEST_F(RunWaiting, TimeoutExpiresWithStatus75AndNamesTheHolder) {
   auto holder = start_holding("L");

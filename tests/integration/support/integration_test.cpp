@@ -52,17 +52,15 @@ std::vector<std::string> IntegrationTest::scripted(std::vector<std::string> step
   return steps;
 }
 
-std::unique_ptr<Holding> IntegrationTest::start_holding(const std::string& lock,
-                                                        std::vector<std::string> options,
-                                                        std::vector<std::string> then,
-                                                        void (*configure)(Command&),
-                                                        bool wait_until_running) const {
+std::unique_ptr<Holding> IntegrationTest::start_holding(
+    const std::string& lock, std::vector<std::string> options, std::vector<std::string> then,
+    const std::function<void(Command&)>& configure, bool wait_until_running) const {
   auto holding = std::make_unique<Holding>();
   std::vector<std::string> steps = {"notify", "3", "wait", "4"};
   steps.insert(steps.end(), then.begin(), then.end());
   Command command = run_under_lock(lock, scripted(steps), std::move(options));
   command.pass_fd(3, holding->started.write_fd()).pass_fd(4, holding->release.read_fd());
-  if (configure != nullptr) {
+  if (configure) {
     configure(command);
   }
   holding->process.emplace(command.start());

@@ -10,6 +10,7 @@
 #include "support/process.h"
 #include "support/temp_dir.h"
 
+#include <functional>
 #include <gtest/gtest.h>
 #include <memory>
 #include <optional>
@@ -57,7 +58,7 @@ protected:
   std::unique_ptr<Holding> start_holding(const std::string& lock,
                                          std::vector<std::string> options = {},
                                          std::vector<std::string> then = {},
-                                         void (*configure)(Command&) = nullptr,
+                                         const std::function<void(Command&)>& configure = nullptr,
                                          bool wait_until_running = true) const;
 };
 
