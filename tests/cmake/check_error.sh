@@ -1,0 +1,14 @@
+#!/bin/sh
+# check_error.sh CASE MESSAGE: configuring errors/ with CASE must fail with a CMake error that
+# contains MESSAGE (line breaks and indentation of CMake's message layout are ignored).
+. "$(dirname "$0")/prelude.sh"
+if "$CMAKE_COMMAND" -S "$here/errors" -B "$work/tree" -G Ninja "-DCASE=$1" \
+  "-DBUILDLOCK_SOURCE_DIR=$BUILDLOCK_SOURCE_DIR" >"$work/configure.log" 2>&1; then
+  show_log "$work/configure.log"
+  fail "configuration went on"
+fi
+flattened=$(tr -s ' \n' '  ' <"$work/configure.log")
+case $flattened in
+*"CMake Error"*"$2"*) ;;
+*) show_log "$work/configure.log"; fail "the error does not say: $2" ;;
+esac

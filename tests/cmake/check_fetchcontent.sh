@@ -1,0 +1,16 @@
+#!/bin/sh
+# check_fetchcontent.sh: FetchContent of the buildlock source tree (a local path, no network)
+# gives the consumer an in-tree buildlock that is built before any wrapped step. FetchContent ends
+# in add_subdirectory(), which cmake.consumer.subdirectory.* builds and runs in full; this test
+# stops at a dry run so as not to compile buildlock a third time.
+. "$(dirname "$0")/prelude.sh"
+configure Ninja "$here/consumer" tree -DBUILDLOCK_VIA=fetchcontent \
+  "-DBUILDLOCK_SOURCE_DIR=$BUILDLOCK_SOURCE_DIR" "-DBUILDLOCK_LOCK_DIR=$work/locks"
+in_tree=$work/tree/_deps/buildlock-build/tool/buildlock
+ninja -C "$work/tree" -n consumer >"$work/dry-run.log" 2>&1 || { show_log "$work/dry-run.log"; fail "ninja -n"; }
+link=$(grep -n 'Linking CXX executable _deps/buildlock-build/tool/buildlock$' "$work/dry-run.log" | cut -d: -f1)
+first_step=$(grep -n 'Generating ' "$work/dry-run.log" | head -n 1 | cut -d: -f1)
+[ -n "$link" ] || { show_log "$work/dry-run.log"; fail "the build would not link the fetched buildlock"; }
+[ -n "$first_step" ] && [ "$link" -lt "$first_step" ] ||
+  { show_log "$work/dry-run.log"; fail "a wrapped step would run before buildlock is linked"; }
+grep -q "&& $in_tree run --dir " "$work/tree/build.ninja" || fail "the wrapped steps do not run $in_tree"
