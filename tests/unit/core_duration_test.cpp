@@ -59,10 +59,15 @@ TEST(Duration, RejectsNegative) {
 
 TEST(Duration, RejectsWhatStrtodWouldQuietlyAccept) {
   // Blanks, hex floats, infinities and NaN all parse with strtod(); none is a plain number.
-  for (const char* text : {" 1", "1 ", "\t1", "0x10", "inf", "INF", "infinity", "nan", "NAN"}) {
+  for (const char* text : {" 1", "1 ", "0x10", "inf", "INF", "infinity", "nan", "NAN"}) {
     EXPECT_EQ(refusal(text), std::string("--timeout: `") + text + "` is not a number of seconds")
         << text;
   }
+}
+
+TEST(Duration, ShowsRejectedValuesOnOnePrintableLine) {
+  EXPECT_EQ(refusal("\t1"), "--timeout: `?1` is not a number of seconds");
+  EXPECT_EQ(refusal("1\n2"), "--timeout: `1?2` is not a number of seconds");
 }
 
 TEST(Duration, RejectsWordsUnitsAndMalformedNumbers) {
@@ -88,8 +93,13 @@ TEST(Duration, FormatsSecondsWithOneDecimalUnderAMinute) {
 TEST(Duration, FormatsMinutesAndSeconds) {
   EXPECT_EQ(format_duration(Seconds(60)), "1m00s");
   EXPECT_EQ(format_duration(Seconds(245)), "4m05s");
-  EXPECT_EQ(format_duration(Seconds(245.9)), "4m05s");
-  EXPECT_EQ(format_duration(Seconds(3599.9)), "59m59s");
+  EXPECT_EQ(format_duration(Seconds(245.4)), "4m05s");
+  EXPECT_EQ(format_duration(Seconds(245.6)), "4m06s");
+}
+
+TEST(Duration, RoundsBeforeChoosingTheUnit) {
+  EXPECT_EQ(format_duration(Seconds(59.96)), "1m00s");
+  EXPECT_EQ(format_duration(Seconds(3599.6)), "1h00m");
 }
 
 TEST(Duration, FormatsHoursAndMinutes) {
