@@ -56,7 +56,7 @@ function(_buildlock_check_seconds function_name keyword value)
 endfunction()
 
 # The lock directory for DIR <dir> (empty if not given): DIR, else BUILDLOCK_LOCK_DIR, else
-# <user cache>/buildlock/projects/<project>-<hash of the top-level source directory>.
+# <buildlock's default directory>/projects/<project>-<hash of the top-level source directory>.
 function(_buildlock_resolve_dir function_name dir out_var)
   if(dir STREQUAL "")
     set(dir "${BUILDLOCK_LOCK_DIR}")
@@ -74,21 +74,30 @@ function(_buildlock_resolve_dir function_name dir out_var)
     return()
   endif()
 
-  if(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
-    set(user_cache "$ENV{XDG_CACHE_HOME}")
+  # Below the directory buildlock itself defaults to, as the environment of this configure run
+  # has it.
+  if(NOT "$ENV{BUILDLOCK_DIR}" STREQUAL "")
+    set(base "$ENV{BUILDLOCK_DIR}")
+  elseif(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
+    set(base "$ENV{XDG_CACHE_HOME}/buildlock")
   elseif(NOT "$ENV{HOME}" STREQUAL "")
-    set(user_cache "$ENV{HOME}/.cache")
+    set(base "$ENV{HOME}/.cache/buildlock")
   else()
     message(FATAL_ERROR
-      "${function_name}: no default lock directory (neither XDG_CACHE_HOME nor HOME is set): "
-      "pass DIR or set BUILDLOCK_LOCK_DIR")
+      "${function_name}: no default lock directory (none of BUILDLOCK_DIR, XDG_CACHE_HOME and "
+      "HOME is set): pass DIR or set BUILDLOCK_LOCK_DIR")
   endif()
-  # Every build tree of one source tree shares these locks; other projects do not.
+  if(NOT IS_ABSOLUTE "${base}")
+    message(FATAL_ERROR
+      "${function_name}: the default lock directory \"${base}\" is not an absolute path: pass DIR "
+      "or set BUILDLOCK_LOCK_DIR")
+  endif()
+  # Every build tree of one source tree shares these locks; other source trees do not.
   file(REAL_PATH "${CMAKE_SOURCE_DIR}" source_dir)
   string(SHA256 source_hash "${source_dir}")
   string(SUBSTRING "${source_hash}" 0 12 source_hash)
   string(REGEX REPLACE "[^A-Za-z0-9._-]" "_" project_label "${CMAKE_PROJECT_NAME}")
-  set(${out_var} "${user_cache}/buildlock/projects/${project_label}-${source_hash}" PARENT_SCOPE)
+  set(${out_var} "${base}/projects/${project_label}-${source_hash}" PARENT_SCOPE)
 endfunction()
 
 # Encodes one argument so that it survives being stored in a list and expanded with

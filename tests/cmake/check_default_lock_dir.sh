@@ -1,7 +1,7 @@
 #!/bin/sh
 # check_default_lock_dir.sh: without DIR, every build tree of one source tree shares one lock
-# directory in the user's cache directory, outside the build trees; another source tree gets
-# another; BUILDLOCK_LOCK_DIR overrides it.
+# directory below buildlock's default directory, outside the build trees; another source tree
+# gets another; BUILDLOCK_LOCK_DIR overrides it.
 . "$(dirname "$0")/prelude.sh"
 mkfifo "$work/inside" "$work/release"
 configure Ninja "$here/holder" tree-a "-DHOLD_INSIDE=$work/inside" "-DHOLD_RELEASE=$work/release"
@@ -38,6 +38,14 @@ timeout 60 sh -c 'echo go >"$1"' sh "$work/release" || fail "the hold step no lo
 wait "$hold_build" || { show_log "$work/tree-a.log"; fail "tree-a failed"; }
 must_build tree-b --target quick
 [ "$(lock_dir tree-b/quick.txt)" = "$dir_a" ] || fail "tree-b used $(lock_dir tree-b/quick.txt), not $dir_a"
+
+# BUILDLOCK_DIR, buildlock's own default, is the base when set.
+(export BUILDLOCK_DIR="$work/env-dir" && configure Ninja "$here/holder" env-dir)
+must_build env-dir --target quick
+case $(lock_dir env-dir/quick.txt) in
+"$work"/env-dir/projects/holder-*) ;;
+*) fail "with BUILDLOCK_DIR the locks are not in \$BUILDLOCK_DIR/projects: $(lock_dir env-dir/quick.txt)" ;;
+esac
 
 # Without XDG_CACHE_HOME: ~/.cache.
 unset XDG_CACHE_HOME
