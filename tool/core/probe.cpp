@@ -112,7 +112,10 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   Observation observation;
   observation.beacon = inspection.beacon;
   observation.metadata = inspection.metadata ? &*inspection.metadata : nullptr;
-  if (inspection.metadata && same_pid_namespace(*inspection.metadata, observer)) {
+  // A held kernel lock decides alone (judge() looks no further), so its pid is not probed:
+  // `status` on a directory of busy locks would spend most of its time reading /proc.
+  if (inspection.beacon != Beacon::held && inspection.metadata &&
+      same_pid_namespace(*inspection.metadata, observer)) {
     observation.pid = os::probe_pid(inspection.metadata->pid);
   }
   const std::int64_t now_ns = filesystem_now_ns.value_or(os::wall_clock_ns());
