@@ -113,7 +113,7 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   observation.beacon = inspection.beacon;
   observation.metadata = inspection.metadata ? &*inspection.metadata : nullptr;
   // A held kernel lock decides alone (judge() looks no further), so its pid is not probed:
-  // `status` on a directory of busy locks would spend most of its time reading /proc.
+  // `status` on a directory of busy locks would spend a quarter of its time reading /proc.
   if (inspection.beacon != Beacon::held && inspection.metadata &&
       same_pid_namespace(*inspection.metadata, observer)) {
     observation.pid = os::probe_pid(inspection.metadata->pid);
