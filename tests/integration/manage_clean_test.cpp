@@ -127,6 +127,21 @@ TEST_F(Clean, NothingToCleanPrintsNothingOnStdout) {
   EXPECT_EQ(holder.release(), ExitStatus::exited(0));
 }
 
+TEST_F(Clean, VerboseSaysWhyEachEntryIsKept) {
+  LiveHolder holder = hold("held");
+  make_lock_dir();
+  ASSERT_EQ(::mkfifo(lock_path("fifo").c_str(), 0644), 0);
+  Finished finished = run(manage("clean", {"--verbose"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  EXPECT_NE(finished.err.find("buildlock: keeping `held.lock`: its kernel lock is held "
+                              "[kernel-lock-held]\n"),
+            std::string::npos)
+      << finished.err;
+  EXPECT_NE(finished.err.find("buildlock: keeping `fifo.lock`: "), std::string::npos)
+      << finished.err;
+  EXPECT_EQ(holder.release(), ExitStatus::exited(0));
+}
+
 TEST_F(Clean, MissingDirectoryIsNothingToClean) {
   EXPECT_EQ(json_from(manage("clean", {"--json"})), json::array());
   EXPECT_FALSE(exists_no_follow(lock_dir));
