@@ -42,6 +42,7 @@ TEST_F(RunContention, EightProcessesTimesTwoHundredAcquisitionsNeverOverlap) {
 
   const auto started_at = Clock::now();
   std::vector<Process> processes;
+  processes.reserve(contenders);
   for (int i = 0; i < contenders; ++i) {
     processes.push_back(program(argv).start());
   }

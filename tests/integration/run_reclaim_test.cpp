@@ -163,7 +163,7 @@ std::vector<Garbage> garbage_kinds() {
   // Valid metadata naming this live process, padded past the size limit: if buildlock read it
   // anyway, it would judge the lock by the pid (stale at once) instead of by its age.
   HolderMetadata padded = metadata_for_local_process(::getpid());
-  padded.command.assign(1, std::string(100 * 1024, 'x'));
+  padded.command.assign(1, std::string(std::size_t{100} * 1024, 'x'));
   return {
       {"Empty", ""},
       {"Whitespace", " \n\t\n"},

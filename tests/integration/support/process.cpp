@@ -25,6 +25,7 @@ namespace {
 
 // Descriptors are moved up here first, so that passing fd 3 as 4 and fd 4 as 3 cannot clobber.
 constexpr int first_parking_fd = 200;
+constexpr std::size_t max_passed_fds = 32;
 
 std::string join(const std::vector<std::string>& words) {
   std::string text;
@@ -57,6 +58,7 @@ merged_environment(const std::vector<std::pair<std::string, std::optional<std::s
 
 std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
   for (auto& text : strings) {
     pointers.push_back(text.data());
   }
@@ -85,7 +87,7 @@ struct ChildPlan {
 // After fork(): only async-signal-safe calls.
 [[noreturn]] void become(const ChildPlan& plan, int error_pipe) {
   if (plan.terminal_path != nullptr) {
-    const int terminal = ::setsid() < 0 ? -1 : ::open(plan.terminal_path, O_RDWR);
+    const int terminal = ::setsid() < 0 ? -1 : ::open(plan.terminal_path, O_RDWR | O_CLOEXEC);
     if (terminal < 0 || ::ioctl(terminal, TIOCSCTTY, 0) != 0 || ::dup2(terminal, 0) < 0) {
       fail_in_child(error_pipe);
     }
@@ -93,25 +95,24 @@ struct ChildPlan {
     if (plan.own_process_group && ::setpgid(0, 0) != 0) {
       fail_in_child(error_pipe);
     }
-    const int null = ::open("/dev/null", O_RDONLY);
+    const int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || ::dup2(null, 0) < 0) {
       fail_in_child(error_pipe);
     }
   }
-  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND;
+  // Close-on-exec: only the dup2() copies (0, 1, 2) reach the program.
+  const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC;
   const int out = ::open(plan.stdout_path, flags, 0644);
   const int err = ::open(plan.stderr_path, flags, 0644);
   if (out < 0 || err < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
     fail_in_child(error_pipe);
   }
-  std::vector<int> parked; // allocation after fork is safe here: the test process has one thread
+  int parked[max_passed_fds];
   for (std::size_t i = 0; i < plan.fds.size(); ++i) {
-    const int copy =
-        ::fcntl(plan.fds[i].second, F_DUPFD_CLOEXEC, first_parking_fd + static_cast<int>(i));
-    if (copy < 0) {
+    parked[i] = ::fcntl(plan.fds[i].second, F_DUPFD_CLOEXEC, first_parking_fd);
+    if (parked[i] < 0) {
       fail_in_child(error_pipe);
     }
-    parked.push_back(copy);
   }
   for (std::size_t i = 0; i < plan.fds.size(); ++i) {
     if (::dup2(parked[i], plan.fds[i].first) < 0) { // dup2 clears close-on-exec on the copy
@@ -176,8 +177,12 @@ Command& Command::unset_env(std::string name) {
 }
 
 Command& Command::pass_fd(int child_fd, int parent_fd) {
-  if (child_fd <= 2 || parent_fd < 0) {
-    throw std::logic_error("pass_fd: child descriptors 0-2 are the standard streams");
+  if (child_fd <= 2 || child_fd >= first_parking_fd || parent_fd < 0) {
+    throw std::logic_error("pass_fd: child descriptors must be between 3 and " +
+                           std::to_string(first_parking_fd - 1));
+  }
+  if (fds_.size() == max_passed_fds) {
+    throw std::logic_error("pass_fd: too many descriptors");
   }
   fds_.emplace_back(child_fd, parent_fd);
   return *this;
