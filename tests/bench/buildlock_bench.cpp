@@ -347,6 +347,7 @@ int main(int argc, char** argv) {
   app.add_option("--repetitions", config.sizes.repetitions, "Uncontended calls per tool");
   app.add_option("--processes", config.sizes.processes, "Contending processes (P)")->delimiter(',');
   app.add_option("--acquisitions", config.sizes.acquisitions, "Per process and round");
+  app.add_option("--rounds", config.sizes.rounds, "Throughput rounds per tool and P");
   app.add_option("--handoffs", config.sizes.handoffs, "Acquisitions per P for handoff latency");
   app.add_option("--reclaims", config.sizes.reclaims, "kill -9 samples per tool and variant");
   app.add_option("--unrelated", config.sizes.unrelated, "Other locks in the directory")
