@@ -2,6 +2,7 @@
 
 #include "os/system_error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
@@ -204,9 +205,16 @@ Status write_all(const Fd& fd, const std::string& data) {
 }
 
 Result<std::string> read_prefix(const Fd& fd, std::size_t limit, bool& truncated) {
-  std::string data(limit + 1, '\0');
+  // Lock files are a few hundred bytes: start small, grow only for the odd large file.
+  std::string data(std::min<std::size_t>(limit + 1, 4096), '\0');
   std::size_t done = 0;
-  while (done < data.size()) {
+  for (;;) {
+    if (done == data.size()) {
+      if (data.size() > limit) {
+        break;
+      }
+      data.resize(std::min(limit + 1, data.size() * 4));
+    }
     const ssize_t n =
         ::pread(fd.get(), data.data() + done, data.size() - done, static_cast<off_t>(done));
     if (n < 0) {
