@@ -102,11 +102,16 @@ endfunction()
 
 # Encodes one argument so that it survives being stored in a list and expanded with
 # `COMMAND ${var}`: list expansion splits at `;`, drops empty elements, lets `\` escape a
-# following `;`, and does not split inside unbalanced `[` `]`. The generator expressions used
+# following `;`, and does not split inside unbalanced `[` `]`; and the command that receives the
+# list takes words like DEPENDS or VERBATIM as its own keywords. The generator expressions used
 # instead evaluate back to the original text when the custom command or test is generated.
 function(_buildlock_encode_word word out_var)
   if(word STREQUAL "")
     set(${out_var} "$<0:>" PARENT_SCOPE) # evaluates to an empty argument
+    return()
+  endif()
+  if(word MATCHES "^[A-Z][A-Z0-9_]*$")
+    set(${out_var} "$<1:${word}>" PARENT_SCOPE)
     return()
   endif()
   string(REPLACE ";" "$<SEMICOLON>" encoded "${word}")
