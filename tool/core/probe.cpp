@@ -62,9 +62,13 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   }
   auto fd = os::open_regular_file(path);
   if (!fd) {
+    // Released between lstat and open, and perhaps already created again by the next holder:
+    // either way not the file we saw, so report it gone and let the caller look again. Only a
+    // failure to open the very file we saw is an error.
     auto again = os::lstat_entry(path);
-    if (again && again->type == os::EntryType::missing) {
-      inspection.entry = *again; // released between lstat and open
+    if (again && (again->type == os::EntryType::missing ||
+                  !(again->identity == inspection.entry.identity))) {
+      inspection.entry = os::EntryInfo{};
       return inspection;
     }
     return fd.error();
