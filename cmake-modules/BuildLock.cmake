@@ -21,7 +21,7 @@ include_guard(GLOBAL)
 cmake_policy(VERSION 3.25)
 
 set(BUILDLOCK_LOCK_DIR "" CACHE PATH
-    "Lock directory for buildlock_wrap() calls without DIR; empty: a per-project directory in the user's cache (see docs/cmake.md)")
+    "Lock directory for buildlock_wrap() calls without DIR; empty: one per source tree, below buildlock's default directory (docs/cmake.md)")
 
 # The same rule as the buildlock executable: a letter or digit, then up to 127 of [A-Za-z0-9._-].
 function(_buildlock_check_lock_name function_name name)

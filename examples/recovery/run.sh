@@ -41,18 +41,25 @@ descendants() {
                               if (q == root) print p } }'
 }
 
-# next_build WHAT: build again with a quick download; BUILDLOCK_TIMEOUT=0 makes buildlock fail
-# instead of waiting, so success proves that the lock was free or reclaimed on the spot.
-next_build() {
+# next_build WHAT [TIMEOUT]: build again with a quick download. BUILDLOCK_TIMEOUT=0 (the default
+# here) makes buildlock fail instead of waiting, so success proves that the lock was free or
+# reclaimed on the spot.
+next_build() { # next_build WHAT [TIMEOUT]
   start=$(date +%s%N)
-  BUILDLOCK_TIMEOUT=${next_build_timeout:-0} TOOLCHAIN_DOWNLOAD_SECONDS=0.2 build tree ||
-    { show_log "$work/tree.log"; fail "the build after $1 did not proceed"; }
+  (
+    export BUILDLOCK_TIMEOUT="${2:-0}" TOOLCHAIN_DOWNLOAD_SECONDS=0.2
+    build tree
+  ) || { show_log "$work/tree.log"; fail "the build after $1 did not proceed"; }
   end=$(date +%s%N)
   echo "  the next build got the lock and finished in $(((end - start) / 1000000)) ms"
   rm -f "$download/complete" "$work/tree/toolchain.stamp"
 }
 
-lock_files() { ls "$cache/locks" | grep '\.lock$' || true; }
+lock_files() { # the lock files in the lock directory, by name
+  for file in "$cache/locks"/*.lock; do
+    if [ -e "$file" ]; then basename "$file"; fi
+  done
+}
 
 echo "1. kill -9 of every process of a build that holds the lock (OOM kill, cancelled CI job)"
 start_build
@@ -71,7 +78,9 @@ echo "  $reclaimed"
 echo "2. Ctrl+C in the middle of the step"
 start_build
 step_pid=$(wait_until_downloading)
-env kill -s INT -- "-$build_pid" # dash's kill cannot signal a group
+# The build's process group: that of the session leader, which setsid made the build itself.
+session=$(ps -o sid= -p "$step_pid" | tr -d ' ')
+env kill -s INT -- "-$session" # (dash's own kill cannot signal a group)
 if wait "$build_pid"; then fail "the interrupted build succeeded"; fi
 [ -z "$(lock_files)" ] || fail "Ctrl+C left the lock file $(lock_files) behind"
 echo "  the interrupted step released its lock on the way out: no lock file left behind"
@@ -86,6 +95,6 @@ done)
 kill -KILL $tool_pids
 { wait "$build_pid"; } 2>/dev/null || true
 # buildlock looks for its build every 200 ms; the next build waits for the lock (at most 10 s).
-next_build_timeout=10 next_build "killing the build tool"
+next_build "killing the build tool" 10
 if kill -0 "$step_pid" 2>/dev/null; then fail "the orphaned step (pid $step_pid) still runs"; fi
 echo "  the orphaned step (pid $step_pid) was stopped: buildlock saw that its build was gone"

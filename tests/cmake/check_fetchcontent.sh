@@ -11,6 +11,8 @@ ninja -C "$work/tree" -n consumer >"$work/dry-run.log" 2>&1 || { show_log "$work
 link=$(grep -n 'Linking CXX executable _deps/buildlock-build/tool/buildlock$' "$work/dry-run.log" | cut -d: -f1)
 first_step=$(grep -n 'Generating ' "$work/dry-run.log" | head -n 1 | cut -d: -f1)
 [ -n "$link" ] || { show_log "$work/dry-run.log"; fail "the build would not link the fetched buildlock"; }
-[ -n "$first_step" ] && [ "$link" -lt "$first_step" ] ||
-  { show_log "$work/dry-run.log"; fail "a wrapped step would run before buildlock is linked"; }
+if [ -z "$first_step" ] || [ "$link" -gt "$first_step" ]; then
+  show_log "$work/dry-run.log"
+  fail "a wrapped step would run before buildlock is linked"
+fi
 grep -q "&& $in_tree run --dir " "$work/tree/build.ninja" || fail "the wrapped steps do not run $in_tree"
