@@ -191,6 +191,8 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
       continue;
     }
 
+    messages.explain("lock `" + request.name + "` is held by " + holder.describe_holder() + ": " +
+                     holder.verdict.explanation + " [" + holder.verdict.reason + "]");
     const os::TimePoint now = os::monotonic_now();
     if (deadline && now >= *deadline) {
       return Error{ErrorKind::timeout, "timed out after " + format_duration(now - start) +
@@ -203,8 +205,6 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
                       holder.describe_holder() + " (" + holder.verdict.explanation + ")");
       next_notice = now + notice_interval;
     }
-    messages.explain("lock `" + request.name + "` is held by " + holder.describe_holder() + ": " +
-                     holder.verdict.explanation + " [" + holder.verdict.reason + "]");
 
     os::TimePoint wake_at = next_notice;
     if (deadline) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,7 +82,13 @@ ChildProcess::spawn(const std::vector<std::string>& argv,
   if (err != 0) {
     const std::string what = "cannot run `" + arguments[0] + "`";
     if (err == ENOENT || err == ENOTDIR) {
-      return Error{ErrorKind::command_not_found, what + ": command not found"};
+      struct stat st {};
+      const bool exists =
+          arguments[0].find('/') != std::string::npos && ::stat(arguments[0].c_str(), &st) == 0;
+      // execve says ENOENT for an existing script whose interpreter is missing, too.
+      return Error{ErrorKind::command_not_found,
+                   what + (exists ? ": its interpreter (#! line) or loader was not found"
+                                  : ": command not found")};
     }
     return system_error(what, err, ErrorKind::command_not_executable);
   }
