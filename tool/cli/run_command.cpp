@@ -178,6 +178,7 @@ int run_command(const RunOptions& options) {
     return report(outcome.error());
   }
   if (outcome->parent_gone) {
+    lock->release(&messages); // first: stderr may be a pipe that died with the build
     messages.warning("the build that started `" + options.command.front() +
                      "` is gone; stopped it and released lock `" + options.lock + "`");
   }

@@ -184,9 +184,10 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
         return std::move(removed.error()).with("cannot reclaim stale lock `" + request.name + "`");
       }
       if (*removed) {
-        messages.explain("reclaimed stale lock `" + request.name + "` of " +
-                         holder.describe_holder() + ": " + holder.verdict.explanation + " [" +
-                         holder.verdict.reason + "]");
+        // Worth a line in every build log: it explains why a build did not wait.
+        messages.notice("reclaimed stale lock `" + request.name + "` of " +
+                        holder.describe_holder() + ": " + holder.verdict.explanation + " [" +
+                        holder.verdict.reason + "]");
       }
       continue;
     }

@@ -1,5 +1,6 @@
 #include "os/child_process.h"
 
+#include "os/signals.h"
 #include "os/system_error.h"
 
 #include <cerrno>
@@ -73,7 +74,15 @@ ChildProcess::spawn(const std::vector<std::string>& argv,
   sigset_t empty;
   sigemptyset(&empty);
   posix_spawnattr_setsigmask(&attributes, &empty);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
+  // Signals only buildlock ignores (SIGPIPE) go back to their default for the command; signals
+  // ignored by whoever started buildlock stay ignored.
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int number : signals_to_default_in_command()) {
+    sigaddset(&defaults, number);
+  }
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 
   pid_t pid = -1;
   const int err = ::posix_spawnp(&pid, arguments[0].c_str(), nullptr, &attributes,

@@ -113,6 +113,14 @@ const std::vector<int>& forwarded_signals() {
   return signals;
 }
 
+namespace {
+std::vector<int> g_default_in_command;
+} // namespace
+
+const std::vector<int>& signals_to_default_in_command() {
+  return g_default_in_command;
+}
+
 SignalHandling::SignalHandling() {
   if (::pipe(g_wake_pipe) == 0) {
     set_nonblocking_cloexec(g_wake_pipe[0]);
@@ -124,6 +132,17 @@ SignalHandling::SignalHandling() {
   }
   install(SIGCHLD, nullptr, on_child_or_alarm);
   install(SIGALRM, nullptr, on_child_or_alarm);
+  // A write to a closed stderr pipe must fail with EPIPE, not kill us before we release.
+  struct sigaction pipe_action {};
+  ::sigaction(SIGPIPE, nullptr, &pipe_action);
+  if (pipe_action.sa_handler == SIG_DFL) {
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    ::sigaction(SIGPIPE, &ignore, nullptr);
+    g_saved.push_back({SIGPIPE, pipe_action});
+    g_default_in_command = {SIGPIPE};
+  }
 }
 
 SignalHandling::~SignalHandling() {
@@ -132,6 +151,7 @@ SignalHandling::~SignalHandling() {
     ::sigaction(saved.number, &saved.action, nullptr);
   }
   g_saved.clear();
+  g_default_in_command.clear();
   ::close(g_wake_pipe[0]);
   ::close(g_wake_pipe[1]);
   g_wake_pipe[0] = g_wake_pipe[1] = -1;

@@ -53,6 +53,11 @@ public:
   void disarm_alarm();
 };
 
+// Signals buildlock ignores for itself but the command must get with their default action
+// (SIGPIPE: buildlock must never die half-way through a release because a build tool that read
+// its stderr is gone).
+const std::vector<int>& signals_to_default_in_command();
+
 // Blocks the forwarded signals for its lifetime, so that a sequence of file operations is never
 // cut in half; pending signals are delivered when it ends.
 class DeferSignals {

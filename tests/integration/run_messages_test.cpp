@@ -1,0 +1,87 @@
+// What buildlock says, and that saying it can never cost a release: reclaims are reported in every
+// build log (silenced only by --quiet), and a stderr pipe whose reader is gone (a killed ninja)
+// neither kills buildlock nor leaks into the command as an ignored SIGPIPE.
+#include "support/integration_test.h"
+#include "support/lock_files.h"
+
+#include <gtest/gtest.h>
+#include <sstream>
+#include <unistd.h>
+
+namespace buildlock::test {
+namespace {
+
+class RunMessages : public IntegrationTest {
+protected:
+  void SetUp() override { make_lock_dir(); }
+
+  void craft_orphan(const std::string& name) const {
+    HolderMetadata metadata = metadata_for_local_process(::getpid());
+    metadata.pid = reaped_pid();
+    write_lock_file(lock_path(name), to_json(metadata));
+  }
+};
+
+TEST_F(RunMessages, ReclaimIsReportedWithoutVerbose) {
+  craft_orphan("L");
+  Finished finished = run(run_under_lock("L", {"true"}, {"--timeout", "0"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  EXPECT_NE(finished.err.find("buildlock: reclaimed stale lock `L`"), std::string::npos)
+      << finished.err;
+  EXPECT_NE(finished.err.find("[holder-dead]"), std::string::npos) << finished.err;
+  EXPECT_EQ(finished.out, "");
+}
+
+TEST_F(RunMessages, QuietSilencesTheReclaimNotice) {
+  craft_orphan("L");
+  Finished finished = run(run_under_lock("L", {"true"}, {"--quiet", "--timeout", "0"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  EXPECT_EQ(finished.err, "");
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+}
+
+// buildlock ignores SIGPIPE for itself; the command must still get the default action, as it
+// would without buildlock (e.g. `yes | head` ends quietly).
+TEST_F(RunMessages, CommandGetsTheDefaultSigpipeAction) {
+  Finished finished = run(run_under_lock("L", {"cat", "/proc/self/status"}));
+  ASSERT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  std::istringstream lines(finished.out);
+  std::string line;
+  unsigned long long ignored = ~0ULL;
+  while (std::getline(lines, line)) {
+    if (line.rfind("SigIgn:", 0) == 0) {
+      ignored = std::stoull(line.substr(7), nullptr, 16);
+    }
+  }
+  ASSERT_NE(ignored, ~0ULL) << finished.out;
+  EXPECT_EQ(ignored & (1ULL << (SIGPIPE - 1)), 0u) << "SIGPIPE is ignored in the command";
+}
+
+// A warning written after the reader of stderr is gone (ninja killed while the command ran) must
+// not kill buildlock with SIGPIPE before it has released and reported the command's status.
+TEST_F(RunMessages, StderrWithoutReaderDoesNotKillBuildlock) {
+  const std::string reader_gone = temp / "reader-gone";
+  const std::string status_file = temp / "status";
+  // The command removes its own lock file (as `break --force` would), so that buildlock warns at
+  // release, and ends only once the stderr reader has exited.
+  const std::string command_script = "rm -f \"$1\"; while [ ! -e \"$2\" ]; do sleep 0.01; done";
+  std::vector<std::string> wrapped = run_arguments(
+      "L", {"sh", "-c", command_script, "sh", lock_path("L"), reader_gone}, {"--quiet"});
+  wrapped.insert(wrapped.begin(), buildlock_binary());
+  std::vector<std::string> argv = {
+      "sh",
+      "-c",
+      "STATUS=$1; DONE=$2; shift 2; "
+      "{ \"$@\" 2>&1 >/dev/null; echo $? >\"$STATUS\"; } | { exec 0<&-; : >\"$DONE\"; }",
+      "sh",
+      status_file,
+      reader_gone};
+  argv.insert(argv.end(), wrapped.begin(), wrapped.end());
+  Finished finished = run(program(argv));
+  ASSERT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  EXPECT_EQ(read_file(status_file), "0\n") << "141 would be a death by SIGPIPE";
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+}
+
+} // namespace
+} // namespace buildlock::test
