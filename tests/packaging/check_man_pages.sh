@@ -1,0 +1,40 @@
+#!/bin/sh
+# check_man_pages.sh: the installed man pages are where man(1) looks, render without a warning,
+# carry the version of the binary, and list every option that any `--help` lists and every
+# keyword of buildlock_wrap().
+. "$(dirname "$0")/prelude.sh"
+buildlock=$BUILDLOCK_PREFIX/bin/buildlock
+version=$("$buildlock" --version | sed 's/^buildlock //')
+
+for page in buildlock:1 buildlock-cmake:7; do
+  name=${page%:*} section=${page#*:}
+  path=$(MANPATH="$BUILDLOCK_PREFIX/share/man" man -w "$section" "$name") ||
+    fail "man does not find $name($section) under $BUILDLOCK_PREFIX/share/man"
+  render_man_page "$path" "$work/$name.txt"
+  grep -q "^\.TH .* \"buildlock $version\"" "$path" ||
+    fail "$name($section): the .TH line does not name buildlock $version: $(grep '^\.TH' "$path")"
+done
+
+# Every option and environment variable of every --help appears in buildlock(1), as a word.
+for subcommand in "" run status clean break; do
+  # shellcheck disable=SC2086 # no subcommand is no word
+  "$buildlock" $subcommand --help >"$work/help.txt"
+  sed -n '/^Options:/,/^$/p' "$work/help.txt" | grep -oE '(^|[ ,])--?[A-Za-z][-A-Za-z]*' |
+    tr -d ' ,' | sort -u >"$work/options.txt"
+  [ -s "$work/options.txt" ] || fail "found no options in: buildlock $subcommand --help"
+  grep -oE '\$[A-Z_]+' "$work/help.txt" | tr -d '$' | sort -u >>"$work/options.txt"
+  while read -r option; do
+    grep -qE -- "(^|[^-A-Za-z_])$option([^-A-Za-z_]|$)" "$work/buildlock.txt" ||
+      fail "buildlock(1) does not mention $option (from: buildlock $subcommand --help)"
+  done <"$work/options.txt"
+done
+
+# Every keyword buildlock_wrap() accepts, and the module's functions and variables, appear in
+# buildlock-cmake(7).
+keywords=$(sed -n 's/^ *set(\(value\|flag\)_keywords \(.*\))$/\2/p' \
+  "$BUILDLOCK_SOURCE_DIR/cmake-modules/BuildLock.cmake")
+[ -n "$keywords" ] || fail "found no keywords in BuildLock.cmake"
+for word in $keywords COMMAND buildlock_wrap buildlock_job_pool BUILDLOCK_LOCK_DIR buildlock::buildlock; do
+  grep -qE -- "(^|[^A-Za-z_])$word([^A-Za-z_]|$)" "$work/buildlock-cmake.txt" ||
+    fail "buildlock-cmake(7) does not mention $word"
+done
