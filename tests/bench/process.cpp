@@ -42,7 +42,7 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   }
   if (options.stderr_path) {
     posix_spawn_file_actions_addopen(&actions, 2, options.stderr_path->c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
   }
   for (const auto& [from, to] : options.descriptors) {
     posix_spawn_file_actions_adddup2(&actions, from, to);

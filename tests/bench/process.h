@@ -19,7 +19,7 @@ struct BenchError : std::runtime_error {
 
 struct SpawnOptions {
   std::optional<std::string> stdout_path; // default: inherited
-  std::optional<std::string> stderr_path; // default: inherited
+  std::optional<std::string> stderr_path; // default: inherited; appended to
   // (from, to): descriptor `from` of the benchmark becomes `to` in the child.
   std::vector<std::pair<int, int>> descriptors;
 };

@@ -42,15 +42,16 @@ pid_t fork_worker(Pipe& start, const std::function<int()>& body) {
 
 // Runs `argv_of(worker)` `runs` times in each of `processes` workers; returns the wall time of
 // the whole round in milliseconds.
-double run_workers(int processes, int runs, const std::string& what,
+double run_workers(const Tool& tool, int processes, int runs, const std::string& what,
                    const std::function<std::vector<std::string>(int)>& argv_of) {
+  const SpawnOptions options = tool.logged();
   Pipe start;
   std::vector<pid_t> workers;
   for (int worker = 0; worker < processes; ++worker) {
     const auto argv = argv_of(worker);
-    workers.push_back(fork_worker(start, [&argv, runs, &what] {
+    workers.push_back(fork_worker(start, [&argv, &options, runs, &what] {
       for (int run = 0; run < runs; ++run) {
-        expect_success(spawn(argv), what);
+        expect_success(spawn(argv, options), what);
       }
       return 0;
     }));
@@ -58,7 +59,8 @@ double run_workers(int processes, int runs, const std::string& what,
   const std::int64_t began = monotonic_ns();
   start.close_write_end();
   for (pid_t worker : workers) {
-    expect_success(worker, "a " + what + " worker");
+    expect_success(worker,
+                   "a " + what + " worker (messages in " + options.stderr_path.value_or("") + ")");
   }
   return elapsed_ms(began);
 }
@@ -150,7 +152,7 @@ PerTool measure_throughput(const Setup& setup, int processes, int acquisitions, 
     for (ToolIndex index : order_for(round)) {
       const Tool& tool = setup.tools[index];
       const auto argv = tool.run("throughput", {"true"});
-      const double ms = run_workers(processes, acquisitions, tool.label + " (throughput)",
+      const double ms = run_workers(tool, processes, acquisitions, tool.label + " (throughput)",
                                     [&](int) { return argv; });
       rate[index].push_back(double(processes) * acquisitions / (ms / 1000));
     }
@@ -166,7 +168,7 @@ Handoff measure_handoff(const Setup& setup, const std::string& stamp, int proces
     const std::string records_path =
         setup.scratch + "/handoff-" + std::to_string(index) + "-" + std::to_string(processes);
     std::filesystem::remove(records_path);
-    run_workers(processes, per_process, tool.label + " (handoff)", [&](int worker) {
+    run_workers(tool, processes, per_process, tool.label + " (handoff)", [&](int worker) {
       return tool.run("handoff", {stamp, "record", records_path, std::to_string(worker),
                                   std::to_string(per_process), std::to_string(processes),
                                   tool.lock_path("handoff")});

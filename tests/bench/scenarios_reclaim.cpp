@@ -41,7 +41,7 @@ pid_t spawn_notifying(const Tool& tool, const std::string& lock, const std::stri
   if (hold) {
     command.push_back(hold_seconds);
   }
-  SpawnOptions options;
+  SpawnOptions options = tool.logged();
   options.descriptors = {{notices.write_end(), 3}};
   return spawn(tool.run(lock, command), options);
 }
@@ -127,7 +127,7 @@ StatusTiming measure_status(const std::string& buildlock, const std::string& lsl
                             const std::string& stamp, const std::string& directory, int locks,
                             int repetitions) {
   fresh_directory(directory);
-  const Tool tool{buildlock_tool, "buildlock", buildlock, directory};
+  const Tool tool{buildlock_tool, "buildlock", buildlock, directory, directory + ".messages"};
   // One real orphan and one real live holder; the rest are copies of their lock files.
   const Holder orphan = start_holder(tool, "orphan-0", stamp);
   kill_holder(orphan);

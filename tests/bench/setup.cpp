@@ -24,6 +24,13 @@ std::string Tool::lock_path(const std::string& lock) const {
   return directory + "/" + lock + (index == buildlock_tool ? ".lock" : "");
 }
 
+SpawnOptions Tool::logged(SpawnOptions options) const {
+  if (!message_log.empty()) {
+    options.stderr_path = message_log;
+  }
+  return options;
+}
+
 std::array<ToolIndex, 2> order_for(int repetition) {
   if (repetition % 2 == 0) {
     return {buildlock_tool, flock_tool};

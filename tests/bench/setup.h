@@ -3,6 +3,8 @@
 // be measured against the number of locks in the directory.
 #pragma once
 
+#include "process.h"
+
 #include <array>
 #include <string>
 #include <vector>
@@ -16,12 +18,17 @@ struct Tool {
   std::string label;      // "buildlock" or "flock(1)"
   std::string executable; // absolute path
   std::string directory;  // where this tool's locks live
+  // Where its messages go while contended ("waiting for lock", "reclaimed stale lock"): out of
+  // the benchmark's own output, and kept for when something fails.
+  std::string message_log;
 
   // The command line that runs `command` while holding lock `lock`.
   std::vector<std::string> run(const std::string& lock,
                                const std::vector<std::string>& command) const;
   // The file whose kernel lock waiters park on.
   std::string lock_path(const std::string& lock) const;
+  // Spawn options that send its messages to `message_log`.
+  SpawnOptions logged(SpawnOptions options = {}) const;
 };
 
 struct Setup {
