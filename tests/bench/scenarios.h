@@ -22,7 +22,9 @@ struct Uncontended {
   PerTool wall_ms;
   std::vector<double> bare_true_ms;
 };
-Uncontended measure_uncontended(const Setup& setup, int repetitions);
+// Repetition `first_repetition + i` decides who goes first (order_for), so that a run split into
+// chunks still alternates.
+Uncontended measure_uncontended(const Setup& setup, int repetitions, int first_repetition = 0);
 
 // Peak RSS (wait4 ru_maxrss, KiB) of the same calls, each run by `stamp rusage` (see
 // bench_stamp.cpp for why not straight from this process); `true` alone as the floor.
@@ -34,7 +36,8 @@ PeakRss measure_peak_rss(const Setup& setup, const std::string& stamp, int sampl
 
 // `processes` processes each acquire the lock `acquisitions` times (command `true`);
 // acquisitions per second of each round.
-PerTool measure_throughput(const Setup& setup, int processes, int acquisitions, int rounds);
+PerTool measure_throughput(const Setup& setup, int processes, int acquisitions, int rounds,
+                           int first_round = 0);
 
 // `processes` processes each acquire the lock `per_process` times; the command holds until all
 // others that still have work are parked in flock(2), so every handoff has a waiter ready.
@@ -44,7 +47,7 @@ struct Handoff {
   std::array<int, 2> unparked{}; // handoffs whose waiters never all parked (excluded)
 };
 Handoff measure_handoff(const Setup& setup, const std::string& stamp, int processes,
-                        int per_process);
+                        int per_process, int round = 0);
 
 // kill -9 of a holder (wrapper and command) to the next acquisition's command starting, with a
 // waiter already parked, and with a new run started right after the kill.
@@ -52,7 +55,11 @@ struct Reclaim {
   PerTool parked_waiter_ms;
   PerTool new_run_ms;
 };
-Reclaim measure_reclaim(const Setup& setup, const std::string& stamp, int samples);
+Reclaim measure_reclaim(const Setup& setup, const std::string& stamp, int samples,
+                        int first_sample = 0);
+
+// Appends `more` to `into`, tool by tool.
+void append(PerTool& into, const PerTool& more);
 
 // A holder of lock `lock` running `stamp notify ... HOLD`: its wrapper, and its command's pid.
 struct Holder {

@@ -95,7 +95,13 @@ std::vector<Record> read_records(const std::string& path) {
 
 } // namespace
 
-Uncontended measure_uncontended(const Setup& setup, int repetitions) {
+void append(PerTool& into, const PerTool& more) {
+  for (int index : {0, 1}) {
+    into[index].insert(into[index].end(), more[index].begin(), more[index].end());
+  }
+}
+
+Uncontended measure_uncontended(const Setup& setup, int repetitions, int first_repetition) {
   Uncontended result;
   std::array<std::vector<std::string>, 2> argv;
   std::array<std::string, 2> what;
@@ -106,7 +112,7 @@ Uncontended measure_uncontended(const Setup& setup, int repetitions) {
   const std::vector<std::string> bare_true = {"true"};
   const std::string bare_what = "true";
   for (int repetition = 0; repetition < repetitions; ++repetition) {
-    for (ToolIndex index : order_for(repetition)) {
+    for (ToolIndex index : order_for(first_repetition + repetition)) {
       const std::int64_t began = monotonic_ns();
       expect_success(spawn(argv[index]), what[index]);
       result.wall_ms[index].push_back(elapsed_ms(began));
@@ -146,10 +152,11 @@ PeakRss measure_peak_rss(const Setup& setup, const std::string& stamp, int sampl
   return result;
 }
 
-PerTool measure_throughput(const Setup& setup, int processes, int acquisitions, int rounds) {
+PerTool measure_throughput(const Setup& setup, int processes, int acquisitions, int rounds,
+                           int first_round) {
   PerTool rate;
   for (int round = 0; round < rounds; ++round) {
-    for (ToolIndex index : order_for(round)) {
+    for (ToolIndex index : order_for(first_round + round)) {
       const Tool& tool = setup.tools[index];
       const auto argv = tool.run("throughput", {"true"});
       const double ms = run_workers(tool, processes, acquisitions, tool.label + " (throughput)",
@@ -161,9 +168,9 @@ PerTool measure_throughput(const Setup& setup, int processes, int acquisitions, 
 }
 
 Handoff measure_handoff(const Setup& setup, const std::string& stamp, int processes,
-                        int per_process) {
+                        int per_process, int round) {
   Handoff result;
-  for (ToolIndex index : order_for(processes / 2)) {
+  for (ToolIndex index : order_for(round)) {
     const Tool& tool = setup.tools[index];
     const std::string records_path =
         setup.scratch + "/handoff-" + std::to_string(index) + "-" + std::to_string(processes);

@@ -110,9 +110,10 @@ void kill_holder(const Holder& holder) {
   wait_for(holder.wrapper);
 }
 
-Reclaim measure_reclaim(const Setup& setup, const std::string& stamp, int samples) {
+Reclaim measure_reclaim(const Setup& setup, const std::string& stamp, int samples,
+                        int first_sample) {
   Reclaim result;
-  for (int sample = 0; sample < samples; ++sample) {
+  for (int sample = first_sample; sample < first_sample + samples; ++sample) {
     for (ToolIndex index : order_for(sample)) {
       result.parked_waiter_ms[index].push_back(reclaim_once(setup.tools[index], stamp, true));
     }
