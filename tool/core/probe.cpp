@@ -60,25 +60,17 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     // Never open what is not a regular file: a FIFO could block, a device could act.
     return inspection;
   }
-  auto fd = os::open_regular_file(path);
-  for (int attempt = 1; !fd && attempt <= 3; ++attempt) {
-    // Released between lstat and open, and perhaps already created again by the next holder:
-    // either way not the file we saw, so report it gone and let the caller look again. The same
-    // inode number does not prove the same file: ext4 hands a freed inode number to the very next
-    // file created, so a lock released and taken again in between often has it. Only opening
-    // again tells that apart from a file that really refuses to open, which is an error.
-    auto again = os::lstat_entry(path);
-    if (again && (again->type == os::EntryType::missing ||
-                  !(again->identity == inspection.entry.identity))) {
-      inspection.entry = os::EntryInfo{};
-      return inspection;
-    }
-    fd = os::open_regular_file(path);
-  }
+  auto fd = os::open_regular_file_if_present(path);
   if (!fd) {
     return fd.error();
   }
-  inspection.fd = std::move(*fd);
+  if (!*fd) {
+    // Released between lstat and open. (Comparing inode numbers cannot tell this apart: ext4
+    // hands a freed inode number to the very next file created, often the next holder's lock.)
+    inspection.entry = os::EntryInfo{};
+    return inspection;
+  }
+  inspection.fd = std::move(**fd);
   // Describe the file actually opened, in case the name was replaced after lstat.
   auto opened = os::fstat_entry(inspection.fd);
   if (!opened) {

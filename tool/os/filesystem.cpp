@@ -168,12 +168,15 @@ Result<Fd> create_new_file(const std::string& path) {
   return fd;
 }
 
-Result<Fd> open_regular_file(const std::string& path) {
+Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path) {
   // O_NONBLOCK: opening a FIFO must never wait for a writer; O_NOFOLLOW: never leave the
   // directory through a link. The type is checked on the open descriptor, so a swap between
   // a check and the open cannot fool us.
   Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   if (!fd) {
+    if (errno == ENOENT) {
+      return std::optional<Fd>();
+    }
     if (errno == ELOOP) {
       return Error{ErrorKind::lock_directory, "`" + path + "` is a symbolic link"};
     }
@@ -186,7 +189,18 @@ Result<Fd> open_regular_file(const std::string& path) {
   if (info->type != EntryType::regular) {
     return Error{ErrorKind::lock_directory, "`" + path + "` is " + describe(info->type)};
   }
-  return fd;
+  return std::optional<Fd>(std::move(fd));
+}
+
+Result<Fd> open_regular_file(const std::string& path) {
+  auto fd = open_regular_file_if_present(path);
+  if (!fd) {
+    return fd.error();
+  }
+  if (!*fd) {
+    return path_error("cannot open", path, ENOENT);
+  }
+  return std::move(**fd);
 }
 
 Status write_all(const Fd& fd, const std::string& data) {

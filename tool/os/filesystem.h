@@ -7,6 +7,7 @@
 #include "os/result.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,8 @@ Result<Fd> create_new_file(const std::string& path);
 // Opens an existing regular file read-only without following links or blocking on FIFOs.
 // Fails with ErrorKind::lock_directory if the entry is not a regular file.
 Result<Fd> open_regular_file(const std::string& path);
+// The same, but a name that does not exist (any more) is not an error: nullopt.
+Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path);
 
 Status write_all(const Fd& fd, const std::string& data);
 
