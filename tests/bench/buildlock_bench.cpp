@@ -113,7 +113,8 @@ int run(const Config& config) {
   const std::string conditions =
       "- load average (1, 5, 15 min) before the run: " + load_before.substr(0, 14) +
       "\n- CPUs used by other processes during the run (from /proc/stat and getrusage): " +
-      cpus_text(whole_run.foreign_cpus()) + " on average (" + foreign_by_phase + ")\n";
+      cpus_text(whole_run.foreign_cpus()) + " on average (" + foreign_by_phase +
+      "); CPUs stolen by the hypervisor: " + cpus_text(whole_run.stolen_cpus()) + "\n";
   std::cout << "\n"
             << machine << conditions << "\n"
             << report.text() << "\n"

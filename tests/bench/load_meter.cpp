@@ -9,21 +9,26 @@
 namespace buildlock::bench {
 namespace {
 
-// user + nice + system + irq + softirq of the "cpu" line; idle, iowait and steal are not work
-// done on this machine's CPUs by its processes.
-double busy_seconds() {
+struct CpuTimes {
+  double busy = 0;  // user + nice + system + irq + softirq: work done by this machine's processes
+  double steal = 0; // wanted, but given to other guests by the hypervisor
+};
+
+CpuTimes cpu_times() {
   std::FILE* stat = std::fopen("/proc/stat", "re");
   if (stat == nullptr) {
-    return 0;
+    return {};
   }
-  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0;
-  const int read = std::fscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
-                               &system, &idle, &iowait, &irq, &softirq);
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                     steal = 0;
+  const int read = std::fscanf(stat, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice,
+                               &system, &idle, &iowait, &irq, &softirq, &steal);
   std::fclose(stat);
-  if (read != 7) {
-    return 0;
+  if (read < 7) {
+    return {};
   }
-  return double(user + nice + system + irq + softirq) / double(::sysconf(_SC_CLK_TCK));
+  const double tick = double(::sysconf(_SC_CLK_TCK));
+  return {double(user + nice + system + irq + softirq) / tick, double(steal) / tick};
 }
 
 double seconds(const timeval& time) {
@@ -41,15 +46,21 @@ double own_seconds() {
 } // namespace
 
 LoadMeter::LoadMeter()
-    : busy_seconds_(busy_seconds()), own_seconds_(own_seconds()), started_ns_(monotonic_ns()) {}
+    : busy_seconds_(cpu_times().busy), steal_seconds_(cpu_times().steal),
+      own_seconds_(own_seconds()), started_ns_(monotonic_ns()) {}
 
 double LoadMeter::foreign_cpus() const {
   const double elapsed = double(monotonic_ns() - started_ns_) / 1e9;
   if (elapsed <= 0) {
     return 0;
   }
-  const double foreign = (busy_seconds() - busy_seconds_) - (own_seconds() - own_seconds_);
+  const double foreign = (cpu_times().busy - busy_seconds_) - (own_seconds() - own_seconds_);
   return foreign > 0 ? foreign / elapsed : 0;
+}
+
+double LoadMeter::stolen_cpus() const {
+  const double elapsed = double(monotonic_ns() - started_ns_) / 1e9;
+  return elapsed > 0 ? (cpu_times().steal - steal_seconds_) / elapsed : 0;
 }
 
 } // namespace buildlock::bench

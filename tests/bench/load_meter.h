@@ -12,10 +12,14 @@ public:
   LoadMeter(); // starts measuring
   // Average number of CPUs used by other processes since construction.
   double foreign_cpus() const;
+  // Average number of CPUs the hypervisor gave to other guests while this one wanted them
+  // ("steal" in /proc/stat): a virtual machine's noisy neighbours.
+  double stolen_cpus() const;
 
 private:
-  double busy_seconds_ = 0; // of all CPUs, from /proc/stat
-  double own_seconds_ = 0;  // this process and its reaped descendants
+  double busy_seconds_ = 0;  // of all CPUs, from /proc/stat
+  double steal_seconds_ = 0; // of all CPUs, from /proc/stat
+  double own_seconds_ = 0;   // this process and its reaped descendants
   std::int64_t started_ns_ = 0;
 };
 
