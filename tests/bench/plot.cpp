@@ -34,7 +34,7 @@ std::string script(const std::string& directory, const std::vector<PlotPoint>& p
   const std::string data = "'" + directory + "/performance.dat'";
   return "set terminal " + terminal +
          " size 800,480\n"
-         "set grid\nset key top left\nset logscale x 2\nset xtics (" +
+         "set grid\nset key top left opaque box\nset logscale x 2\nset xtics (" +
          tics +
          ")\n"
          "set xlabel 'processes contending for one lock (P)'\nset yrange [0:*]\n" +
@@ -55,7 +55,7 @@ std::string script(const std::string& directory, const std::vector<PlotPoint>& p
          "/performance-throughput.png'\n"
          "set title \"Contended throughput: P processes acquiring one lock (command: true)\\n" +
          subtitle +
-         "\"\nset ylabel 'acquisitions per second'\n"
+         "\"\nset ylabel 'acquisitions per second'\nset key bottom right opaque box\n"
          "plot " +
          data +
          " using 1:6 with linespoints lw 2 pt 7 lc rgb '#1f77b4' title 'buildlock', \\\n"
