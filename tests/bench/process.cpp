@@ -29,6 +29,7 @@ std::string errno_text(const std::string& what, int error) {
 
 pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   std::vector<char*> pointers;
+  pointers.reserve(argv.size() + 1);
   for (const auto& argument : argv) {
     pointers.push_back(const_cast<char*>(argument.c_str()));
   }

@@ -117,6 +117,7 @@ void Report::add(Row row) {
 
 std::string Report::text() const {
   std::vector<std::size_t> widths;
+  widths.reserve(headings.size());
   for (const auto& heading : headings) {
     widths.push_back(heading.size());
   }

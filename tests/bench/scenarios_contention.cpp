@@ -158,9 +158,9 @@ PerTool measure_throughput(const Setup& setup, int processes, int acquisitions, 
   for (int round = 0; round < rounds; ++round) {
     for (ToolIndex index : order_for(first_round + round)) {
       const Tool& tool = setup.tools[index];
-      const auto argv = tool.run("throughput", {"true"});
+      const std::vector<std::string> argv = tool.run("throughput", {"true"});
       const double ms = run_workers(tool, processes, acquisitions, tool.label + " (throughput)",
-                                    [&](int) { return argv; });
+                                    [&argv](int) { return std::vector<std::string>(argv); });
       rate[index].push_back(double(processes) * acquisitions / (ms / 1000));
     }
   }
