@@ -47,14 +47,19 @@ int main_with_exceptions(int argc, char** argv) {
                "buildlock");
   app.set_version_flag("--version", "buildlock " BUILDLOCK_VERSION);
   app.require_subcommand(1);
+  // `run` is started hundreds of times per build: do not build the other subcommands' parsers
+  // for it (a sixth of its start-up instructions).
+  const bool only_run = argc > 1 && std::strcmp(argv[1], "run") == 0;
   cli::RunOptions run_options;
   add_run_command(app, run_options);
   cli::StatusOptions status_options;
-  add_status_command(app, status_options);
   cli::CleanOptions clean_options;
-  add_clean_command(app, clean_options);
   cli::BreakOptions break_options;
-  add_break_command(app, break_options);
+  if (!only_run) {
+    add_status_command(app, status_options);
+    add_clean_command(app, clean_options);
+    add_break_command(app, break_options);
+  }
 
   SplitArguments split = split_at_separator(argc, argv);
   try {

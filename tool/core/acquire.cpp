@@ -149,21 +149,47 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
   }
   os::TimePoint next_notice = start + first_notice_after;
 
+  // After a wake-up, the released file's kernel lock, kept until the name is settled: waiters
+  // still blocked on it stay asleep until we have made (or found) the next lock file, so one
+  // handoff costs one temp file, not one per waiter.
+  os::Fd woken_on;
+  std::optional<os::FileIdentity> woken_identity;
   for (;;) {
-    auto created = try_create(request, lock_path, signals);
-    if (!created) {
-      return created.error();
+    std::optional<std::int64_t> filesystem_now_ns;
+    bool create = true;
+    if (woken_on) {
+      // Someone else's new lock already stands there: no need to try creating one.
+      auto current = os::lstat_entry(lock_path);
+      if (current && current->type == os::EntryType::regular &&
+          !(current->identity == *woken_identity)) {
+        create = false;
+      }
+      if (current && current->type == os::EntryType::regular) {
+        woken_on.reset();
+      }
     }
-    if (created->lock) {
-      messages.explain("acquired lock `" + request.name + "` (" + lock_path + ")");
-      return std::move(*created->lock);
+    if (create) {
+      auto created = try_create(request, lock_path, signals);
+      woken_on.reset();
+      if (!created) {
+        return created.error();
+      }
+      if (created->lock) {
+        messages.explain("acquired lock `" + request.name + "` (" + lock_path + ")");
+        return std::move(*created->lock);
+      }
+      if (created->retry) {
+        continue;
+      }
+      filesystem_now_ns = created->filesystem_now_ns;
     }
-    if (created->retry) {
-      continue;
-    }
-
+    // Who holds the lock matters only when we are about to say so; reading and parsing the
+    // holder's metadata at every handoff is most of a waiter's work otherwise.
+    const os::TimePoint looked_at = os::monotonic_now();
+    const bool details =
+        messages.verbose || looked_at >= next_notice || (deadline && looked_at >= *deadline);
     auto inspected =
-        inspect_lock_file(lock_path, observer, request.stale_after, created->filesystem_now_ns);
+        inspect_lock_file(lock_path, observer, request.stale_after, filesystem_now_ns, details);
     if (!inspected) {
       return inspected.error();
     }
@@ -192,9 +218,12 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
       continue;
     }
 
-    messages.explain("lock `" + request.name + "` is held by " + holder.describe_holder() + ": " +
-                     holder.verdict.explanation + " [" + holder.verdict.reason + "]");
-    const os::TimePoint now = os::monotonic_now();
+    if (messages.verbose) {
+      messages.explain("lock `" + request.name + "` is held by " + holder.describe_holder() + ": " +
+                       holder.verdict.explanation + " [" + holder.verdict.reason + "]");
+    }
+    // Decide with the moment `details` was chosen for, so a notice never lacks them.
+    const os::TimePoint now = looked_at;
     if (deadline && now >= *deadline) {
       return Error{ErrorKind::timeout, "timed out after " + format_duration(now - start) +
                                            " waiting for lock `" + request.name + "` held by " +
@@ -218,6 +247,10 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
       signals.disarm_alarm();
       if (!woke) {
         return woke.error();
+      }
+      if (*woke == os::LockAttempt::acquired) {
+        woken_on = std::move(holder.fd);
+        woken_identity = holder.entry.identity;
       }
       continue; // look again: released and removed, or orphaned and now reclaimable
     }

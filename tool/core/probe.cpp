@@ -48,7 +48,8 @@ std::string LockInspection::describe_holder() const {
 
 Result<LockInspection> inspect_lock_file(const std::string& path, const Observer& observer,
                                          Seconds stale_after,
-                                         std::optional<std::int64_t> filesystem_now_ns) {
+                                         std::optional<std::int64_t> filesystem_now_ns,
+                                         bool details) {
   LockInspection inspection;
   inspection.path = path;
   auto entry = os::lstat_entry(path);
@@ -95,6 +96,12 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     break;
   }
 
+  if (!details && inspection.beacon == Beacon::held) {
+    // A held kernel lock is "held" whatever the metadata says (judge()'s first rule).
+    inspection.metadata_problem = "not read";
+    inspection.verdict = judge(Observation{}, observer, stale_after);
+    return inspection;
+  }
   bool truncated = false;
   auto bytes = os::read_prefix(inspection.fd, max_metadata_bytes, truncated);
   if (!bytes) {

@@ -33,10 +33,13 @@ struct LockInspection {
 };
 
 // Inspects `path`. `filesystem_now_ns` is the filesystem's current time (the mtime of a file just
-// written there), used for ages; without it the local wall clock is used.
+// written there), used for ages; without it the local wall clock is used. Without `details`, a
+// lock whose kernel lock is held is reported as held without reading its metadata (its holder
+// is then unknown): enough for a waiter that will only go back to sleep.
 Result<LockInspection> inspect_lock_file(const std::string& path, const Observer& observer,
                                          Seconds stale_after,
-                                         std::optional<std::int64_t> filesystem_now_ns);
+                                         std::optional<std::int64_t> filesystem_now_ns,
+                                         bool details = true);
 
 // Removes an inspected stale lock, but only while the inspection holds its kernel lock and the
 // name still points at the inspected file: a fresh lock created meanwhile is never removed.
