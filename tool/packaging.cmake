@@ -29,7 +29,8 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "devel")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # buildlock_<version>_<arch>.deb
-# The Depends line from the libraries the binary really links (libc6, libstdc++6, libgcc-s1),
+# The Depends line from the shared libraries the binary really links (none when fully static, the
+# default; libc6, libstdc++6, libgcc-s1 with BUILDLOCK_LINKAGE=shared),
 # with the versions dpkg-shlibdeps (dpkg-dev) derives from the symbols it uses.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cmake (>= 3.25), bash-completion")

@@ -17,9 +17,17 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture: $(field Architecture)"
 [ "$(field Section)" = devel ] || fail "Section: $(field Section)"
 field Maintainer | grep -qE '^[^<]+ <[^@ ]+@[^> ]+>$' || fail "Maintainer: $(field Maintainer)"
-for library in libc6 'libstdc\+\+6'; do # (regular expressions)
-  field Depends | grep -qE "(^|, )$library( |,|$)" || fail "Depends lacks $library: $(field Depends)"
-done
+# Depends names the package of every shared library the binary really links (none for the default
+# fully static build; libc6 and more with BUILDLOCK_LINKAGE=static-cxx or shared).
+linked=$(ldd "$BUILDLOCK_BUILD_DIR/tool/buildlock" 2>/dev/null | awk '{print $1}')
+while read -r soname package; do # package is a regular expression
+  if printf '%s\n' "$linked" | grep -qxF "$soname"; then
+    field Depends | grep -qE "(^|, )$package( |,|$)" || fail "Depends lacks $package: $(field Depends)"
+  fi
+done <<'LIBRARIES'
+libc.so.6 libc6
+libstdc++.so.6 libstdc\+\+6
+LIBRARIES
 [ "$(field Description | wc -l)" -ge 3 ] || fail "Description has no long text: $(field Description)"
 dpkg-deb -I "$deb" >/dev/null || fail "dpkg-deb -I cannot read the package"
 
