@@ -83,5 +83,17 @@ TEST_F(RunMessages, StderrWithoutReaderDoesNotKillBuildlock) {
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
 }
 
+// The metadata's `user` is for people: $USER (or $LOGNAME) as the session knows it, with no name
+// service lookup, so that the binary can be linked statically. Decisions use `uid`.
+TEST_F(RunMessages, LockRecordsTheUserFromTheEnvironmentAndTheUid) {
+  Command command = run_under_lock("L", {"cat", lock_path("L")});
+  command.env("USER", "builder-from-env");
+  Finished finished = run(command);
+  ASSERT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  EXPECT_NE(finished.out.find("\"user\":\"builder-from-env\""), std::string::npos) << finished.out;
+  EXPECT_NE(finished.out.find("\"uid\":" + std::to_string(::getuid())), std::string::npos)
+      << finished.out;
+}
+
 } // namespace
 } // namespace buildlock::test
