@@ -97,7 +97,7 @@ std::string user_name(uid_t uid) {
     }
   }
   std::ifstream passwd("/etc/passwd");
-  const std::string wanted = std::to_string(uid);
+  std::string wanted = std::to_string(uid);
   for (std::string line; std::getline(passwd, line);) {
     // name:password:uid:...
     const auto first = line.find(':');
