@@ -1,7 +1,5 @@
 #include "core/forced_removal.h"
 
-#include "os/filesystem.h"
-
 namespace buildlock::core {
 
 Result<bool> remove_inspected_by_force(const LockInspection& inspection) {
@@ -11,15 +9,7 @@ Result<bool> remove_inspected_by_force(const LockInspection& inspection) {
   if (!inspection.fd) {
     return false; // never opened: missing, or not a lock file
   }
-  auto current = os::lstat_entry(inspection.path);
-  if (!current) {
-    return current.error();
-  }
-  if (current->type != os::EntryType::regular ||
-      !(current->identity == inspection.entry.identity)) {
-    return false; // released and perhaps re-created meanwhile: not the lock that was judged
-  }
-  return os::remove_file(inspection.path);
+  return remove_if_still_inspected_file(inspection);
 }
 
 } // namespace buildlock::core

@@ -138,13 +138,17 @@ Result<bool> remove_inspected(const LockInspection& inspection) {
   if (!inspection.fd || inspection.beacon != Beacon::free) {
     return false;
   }
+  return remove_if_still_inspected_file(inspection);
+}
+
+Result<bool> remove_if_still_inspected_file(const LockInspection& inspection) {
   auto current = os::lstat_entry(inspection.path);
   if (!current) {
     return current.error();
   }
   if (current->type != os::EntryType::regular ||
       !(current->identity == inspection.entry.identity)) {
-    return false; // released and perhaps re-created meanwhile: not ours to touch
+    return false; // released and perhaps re-created meanwhile: not the file that was judged
   }
   return os::remove_file(inspection.path);
 }

@@ -46,4 +46,8 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
 // Returns false when there was nothing (any more) to remove.
 Result<bool> remove_inspected(const LockInspection& inspection);
 
+// The last step of every removal: unlink the name only if it still points at the inspected file
+// (checked right before the unlink). Callers decide first whether they may remove it at all.
+Result<bool> remove_if_still_inspected_file(const LockInspection& inspection);
+
 } // namespace buildlock::core
