@@ -121,3 +121,48 @@ TEST(LockName, ErrorStaysOnOneShortPrintableLine) {
   EXPECT_LT(long_message.size(), 300U);
   EXPECT_NE(long_message.find("...`"), std::string::npos) << long_message;
 }
+
+// --- Holder files of shared and slotted locks
+// -----------------------------------------------------
+
+TEST(HolderFileName, NamesAreBuiltBesideTheLockFile) {
+  EXPECT_EQ(shared_holder_file_name("ccache", "0123456789abcdef"),
+            "ccache.lock+shared.0123456789abcdef");
+  EXPECT_EQ(slot_file_name("link", 2), "link.lock+slot.2");
+  EXPECT_EQ(writer_file_name("ccache"), "ccache.lock+writer");
+}
+
+TEST(HolderFileName, EveryBuiltNameParsesBack) {
+  auto shared = parse_holder_file_name(shared_holder_file_name("a.b_c-d", random_token()));
+  ASSERT_TRUE(shared);
+  EXPECT_EQ(shared->lock_name, "a.b_c-d");
+  EXPECT_EQ(shared->kind, HolderFileKind::shared);
+  for (int slot : {1, 9, 10, max_slots}) {
+    auto parsed = parse_holder_file_name(slot_file_name("x.lock", slot));
+    ASSERT_TRUE(parsed) << slot;
+    EXPECT_EQ(parsed->lock_name, "x.lock");
+    EXPECT_EQ(parsed->kind, HolderFileKind::slot);
+    EXPECT_EQ(parsed->slot, slot);
+  }
+  auto writer = parse_holder_file_name(writer_file_name("w"));
+  ASSERT_TRUE(writer);
+  EXPECT_EQ(writer->kind, HolderFileKind::writer);
+}
+
+TEST(HolderFileName, NeverCollidesWithALockOrTemporaryFile) {
+  for (const std::string& name : {shared_holder_file_name("a", random_token()),
+                                  slot_file_name("a", 1), writer_file_name("a")}) {
+    EXPECT_FALSE(lock_name_of_lock_file(name)) << name;
+    EXPECT_FALSE(lock_name_of_temp_file(name)) << name;
+  }
+}
+
+TEST(HolderFileName, AnythingElseIsNotAHolderFile) {
+  for (const char* name :
+       {"a.lock", "a.lock+", "a.lock+writers", "a.lock+slot.0", "a.lock+slot.65", "a.lock+slot.01",
+        "a.lock+slot.", "a.lock+slot.1x", "a.lock+slot.-1", "a.lock+shared.0123",
+        "a.lock+shared.0123456789ABCDEF", "a.lock+shared.0123456789abcdef0", ".a.lock+writer",
+        "a+writer", "a/b.lock+writer", "a.lock+slot.99999999999999999999"}) {
+    EXPECT_FALSE(parse_holder_file_name(name)) << name;
+  }
+}

@@ -13,7 +13,7 @@ namespace {
 
 LockMetadata full_metadata() {
   LockMetadata metadata;
-  metadata.mode = "exclusive";
+  metadata.mode = LockMode::exclusive;
   metadata.pid = 31337;
   metadata.start_time = 123456789012ULL;
   metadata.boot_id = "0f5e7a2c-4b1d-4c33-9a8e-2f6b1d0c9e77";
@@ -154,7 +154,7 @@ TEST(Metadata, OnlyFormatVersionPidBootIdAndHostAreRequired) {
   auto parsed = parse_metadata(minimal.dump());
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->pid, 9);
-  EXPECT_EQ(parsed->mode, "exclusive");
+  EXPECT_EQ(parsed->mode, LockMode::exclusive);
   EXPECT_FALSE(parsed->start_time);
   EXPECT_FALSE(parsed->uid);
   EXPECT_TRUE(parsed->command.empty());
@@ -169,7 +169,7 @@ TEST(Metadata, NullOptionalFieldsAreTreatedAsAbsent) {
   }
   auto parsed = parse_metadata(document.dump());
   ASSERT_TRUE(parsed) << parsed.error().message;
-  EXPECT_EQ(parsed->mode, "exclusive");
+  EXPECT_EQ(parsed->mode, LockMode::exclusive);
   EXPECT_FALSE(parsed->start_time);
   EXPECT_TRUE(parsed->command.empty());
 }
@@ -261,8 +261,8 @@ TEST(Metadata, MissingOrMistypedVersionIsRefused) {
 }
 
 TEST(Metadata, OtherVersionIsRefusedAndNamed) {
-  EXPECT_CONTAINS(refusal_of(with(valid_document(), "version", 2)),
-                  "written by protocol version 2");
+  EXPECT_CONTAINS(refusal_of(with(valid_document(), "version", 3)),
+                  "written by protocol version 3");
   EXPECT_CONTAINS(refusal_of(with(valid_document(), "version", 0)),
                   "written by protocol version 0");
   EXPECT_CONTAINS(refusal_of(with(valid_document(), "version", -1)),
@@ -328,4 +328,52 @@ TEST(Metadata, CommandThatIsNotAListOfStringsIsRefused) {
                   "field `command` holds a non-string");
   EXPECT_CONTAINS(refusal_of(with(valid_document(), "command", json::array({json::array({"x"})}))),
                   "field `command` holds a non-string");
+}
+
+// --- Version 2: shared and slotted holds -------------------------------------------------------
+
+TEST(Metadata, ExclusiveLocksAreStillWrittenAsVersionOne) {
+  const json document = json::parse(serialize_metadata(full_metadata()));
+  EXPECT_EQ(document.at("version"), 1);
+  EXPECT_FALSE(document.contains("slots"));
+}
+
+TEST(Metadata, SharedAndSlottedHoldsAreWrittenAsVersionTwoAndRoundTrip) {
+  for (auto [mode, slots] : {std::pair{LockMode::shared, 0}, std::pair{LockMode::slots, 3}}) {
+    LockMetadata metadata = full_metadata();
+    metadata.mode = mode;
+    metadata.slots = slots;
+    const std::string text = serialize_metadata(metadata);
+    const json document = json::parse(text);
+    EXPECT_EQ(document.at("version"), 2);
+    EXPECT_EQ(document.at("mode"), std::string(mode_name(mode)));
+    EXPECT_EQ(document.contains("slots"), mode == LockMode::slots);
+    auto parsed = parse_metadata(text);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->mode, mode);
+    EXPECT_EQ(parsed->slots, slots);
+  }
+}
+
+TEST(Metadata, NewModesInVersionOneMetadataAreRefused) {
+  EXPECT_CONTAINS(refusal_of(with(valid_document(), "mode", "shared")),
+                  "mode `shared` in protocol version 1 metadata");
+}
+
+TEST(Metadata, UnknownModeIsRefused) {
+  json document = with(valid_document(), "version", 2);
+  EXPECT_CONTAINS(refusal_of(with(document, "mode", "sometimes")),
+                  "field `mode` is `sometimes`, not exclusive, shared or slots");
+}
+
+TEST(Metadata, SlotCountMustBeAnIntegerInRange) {
+  json document = with(with(valid_document(), "version", 2), "mode", "slots");
+  for (const json& bad : {json(nullptr), json(0), json(-1), json(65), json("2"), json(1.5)}) {
+    EXPECT_CONTAINS(refusal_of(with(document, "slots", bad)),
+                    "field `slots` is missing or not an integer from 1 to 64");
+  }
+  EXPECT_CONTAINS(refusal_of(document), "field `slots` is missing");
+  auto parsed = parse_metadata(with(document, "slots", 64).dump());
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_EQ(parsed->slots, 64);
 }

@@ -1,5 +1,7 @@
 #include "core/lock_name.h"
 
+#include <algorithm>
+#include <charconv>
 #include <random>
 
 namespace buildlock::core {
@@ -102,6 +104,58 @@ std::optional<std::string> lock_name_of_temp_file(std::string_view file_name) {
     return std::nullopt;
   }
   return std::string(name);
+}
+
+std::string shared_holder_file_name(std::string_view name, std::string_view random_part) {
+  return lock_file_name(name) + std::string(holder_file_separator) + "shared." +
+         std::string(random_part);
+}
+
+std::string slot_file_name(std::string_view name, int slot) {
+  return lock_file_name(name) + std::string(holder_file_separator) + "slot." + std::to_string(slot);
+}
+
+std::string writer_file_name(std::string_view name) {
+  return lock_file_name(name) + std::string(holder_file_separator) + "writer";
+}
+
+std::optional<HolderFile> parse_holder_file_name(std::string_view file_name) {
+  const auto separator = file_name.find(holder_file_separator);
+  if (separator == std::string_view::npos) {
+    return std::nullopt;
+  }
+  auto name = lock_name_of_lock_file(file_name.substr(0, separator));
+  if (!name) {
+    return std::nullopt;
+  }
+  HolderFile holder{std::move(*name)};
+  std::string_view rest = file_name.substr(separator + holder_file_separator.size());
+  if (rest == "writer") {
+    holder.kind = HolderFileKind::writer;
+    return holder;
+  }
+  if (rest.starts_with("shared.")) {
+    std::string_view token = rest.substr(7);
+    if (token.size() != random_token_length || !std::all_of(token.begin(), token.end(), is_hex)) {
+      return std::nullopt;
+    }
+    holder.kind = HolderFileKind::shared;
+    return holder;
+  }
+  if (rest.starts_with("slot.")) {
+    std::string_view digits = rest.substr(5);
+    int slot = 0;
+    const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), slot);
+    // Canonical decimal only: "slot.01" is not slot 1.
+    if (error != std::errc() || end != digits.data() + digits.size() || slot < 1 ||
+        slot > max_slots || digits.front() == '0') {
+      return std::nullopt;
+    }
+    holder.kind = HolderFileKind::slot;
+    holder.slot = slot;
+    return holder;
+  }
+  return std::nullopt;
 }
 
 std::string random_token() {

@@ -29,6 +29,31 @@ std::string temp_file_name(std::string_view name, std::string_view random_part);
 // The lock name of a directory entry, if the entry is a lock file (`<valid name>.lock`).
 std::optional<std::string> lock_name_of_lock_file(std::string_view file_name);
 
+// Shared and slotted locks have one file per holder beside `NAME.lock` (docs/protocol.md, "Files
+// in the lock directory"). Their names contain `+`, which no lock name can, so they never collide
+// with another lock's file, and versions that know nothing of them never touch them.
+inline constexpr std::string_view holder_file_separator = "+";
+inline constexpr int max_slots = 64;
+
+enum class HolderFileKind {
+  shared, // "NAME.lock+shared.<16 hex>": one shared holder
+  slot,   // "NAME.lock+slot.<K>", 1 <= K <= max_slots: the holder of slot K
+  writer, // "NAME.lock+writer": an exclusive run waiting for shared holders to leave
+};
+
+struct HolderFile {
+  std::string lock_name;
+  HolderFileKind kind = HolderFileKind::shared;
+  int slot = 0; // for `slot`
+};
+
+std::string shared_holder_file_name(std::string_view name, std::string_view random_part);
+std::string slot_file_name(std::string_view name, int slot);
+std::string writer_file_name(std::string_view name);
+
+// What a directory entry is, if it is one of the files above for a valid lock name.
+std::optional<HolderFile> parse_holder_file_name(std::string_view file_name);
+
 // The lock name of a directory entry, if the entry is a buildlock temporary file.
 std::optional<std::string> lock_name_of_temp_file(std::string_view file_name);
 

@@ -1,5 +1,7 @@
 #include "core/metadata.h"
 
+#include "core/lock_name.h"
+
 #include <nlohmann/json.hpp>
 
 namespace buildlock::core {
@@ -16,13 +18,35 @@ Error unusable(const std::string& why) {
   return Error{ErrorKind::lock_directory, why};
 }
 
+Result<LockMode> parse_mode(const std::string& text) {
+  for (LockMode mode : {LockMode::exclusive, LockMode::shared, LockMode::slots}) {
+    if (text == mode_name(mode)) {
+      return mode;
+    }
+  }
+  return unusable("field `mode` is `" + text.substr(0, 40) + "`, not exclusive, shared or slots");
+}
+
 } // namespace
 
+std::string_view mode_name(LockMode mode) {
+  switch (mode) {
+  case LockMode::exclusive:
+    return "exclusive";
+  case LockMode::shared:
+    return "shared";
+  case LockMode::slots:
+    return "slots";
+  }
+  return "exclusive";
+}
+
 std::string serialize_metadata(const LockMetadata& metadata) {
+  const bool exclusive = metadata.mode == LockMode::exclusive;
   json document = {
       {"format", metadata_format},
-      {"version", metadata_version},
-      {"mode", metadata.mode},
+      {"version", exclusive ? metadata_version_exclusive : metadata_version_modes},
+      {"mode", mode_name(metadata.mode)},
       {"pid", metadata.pid},
       {"start_time", metadata.start_time ? json(*metadata.start_time) : json(nullptr)},
       {"boot_id", metadata.boot_id},
@@ -33,6 +57,9 @@ std::string serialize_metadata(const LockMetadata& metadata) {
       {"command", metadata.command},
       {"acquired_at", metadata.acquired_at},
   };
+  if (metadata.mode == LockMode::slots) {
+    document["slots"] = metadata.slots;
+  }
   // Command arguments and host names are bytes, not necessarily UTF-8; they are informational,
   // so replace what JSON cannot carry instead of failing to take the lock.
   return document.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
@@ -73,12 +100,16 @@ Result<LockMetadata> parse_metadata(std::string_view bytes) {
   if (version == nullptr || !version->is_number_integer()) {
     return unusable("field `version` is missing or not an integer");
   }
-  if (version->get<std::int64_t>() != metadata_version) {
-    return unusable("written by protocol version " + version->dump() + ", this buildlock reads " +
-                    std::to_string(metadata_version));
+  const std::int64_t version_number = version->get<std::int64_t>();
+  if (version_number != metadata_version_exclusive && version_number != metadata_version_modes) {
+    return unusable("written by protocol version " + version->dump() +
+                    ", this buildlock reads versions " +
+                    std::to_string(metadata_version_exclusive) + " and " +
+                    std::to_string(metadata_version_modes));
   }
 
   LockMetadata metadata;
+  std::string mode_text = "exclusive";
   auto required_string = [&](const char* name, std::string& out) -> Status {
     const json* value = field(name);
     if (value == nullptr || !value->is_string()) {
@@ -98,15 +129,32 @@ Result<LockMetadata> parse_metadata(std::string_view bytes) {
     out = value->get<std::string>();
     return ok_status();
   };
-  for (auto status :
-       {required_string("boot_id", metadata.boot_id), required_string("host", metadata.host),
-        optional_string("mode", metadata.mode),
-        optional_string("pid_namespace", metadata.pid_namespace),
-        optional_string("user", metadata.user),
-        optional_string("acquired_at", metadata.acquired_at)}) {
+  for (auto status : {required_string("boot_id", metadata.boot_id),
+                      required_string("host", metadata.host), optional_string("mode", mode_text),
+                      optional_string("pid_namespace", metadata.pid_namespace),
+                      optional_string("user", metadata.user),
+                      optional_string("acquired_at", metadata.acquired_at)}) {
     if (!status.ok()) {
       return status.error();
     }
+  }
+
+  auto mode = parse_mode(mode_text);
+  if (!mode) {
+    return mode.error();
+  }
+  metadata.mode = *mode;
+  if (metadata.mode != LockMode::exclusive && version_number < metadata_version_modes) {
+    return unusable("mode `" + mode_text + "` in protocol version 1 metadata");
+  }
+  if (metadata.mode == LockMode::slots) {
+    const json* slots = field("slots");
+    if (slots == nullptr || !slots->is_number_integer() || slots->get<std::int64_t>() < 1 ||
+        slots->get<std::int64_t>() > max_slots) {
+      return unusable("field `slots` is missing or not an integer from 1 to " +
+                      std::to_string(max_slots));
+    }
+    metadata.slots = static_cast<int>(slots->get<std::int64_t>());
   }
 
   const json* pid = field("pid");

@@ -17,12 +17,22 @@
 namespace buildlock::core {
 
 inline constexpr std::string_view metadata_format = "buildlock";
-inline constexpr int metadata_version = 1;
+// Version 1: exclusive locks. Version 2 adds the modes `shared` and `slots` (with `slots`), which a
+// version-1 reader would take for an exclusive lock with one holder. Exclusive lock files are still
+// written as version 1, byte for byte as before, so that older buildlocks read them fully.
+inline constexpr int metadata_version_exclusive = 1;
+inline constexpr int metadata_version_modes = 2;
 // Metadata larger than this is not read at all: a lock file is never that big, so it is garbage.
 inline constexpr std::size_t max_metadata_bytes = std::size_t{64} * 1024;
 
+enum class LockMode { exclusive, shared, slots };
+
+// "exclusive", "shared", "slots".
+std::string_view mode_name(LockMode mode);
+
 struct LockMetadata {
-  std::string mode = "exclusive";
+  LockMode mode = LockMode::exclusive;
+  int slots = 0; // 1..max_slots when mode is `slots`, else 0
   std::int64_t pid = 0;
   // Opaque process start time (Linux: clock ticks since boot; macOS: microseconds since the
   // epoch). Only comparable with another value from the same boot_id.
