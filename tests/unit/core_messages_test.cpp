@@ -38,3 +38,20 @@ TEST(Messages, VerboseAddsExplanations) {
                                             "buildlock: n\n"
                                             "buildlock: x\n");
 }
+
+// Lock files come from other users and hosts: what they hold must not forge a second line or
+// reach the terminal as an escape sequence.
+TEST(Messages, ControlCharactersInTextBecomeQuestionMarks) {
+  ::testing::internal::CaptureStderr();
+  Messages{}.error("host `evil\nbuildlock: error: forged\r\x1b[31m\x07\x7f` \xc2\x9b"
+                   "2J caf\xc3\xa9 \xe2\x80\x9b");
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(),
+            "buildlock: error: host `evil?buildlock: error: forged??[31m??` ?2J caf\xc3\xa9 "
+            "\xe2\x80\x9b\n");
+}
+
+TEST(Messages, OneLineKeepsPrintableTextAsIs) {
+  EXPECT_EQ(one_line("pid 12 on host `ci-4` (make -j8), held for 3.2s"),
+            "pid 12 on host `ci-4` (make -j8), held for 3.2s");
+  EXPECT_EQ(one_line("trailing \xc2"), "trailing \xc2");
+}

@@ -3,8 +3,15 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace buildlock::core {
+
+// `text` made safe to print as (part of) one line on a terminal: control characters (C0, DEL and
+// C1, which includes the CSI that starts terminal escape sequences) become `?`. Lock files are
+// written by other users and hosts; a host name or command holding "\n" or "\e]0;" must neither
+// forge a second `buildlock:` line nor drive the terminal.
+std::string one_line(std::string_view text);
 
 struct Messages {
   bool quiet = false;   // --quiet: no waiting notices (errors and warnings still shown)
