@@ -13,6 +13,8 @@ int exit_code_for(ErrorKind kind) {
     return exit_lock_directory;
   case ErrorKind::timeout:
     return exit_timeout;
+  case ErrorKind::mode_conflict:
+    return exit_mode_conflict;
   case ErrorKind::command_not_executable:
     return exit_not_executable;
   case ErrorKind::command_not_found:

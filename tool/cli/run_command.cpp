@@ -17,6 +17,8 @@ namespace {
 
 struct RunSettings {
   std::string directory;
+  core::LockMode mode = core::LockMode::exclusive;
+  int slots = 0;
   std::optional<core::Seconds> timeout;
   core::Seconds stale_after = default_stale_after;
   std::vector<std::vector<std::string>> commands;
@@ -51,6 +53,17 @@ Result<RunSettings> settings_from(const RunOptions& options) {
     return valid.error();
   }
   RunSettings settings;
+  if (options.slots) {
+    if (*options.slots < 1 || *options.slots > core::max_slots) {
+      return Error{ErrorKind::usage, "--slots must be from 1 to " +
+                                         std::to_string(core::max_slots) + ", not " +
+                                         std::to_string(*options.slots)};
+    }
+    settings.mode = core::LockMode::slots;
+    settings.slots = *options.slots;
+  } else if (options.shared) {
+    settings.mode = core::LockMode::shared;
+  }
   auto commands = split_commands(options);
   if (!commands) {
     return commands.error();
@@ -98,7 +111,7 @@ int finish(const core::SuperviseOutcome& outcome, core::HeldLock* lock,
 
 void add_run_command(CLI::App& app, RunOptions& options) {
   CLI::App* run = app.add_subcommand(
-      "run", "Run COMMAND while holding the exclusive lock LOCK (usage: run [OPTIONS] LOCK -- "
+      "run", "Run COMMAND while holding the lock LOCK (usage: run [OPTIONS] LOCK -- "
              "COMMAND [ARG...])");
   options.common.add_to(*run);
   run->add_option("--timeout", options.timeout,
@@ -114,14 +127,25 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                   "stopping at the first failure (used by the CMake module)")
       ->type_name("N,N,...")
       ->delimiter(',');
+  auto* shared = run->add_flag(
+      "--shared", options.shared,
+      "Hold LOCK shared: any number of --shared runs at once, or one exclusive run (which new "
+      "--shared runs queue behind)");
+  run->add_option("--slots", options.slots,
+                  "Let at most N runs hold LOCK at once; every user of LOCK must give the same N "
+                  "(1 to 64)")
+      ->type_name("N")
+      ->excludes(shared);
   run->add_flag("--die-with-parent", options.die_with_parent,
                 "Stop COMMAND (SIGTERM, SIGKILL 5 s later) and release the lock when the process "
                 "that started buildlock, or that process's parent, exits (a killed ninja or make)");
   run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
       ->required();
-  run->footer("COMMAND and its arguments follow `--` and are passed on exactly.\n"
-              "Exit status: the command's own; 2 usage, 74 lock directory unusable, 75 timeout, "
-              "126 not executable, 127 not found.");
+  run->footer(
+      "COMMAND and its arguments follow `--` and are passed on exactly.\n"
+      "Exit status: the command's own; 2 usage, 65 lock held in another mode or slot count, "
+      "74 lock directory unusable, 75 timeout, "
+      "126 not executable, 127 not found.");
 }
 
 int run_command(const RunOptions& options) {
@@ -133,8 +157,6 @@ int run_command(const RunOptions& options) {
   if (auto prepared = core::prepare_lock_directory(settings->directory, messages); !prepared) {
     return report(prepared.error());
   }
-  const std::string lock_path =
-      os::join_path(settings->directory, core::lock_file_name(options.lock));
 
   os::SignalHandling signals;
   core::SuperviseRequest supervise_request;
@@ -142,7 +164,15 @@ int run_command(const RunOptions& options) {
   supervise_request.die_with_parent = options.die_with_parent;
   const char* inherited = std::getenv(core::held_locks_variable);
 
-  if (core::held_by_ancestor(inherited, lock_path)) {
+  const core::AncestorHold ancestor =
+      core::ancestor_hold(inherited, settings->directory, options.lock, settings->mode);
+  if (ancestor == core::AncestorHold::conflicting) {
+    return report(Error{ErrorKind::mode_conflict,
+                        "lock `" + options.lock +
+                            "` is held shared or in a slot by a parent buildlock; taking it "
+                            "again in another mode would wait for that parent forever"});
+  }
+  if (ancestor == core::AncestorHold::covering) {
     messages.explain("lock `" + options.lock +
                      "` is already held by a parent buildlock; running "
                      "without taking it again");
@@ -154,19 +184,22 @@ int run_command(const RunOptions& options) {
     return finish(*outcome, nullptr, messages);
   }
 
-  core::AcquireRequest request{settings->directory, options.lock, options.command,
-                               settings->timeout, settings->stale_after};
+  core::AcquireRequest request{settings->directory, options.lock,          options.command,
+                               settings->timeout,   settings->stale_after, settings->mode,
+                               settings->slots};
   auto lock = core::acquire(request, signals, messages);
   if (!lock) {
     return report(lock.error());
   }
-  if (auto inheritable = os::make_inheritable(lock->fd().get()); !inheritable) {
-    lock->release(&messages);
-    return report(inheritable.error());
+  for (int fd : lock->descriptors()) {
+    if (auto inheritable = os::make_inheritable(fd); !inheritable) {
+      lock->release(&messages);
+      return report(inheritable.error());
+    }
   }
   supervise_request.environment = {
       {core::held_locks_variable,
-       core::held_locks_value(inherited, lock->fd().get(), lock->identity())}};
+       core::held_locks_value(inherited, lock->own().fd().get(), lock->own().identity())}};
   supervise_request.heartbeat = [&lock, &messages] {
     lock->heartbeat(messages);
   };

@@ -3,6 +3,7 @@
 
 #include "cli/common_options.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,8 @@ struct RunOptions {
   // Split COMMAND into several commands of these lengths, run in order under one hold.
   std::vector<std::size_t> sequence;
   bool die_with_parent = false;
+  bool shared = false;
+  std::optional<int> slots;
   std::vector<std::string> command; // everything after `--`
 };
 

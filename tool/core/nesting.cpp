@@ -1,5 +1,6 @@
 #include "core/nesting.h"
 
+#include "core/lock_name.h"
 #include "os/file_lock.h"
 
 #include <charconv>
@@ -85,6 +86,32 @@ bool held_by_ancestor(const char* held_locks, const std::string& lock_path) {
     }
   }
   return false;
+}
+
+AncestorHold ancestor_hold(const char* held_locks, const std::string& directory,
+                           const std::string& name, LockMode mode) {
+  if (held_locks == nullptr || *held_locks == '\0') {
+    return AncestorHold::none;
+  }
+  if (held_by_ancestor(held_locks, os::join_path(directory, lock_file_name(name)))) {
+    return AncestorHold::covering;
+  }
+  // A shared or slotted hold is named by its holder file, whose name we do not know.
+  auto names = os::list_directory(directory);
+  if (!names) {
+    return AncestorHold::none;
+  }
+  for (const std::string& file_name : *names) {
+    auto holder = parse_holder_file_name(file_name);
+    if (!holder || holder->lock_name != name || holder->kind == HolderFileKind::writer ||
+        !held_by_ancestor(held_locks, os::join_path(directory, file_name))) {
+      continue;
+    }
+    const bool same_kind = (holder->kind == HolderFileKind::shared && mode == LockMode::shared) ||
+                           (holder->kind == HolderFileKind::slot && mode == LockMode::slots);
+    return same_kind ? AncestorHold::covering : AncestorHold::conflicting;
+  }
+  return AncestorHold::none;
 }
 
 } // namespace buildlock::core

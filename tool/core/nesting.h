@@ -8,6 +8,7 @@
 // (the outer run removed the name when it released) and waits like anyone else.
 #pragma once
 
+#include "core/metadata.h"
 #include "os/filesystem.h"
 
 #include <optional>
@@ -21,7 +22,19 @@ inline constexpr const char* held_locks_variable = "BUILDLOCK_HELD";
 // `inherited` (this process's own BUILDLOCK_HELD) plus "fd:device:inode".
 std::string held_locks_value(const char* inherited, int fd, os::FileIdentity identity);
 
-// True when this process already holds the lock at `lock_path` through an ancestor.
+// True when this process already holds the file at `lock_path` through an ancestor.
 bool held_by_ancestor(const char* held_locks, const std::string& lock_path);
+
+enum class AncestorHold {
+  none,        // no ancestor holds lock NAME: acquire it
+  covering,    // an ancestor's hold covers this request: run without taking it again
+  conflicting, // an ancestor holds it shared or in a slot, and this request could only wait for
+               // that ancestor to finish, which waits for us: a deadlock to refuse
+};
+
+// How an ancestor holds lock `name` of `directory`, for a request of `mode`. An exclusive hold
+// covers every request; a shared hold covers `--shared`, a slot covers `--slots`.
+AncestorHold ancestor_hold(const char* held_locks, const std::string& directory,
+                           const std::string& name, LockMode mode);
 
 } // namespace buildlock::core

@@ -102,20 +102,7 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     inspection.verdict = judge(Observation{}, observer, stale_after);
     return inspection;
   }
-  bool truncated = false;
-  auto bytes = os::read_prefix(inspection.fd, max_metadata_bytes, truncated);
-  if (!bytes) {
-    inspection.metadata_problem = bytes.error().message;
-  } else if (truncated) {
-    inspection.metadata_problem = "larger than " + std::to_string(max_metadata_bytes) + " bytes";
-  } else {
-    auto parsed = parse_metadata(*bytes);
-    if (parsed) {
-      inspection.metadata = std::move(*parsed);
-    } else {
-      inspection.metadata_problem = parsed.error().message;
-    }
-  }
+  read_metadata(inspection);
 
   Observation observation;
   observation.beacon = inspection.beacon;
@@ -130,6 +117,25 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
   inspection.verdict = judge(observation, observer, stale_after);
   return inspection;
+}
+
+void read_metadata(LockInspection& inspection) {
+  inspection.metadata.reset();
+  inspection.metadata_problem.clear();
+  bool truncated = false;
+  auto bytes = os::read_prefix(inspection.fd, max_metadata_bytes, truncated);
+  if (!bytes) {
+    inspection.metadata_problem = bytes.error().message;
+  } else if (truncated) {
+    inspection.metadata_problem = "larger than " + std::to_string(max_metadata_bytes) + " bytes";
+  } else {
+    auto parsed = parse_metadata(*bytes);
+    if (parsed) {
+      inspection.metadata = std::move(*parsed);
+    } else {
+      inspection.metadata_problem = parsed.error().message;
+    }
+  }
 }
 
 Result<bool> remove_inspected(const LockInspection& inspection) {

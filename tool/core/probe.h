@@ -41,6 +41,10 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
                                          std::optional<std::int64_t> filesystem_now_ns,
                                          bool details = true);
 
+// Reads and parses the metadata of the inspected file into `metadata` / `metadata_problem`, for
+// an inspection made without details.
+void read_metadata(LockInspection& inspection);
+
 // Removes an inspected stale lock, but only while the inspection holds its kernel lock and the
 // name still points at the inspected file: a fresh lock created meanwhile is never removed.
 // Returns false when there was nothing (any more) to remove.

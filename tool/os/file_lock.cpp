@@ -26,15 +26,19 @@ Result<LockAttempt> classify_failure(int err) {
   }
 }
 
-} // namespace
-
-Result<LockAttempt> try_lock(const Fd& fd) {
-  return try_lock(fd.get());
+int operation(LockType type) {
+  return type == LockType::shared ? LOCK_SH : LOCK_EX;
 }
 
-Result<LockAttempt> try_lock(int fd) {
+} // namespace
+
+Result<LockAttempt> try_lock(const Fd& fd, LockType type) {
+  return try_lock(fd.get(), type);
+}
+
+Result<LockAttempt> try_lock(int fd, LockType type) {
   for (;;) {
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    if (::flock(fd, operation(type) | LOCK_NB) == 0) {
       return LockAttempt::acquired;
     }
     if (errno != EINTR) {
@@ -43,8 +47,8 @@ Result<LockAttempt> try_lock(int fd) {
   }
 }
 
-Result<LockAttempt> lock_or_interrupt(const Fd& fd) {
-  if (::flock(fd.get(), LOCK_EX) == 0) {
+Result<LockAttempt> lock_or_interrupt(const Fd& fd, LockType type) {
+  if (::flock(fd.get(), operation(type)) == 0) {
     return LockAttempt::acquired;
   }
   return classify_failure(errno);

@@ -18,13 +18,18 @@ enum class LockAttempt {
   unsupported, // the filesystem has no working kernel locks (ENOLCK, EOPNOTSUPP, ...)
 };
 
-// Exclusive, non-blocking.
-Result<LockAttempt> try_lock(const Fd& fd);
-// The same for a descriptor this process does not own (an inherited one).
-Result<LockAttempt> try_lock(int fd);
+// Shared locks are held by any number of open files at once, and by none while someone holds an
+// exclusive one. Changing the kind of a lock one already holds is not atomic (flock(2) drops the
+// old lock first), so buildlock never converts a lock it needs to keep.
+enum class LockType { exclusive, shared };
 
-// Exclusive, blocking until acquired or until a signal interrupts the wait.
-Result<LockAttempt> lock_or_interrupt(const Fd& fd);
+// Non-blocking.
+Result<LockAttempt> try_lock(const Fd& fd, LockType type = LockType::exclusive);
+// The same for a descriptor this process does not own (an inherited one).
+Result<LockAttempt> try_lock(int fd, LockType type = LockType::exclusive);
+
+// Blocking until acquired or until a signal interrupts the wait.
+Result<LockAttempt> lock_or_interrupt(const Fd& fd, LockType type = LockType::exclusive);
 
 // Releases the lock for every descriptor that shares this open file description.
 void unlock(const Fd& fd);

@@ -16,6 +16,7 @@ enum class ErrorKind {
   usage,          // bad command line or environment variable
   lock_directory, // the lock directory or an entry in it cannot be used
   timeout,        // gave up waiting for the lock
+  mode_conflict,  // the lock is held in another mode or with another slot count
   command_not_executable,
   command_not_found,
   system, // anything else the OS refused

@@ -1,0 +1,185 @@
+#include "core/acquire_steps.h"
+
+#include "core/lock_name.h"
+#include "os/file_lock.h"
+#include "os/process_identity.h"
+
+#include <algorithm>
+
+namespace buildlock::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+// First "waiting for" notice after this long, then at most this often.
+constexpr auto first_notice_after = 1s;
+constexpr auto notice_interval = 30s;
+// Nobody can wake us for a lock judged by age: look again at least this often.
+constexpr auto age_recheck_interval = 1s;
+
+os::MonotonicClock::duration to_clock(Seconds seconds) {
+  return std::chrono::duration_cast<os::MonotonicClock::duration>(seconds);
+}
+
+} // namespace
+
+WaitBudget::WaitBudget(std::optional<Seconds> timeout, bool verbose)
+    : start_(os::monotonic_now()), next_notice_(start_ + first_notice_after), verbose_(verbose) {
+  if (timeout) {
+    deadline_ = start_ + to_clock(*timeout);
+  }
+}
+
+bool WaitBudget::wants_details(os::TimePoint now) const {
+  return verbose_ || now >= next_notice_ || (deadline_ && now >= *deadline_);
+}
+
+Status WaitBudget::check(os::TimePoint now, const std::string& whom, const Messages& messages) {
+  if (deadline_ && now >= *deadline_) {
+    return Error{ErrorKind::timeout,
+                 "timed out after " + format_duration(now - start_) + " waiting for " + whom};
+  }
+  if (now >= next_notice_) {
+    messages.notice("waiting for " + whom);
+    next_notice_ = now + notice_interval;
+  }
+  return ok_status();
+}
+
+os::TimePoint WaitBudget::wake_at() const {
+  return deadline_ ? std::min(next_notice_, *deadline_) : next_notice_;
+}
+
+LockMetadata my_metadata(const AcquireRequest& request, LockMode mode, int slots) {
+  const auto& local = os::local_identity();
+  LockMetadata metadata;
+  metadata.mode = mode;
+  metadata.slots = slots;
+  metadata.pid = local.pid;
+  metadata.start_time = local.start_time;
+  metadata.boot_id = local.boot_id;
+  metadata.pid_namespace = local.pid_namespace;
+  metadata.host = local.host;
+  metadata.user = local.user;
+  metadata.uid = local.uid;
+  metadata.command = request.command;
+  metadata.acquired_at = os::utc_timestamp_now();
+  return metadata;
+}
+
+Result<CreateAttempt> try_create(AcquireContext& context, const std::string& path,
+                                 const LockMetadata& metadata, os::LockType type,
+                                 bool completes_hold) {
+  const AcquireRequest& request = context.request;
+  os::DeferSignals defer;
+  const std::string temp_path =
+      os::join_path(request.directory, temp_file_name(request.name, random_token()));
+  auto fd = os::create_new_file(temp_path);
+  if (!fd) {
+    return std::move(fd.error()).with("cannot prepare lock `" + request.name + "`");
+  }
+  CreateAttempt attempt;
+  auto remove_temp = [&] {
+    (void)os::remove_file(temp_path);
+  };
+  auto fail = [&](Error error) -> Result<CreateAttempt> {
+    remove_temp();
+    return error;
+  };
+  auto locked = os::try_lock(*fd, type);
+  if (!locked) {
+    return fail(locked.error());
+  }
+  if (*locked == os::LockAttempt::busy || *locked == os::LockAttempt::interrupted) {
+    // An inspector (`status`, `clean`) is looking at this fresh file at this very instant. Never
+    // wait for it with signals deferred (it could be stopped): drop this file, try a new one.
+    remove_temp();
+    attempt.retry = true;
+    return attempt;
+  }
+  if (*locked != os::LockAttempt::acquired) {
+    return fail(Error{ErrorKind::lock_directory,
+                      "the filesystem of `" + request.directory +
+                          "` does not support kernel locks (flock); use a local directory"});
+  }
+  // Written only after the kernel lock is taken: an observer (`clean`) that finds this temporary
+  // file unlocked sees no metadata, so the age rule protects it for the instant before flock.
+  if (auto written = os::write_all(*fd, serialize_metadata(metadata)); !written) {
+    return fail(std::move(written.error()).with("cannot write `" + temp_path + "`"));
+  }
+  auto info = os::fstat_entry(*fd);
+  if (!info) {
+    return fail(info.error());
+  }
+  attempt.filesystem_now_ns = info->mtime_ns;
+  auto linked = os::link_new_name(temp_path, path);
+  remove_temp();
+  if (!linked) {
+    return std::move(linked.error()).with("cannot create lock `" + request.name + "`");
+  }
+  if (*linked) {
+    if (completes_hold) {
+      // From here on the lock exists: a signal must not kill us before we can release it.
+      context.signals.set_mode(os::TerminationMode::record);
+    }
+    attempt.file.emplace(std::move(*fd), path, info->identity, type);
+  }
+  return attempt;
+}
+
+Error not_a_lock_file(const LockInspection& inspection) {
+  return Error{ErrorKind::lock_directory,
+               "`" + inspection.path + "` is " + os::describe(inspection.entry.type) +
+                   ", not a lock file; buildlock will not touch it (remove it if it is not "
+                   "needed)"};
+}
+
+Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
+                     const std::optional<std::string>& what) {
+  Result<bool> removed = false;
+  {
+    os::DeferSignals defer;
+    removed = remove_inspected(holder);
+  }
+  if (!removed) {
+    return std::move(removed.error())
+        .with("cannot reclaim stale lock `" + context.request.name + "`");
+  }
+  if (*removed && what) {
+    // Worth a line in every build log: it explains why a build did not wait.
+    context.messages.notice("reclaimed stale " + *what + " of " + holder.describe_holder() + ": " +
+                            holder.verdict.explanation + " [" + holder.verdict.reason + "]");
+  }
+  return removed;
+}
+
+std::string describe_wait(const std::string& what, const LockInspection& holder) {
+  return what + " held by " + holder.describe_holder() + " (" + holder.verdict.explanation + ")";
+}
+
+Result<os::Fd> sleep_on(AcquireContext& context, LockInspection& holder, os::LockType type) {
+  const os::TimePoint now = os::monotonic_now();
+  os::TimePoint wake_at = context.budget.wake_at();
+  if (holder.beacon == Beacon::held) {
+    // Sleep in the kernel until the holder lets go (or a deadline interrupts us).
+    context.signals.arm_alarm(wake_at);
+    auto woke = os::lock_or_interrupt(holder.fd, type);
+    context.signals.disarm_alarm();
+    if (!woke) {
+      return woke.error();
+    }
+    if (*woke == os::LockAttempt::acquired) {
+      return std::move(holder.fd);
+    }
+    return os::Fd{};
+  }
+  // Held by the age rule or a pid check: nothing will wake us, so look again soon.
+  auto recheck = to_clock(std::min<Seconds>(
+      holder.verdict.stale_in.value_or(age_recheck_interval) + 10ms, age_recheck_interval));
+  wake_at = std::min(wake_at, now + recheck);
+  holder.fd.reset(); // never sleep on someone else's kernel lock
+  os::sleep_until(wake_at);
+  return os::Fd{};
+}
+
+} // namespace buildlock::core

@@ -1,0 +1,80 @@
+// The steps every kind of acquisition is made of (core/acquire.cpp for exclusive holds,
+// core/group_acquire.cpp for shared and slotted ones): creating a complete, kernel-locked file
+// under a name, keeping the waiting budget (deadline and notices), and sleeping until a holder
+// lets go. Internal to core/.
+#pragma once
+
+#include "core/acquire.h"
+#include "core/held_lock.h"
+#include "core/metadata.h"
+#include "core/probe.h"
+#include "os/clock.h"
+
+#include <optional>
+#include <string>
+
+namespace buildlock::core {
+
+// Deadline and notices of one acquisition, across all the files it may wait for.
+class WaitBudget {
+public:
+  WaitBudget(std::optional<Seconds> timeout, bool verbose);
+
+  // Whether the holder must be known now: to explain (--verbose), for a notice, or for the
+  // timeout message. Otherwise a waiter skips reading metadata it would not use.
+  bool wants_details(os::TimePoint now) const;
+  // Timeout error naming `whom` if the deadline has passed; otherwise prints the waiting notice
+  // when one is due. `whom`: "lock `X` held by pid 12 ...".
+  Status check(os::TimePoint now, const std::string& whom, const Messages& messages);
+  // When a sleeping waiter must wake up at the latest: the next notice or the deadline.
+  os::TimePoint wake_at() const;
+
+private:
+  os::TimePoint start_;
+  std::optional<os::TimePoint> deadline_;
+  os::TimePoint next_notice_;
+  bool verbose_;
+};
+
+// Everything one acquisition shares between its steps.
+struct AcquireContext {
+  const AcquireRequest& request;
+  os::SignalHandling& signals;
+  const Messages& messages;
+  Observer observer;
+  WaitBudget budget;
+};
+
+// This process as a holder of `mode` (and `slots`).
+LockMetadata my_metadata(const AcquireRequest& request, LockMode mode, int slots);
+
+struct CreateAttempt {
+  std::optional<HeldFile> file;       // set when we created the file
+  std::int64_t filesystem_now_ns = 0; // the filesystem's clock, read off our temp file
+  bool retry = false;                 // nothing learnt: try again at once
+};
+
+// One attempt to put a complete file at `path`: temporary file, kernel lock of `type`, metadata,
+// link(). Signals are deferred throughout. When `completes_hold`, success switches `signals` to
+// recording, since from then on the hold exists and a signal must not kill us before release.
+Result<CreateAttempt> try_create(AcquireContext& context, const std::string& path,
+                                 const LockMetadata& metadata, os::LockType type,
+                                 bool completes_hold);
+
+// `path` is not a regular file: buildlock will not touch it.
+Error not_a_lock_file(const LockInspection& inspection);
+
+// Reclaims `holder`, judged stale, and says so naming it `what` ("lock `X`", "slot 2 of lock
+// `X`"); nullopt: quietly (an empty group's anchor is not news). Returns whether it was removed.
+Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
+                     const std::optional<std::string>& what);
+
+// "`X` held by pid 12 on host `h` (cmd), held for 3s (why)".
+std::string describe_wait(const std::string& what, const LockInspection& holder);
+
+// Sleeps until `holder` lets go (its kernel lock) or, for holders judged otherwise, until it
+// would expire, at the latest until the budget's next wake-up. When the kernel lock was taken on
+// waking, returns the descriptor still holding it (of `type`), else an empty one.
+Result<os::Fd> sleep_on(AcquireContext& context, LockInspection& holder, os::LockType type);
+
+} // namespace buildlock::core

@@ -1,0 +1,369 @@
+#include "core/group_acquire.h"
+
+#include "core/lock_name.h"
+#include "os/any_release.h"
+#include "os/file_lock.h"
+
+#include <algorithm>
+
+namespace buildlock::core {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A holder judged by age or pid cannot wake us: look again at least this often.
+constexpr auto recheck_interval = 1s;
+
+std::string held_as(const LockMetadata& metadata) {
+  switch (metadata.mode) {
+  case LockMode::exclusive:
+    return "exclusively";
+  case LockMode::shared:
+    return "shared (--shared)";
+  case LockMode::slots:
+    return "with --slots " + std::to_string(metadata.slots);
+  }
+  return "";
+}
+
+std::string asked_as(const AcquireRequest& request) {
+  switch (request.mode) {
+  case LockMode::exclusive:
+    return "exclusive use";
+  case LockMode::shared:
+    return "--shared";
+  case LockMode::slots:
+    return "--slots " + std::to_string(request.slots);
+  }
+  return "";
+}
+
+// Exclusive and shared holds of one lock are a reader/writer pair; slots only go with the same
+// slot count.
+bool can_share(const LockMetadata& held, const AcquireRequest& request) {
+  if (held.mode == LockMode::slots || request.mode == LockMode::slots) {
+    return held.mode == request.mode && held.slots == request.slots;
+  }
+  return true;
+}
+
+std::string lock_path(const AcquireRequest& request) {
+  return os::join_path(request.directory, lock_file_name(request.name));
+}
+
+std::string what_of(const AcquireRequest& request) {
+  return "lock `" + request.name + "`";
+}
+
+// Shared runs let a queued exclusive run go first: wait while `NAME.lock+writer` is held.
+Status wait_while_writer_queued(AcquireContext& context) {
+  const AcquireRequest& request = context.request;
+  const std::string path = os::join_path(request.directory, writer_file_name(request.name));
+  for (;;) {
+    const os::TimePoint looked_at = os::monotonic_now();
+    auto inspected = inspect_lock_file(path, context.observer, request.stale_after, std::nullopt,
+                                       context.budget.wants_details(looked_at));
+    if (!inspected) {
+      return inspected.error();
+    }
+    LockInspection& writer = *inspected;
+    if (!writer.exists()) {
+      return ok_status();
+    }
+    if (!writer.is_lock_file()) {
+      return not_a_lock_file(writer);
+    }
+    if (writer.verdict.state == LockState::stale) {
+      if (auto reclaimed = reclaim(context, writer, "exclusive request of " + what_of(request));
+          !reclaimed) {
+        return reclaimed.error();
+      }
+      continue;
+    }
+    const std::string whom = what_of(request) + ", queued behind an exclusive request of " +
+                             writer.describe_holder() + " (" + writer.verdict.explanation + ")";
+    context.messages.explain("waiting for " + whom);
+    if (auto within = context.budget.check(looked_at, whom, context.messages); !within) {
+      return within.error();
+    }
+    if (auto woke = sleep_on(context, writer, os::LockType::exclusive); !woke) {
+      return woke.error();
+    }
+  }
+}
+
+// Joins the group at NAME.lock (holding its kernel lock shared), or starts it.
+Result<HeldFile> join_anchor(AcquireContext& context) {
+  const AcquireRequest& request = context.request;
+  const std::string path = lock_path(request);
+  const LockMetadata metadata = my_metadata(request, request.mode, request.slots);
+  for (;;) {
+    auto created = try_create(context, path, metadata, os::LockType::shared, false);
+    if (!created) {
+      return created.error();
+    }
+    if (created->file) {
+      return std::move(*created->file);
+    }
+    if (created->retry) {
+      continue;
+    }
+    const os::TimePoint looked_at = os::monotonic_now();
+    // A slotted run must know who holds the lock exclusively, to refuse rather than wait.
+    const bool details = request.mode == LockMode::slots || context.budget.wants_details(looked_at);
+    auto inspected = inspect_lock_file(path, context.observer, request.stale_after,
+                                       created->filesystem_now_ns, details);
+    if (!inspected) {
+      return inspected.error();
+    }
+    LockInspection& holder = *inspected;
+    if (!holder.exists()) {
+      continue;
+    }
+    if (!holder.is_lock_file()) {
+      return not_a_lock_file(holder);
+    }
+    if (holder.verdict.state == LockState::stale) {
+      if (auto reclaimed = reclaim_lock_file(context, holder); !reclaimed) {
+        return reclaimed.error();
+      }
+      continue;
+    }
+    if (holder.beacon == Beacon::held) {
+      auto group = held_by_group(holder);
+      if (!group) {
+        return group.error();
+      }
+      if (holder.metadata && !can_share(*holder.metadata, request)) {
+        return mode_conflict(request, holder);
+      }
+      if (*group && holder.metadata && holder.metadata->mode != LockMode::exclusive) {
+        // Join: our own shared kernel lock, then check that the name still points at the file
+        // we locked (a group that ended removed it under an exclusive lock we would have seen).
+        auto joined = os::try_lock(holder.fd, os::LockType::shared);
+        if (!joined) {
+          return joined.error();
+        }
+        if (*joined == os::LockAttempt::acquired) {
+          auto current = os::lstat_entry(path);
+          if (current && current->type == os::EntryType::regular &&
+              current->identity == holder.entry.identity) {
+            return HeldFile(std::move(holder.fd), path, holder.entry.identity,
+                            os::LockType::shared);
+          }
+        }
+        continue; // ended or ending: look again
+      }
+    }
+    if (context.messages.verbose) {
+      context.messages.explain(what_of(request) + " is held by " + holder.describe_holder() + ": " +
+                               holder.verdict.explanation + " [" + holder.verdict.reason + "]");
+    }
+    if (auto within = context.budget.check(looked_at, describe_wait(what_of(request), holder),
+                                           context.messages);
+        !within) {
+      return within.error();
+    }
+    // An exclusive holder (or a group whose metadata we cannot read): sleep until it lets go.
+    if (holder.beacon == Beacon::held &&
+        !(holder.metadata && holder.metadata->mode != LockMode::exclusive)) {
+      if (auto woke = sleep_on(context, holder, os::LockType::shared); !woke) {
+        return woke.error();
+      }
+    } else {
+      holder.fd.reset();
+      os::sleep_until(std::min(context.budget.wake_at(), os::monotonic_now() + recheck_interval));
+    }
+  }
+}
+
+Result<HeldLock> take_shared_holder_file(AcquireContext& context, HeldFile anchor) {
+  const AcquireRequest& request = context.request;
+  const LockMetadata metadata = my_metadata(request, LockMode::shared, 0);
+  for (;;) {
+    const std::string path =
+        os::join_path(request.directory, shared_holder_file_name(request.name, random_token()));
+    auto created = try_create(context, path, metadata, os::LockType::exclusive, true);
+    if (!created) {
+      return created.error();
+    }
+    if (created->file) {
+      return HeldLock(std::move(anchor), std::move(*created->file),
+                      GroupCleanup{request.directory, request.name, request.stale_after});
+    }
+  }
+}
+
+std::string describe_slot_holders(const std::vector<LockInspection>& taken) {
+  std::string text;
+  for (const LockInspection& holder : taken) {
+    text += text.empty() ? "" : "; ";
+    text += holder.describe_holder();
+  }
+  return text;
+}
+
+// Takes a free slot file (1..N), reclaiming dead holders' slots on the way; when all are held,
+// sleeps until any of them is let go.
+Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
+  const AcquireRequest& request = context.request;
+  const LockMetadata metadata = my_metadata(request, LockMode::slots, request.slots);
+  for (;;) {
+    const os::TimePoint round_start = os::monotonic_now();
+    const bool details = context.budget.wants_details(round_start);
+    std::vector<LockInspection> taken;
+    for (int slot = 1; slot <= request.slots;) {
+      const std::string path = os::join_path(request.directory, slot_file_name(request.name, slot));
+      auto created = try_create(context, path, metadata, os::LockType::exclusive, true);
+      if (!created) {
+        return created.error();
+      }
+      if (created->file) {
+        context.messages.explain("acquired slot " + std::to_string(slot) + " of " +
+                                 what_of(request) + " (" + path + ")");
+        return HeldLock(std::move(anchor), std::move(*created->file),
+                        GroupCleanup{request.directory, request.name, request.stale_after});
+      }
+      if (created->retry) {
+        continue;
+      }
+      auto inspected = inspect_lock_file(path, context.observer, request.stale_after,
+                                         created->filesystem_now_ns, details);
+      if (!inspected) {
+        return inspected.error();
+      }
+      if (!inspected->exists()) {
+        continue; // let go meanwhile: try this slot again
+      }
+      if (!inspected->is_lock_file()) {
+        return not_a_lock_file(*inspected);
+      }
+      if (inspected->verdict.state == LockState::stale) {
+        if (auto reclaimed = reclaim(context, *inspected,
+                                     "slot " + std::to_string(slot) + " of " + what_of(request));
+            !reclaimed) {
+          return reclaimed.error();
+        }
+        continue;
+      }
+      taken.push_back(std::move(*inspected));
+      ++slot;
+    }
+
+    const std::string whom = "a slot of " + what_of(request) + " (all " +
+                             std::to_string(request.slots) +
+                             " held: " + describe_slot_holders(taken) + ")";
+    context.messages.explain("waiting for " + whom);
+    if (auto within = context.budget.check(round_start, whom, context.messages); !within) {
+      return within.error();
+    }
+    std::vector<const os::Fd*> watched;
+    os::TimePoint wake_at = context.budget.wake_at();
+    for (const LockInspection& holder : taken) {
+      if (holder.beacon == Beacon::held) {
+        watched.push_back(&holder.fd);
+      } else {
+        wake_at = std::min(wake_at, os::monotonic_now() + recheck_interval);
+      }
+    }
+    if (watched.empty()) {
+      os::sleep_until(wake_at);
+      continue;
+    }
+    if (auto woke = os::wait_for_any_release(watched, wake_at); !woke) {
+      return woke.error();
+    }
+  }
+}
+
+} // namespace
+
+Result<bool> held_by_group(LockInspection& holder) {
+  auto shared = os::try_lock(holder.fd, os::LockType::shared);
+  if (!shared) {
+    return shared.error();
+  }
+  if (*shared != os::LockAttempt::acquired) {
+    return false;
+  }
+  if (!holder.metadata) {
+    read_metadata(holder);
+  }
+  // Never keep a share taken only to look: the group's last member could not end it.
+  os::unlock(holder.fd);
+  return true;
+}
+
+Error mode_conflict(const AcquireRequest& request, const LockInspection& holder) {
+  return Error{ErrorKind::mode_conflict,
+               "lock `" + request.name + "` is held " + held_as(*holder.metadata) + " by " +
+                   holder.describe_holder() + "; this run asks for " + asked_as(request) +
+                   " (every user of one lock must use the same mode and slot count)"};
+}
+
+Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& holder) {
+  const bool group_anchor = holder.metadata && holder.metadata->mode != LockMode::exclusive;
+  auto removed =
+      reclaim(context, holder,
+              group_anchor ? std::nullopt : std::optional<std::string>(what_of(context.request)));
+  if (removed && *removed && group_anchor) {
+    const AcquireRequest& request = context.request;
+    sweep_dead_shared_holders({request.directory, request.name, request.stale_after},
+                              &context.messages);
+  }
+  return removed;
+}
+
+void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* messages) {
+  auto names = os::list_directory(cleanup.directory);
+  if (!names) {
+    return;
+  }
+  const Observer observer = current_observer();
+  for (const std::string& name : *names) {
+    auto holder_file = parse_holder_file_name(name);
+    if (!holder_file || holder_file->kind != HolderFileKind::shared ||
+        holder_file->lock_name != cleanup.name) {
+      continue;
+    }
+    auto inspected = inspect_lock_file(os::join_path(cleanup.directory, name), observer,
+                                       cleanup.stale_after, std::nullopt, true);
+    if (!inspected || !inspected->is_lock_file() || inspected->verdict.state != LockState::stale) {
+      continue;
+    }
+    Result<bool> removed = false;
+    {
+      os::DeferSignals defer;
+      removed = remove_inspected(*inspected);
+    }
+    if (removed && *removed && messages != nullptr) {
+      messages->notice("reclaimed stale shared hold of lock `" + cleanup.name + "` of " +
+                       inspected->describe_holder() + ": " + inspected->verdict.explanation + " [" +
+                       inspected->verdict.reason + "]");
+    }
+  }
+}
+
+Result<HeldLock> acquire_in_group(AcquireContext& context) {
+  const AcquireRequest& request = context.request;
+  if (request.mode == LockMode::shared) {
+    if (auto waited = wait_while_writer_queued(context); !waited) {
+      return waited.error();
+    }
+  }
+  auto anchor = join_anchor(context);
+  if (!anchor) {
+    return anchor.error();
+  }
+  if (request.mode == LockMode::shared) {
+    auto held = take_shared_holder_file(context, std::move(*anchor));
+    if (held) {
+      context.messages.explain("acquired " + what_of(request) + " shared (" + held->own().path() +
+                               ")");
+    }
+    return held;
+  }
+  return take_slot(context, std::move(*anchor));
+}
+
+} // namespace buildlock::core

@@ -1,0 +1,35 @@
+// Shared and slotted holds (docs/protocol.md, "Groups").
+//
+// A group is anchored at `NAME.lock`, whose metadata says the mode (`shared`, or `slots` with N)
+// and whose kernel lock every member holds in *shared* mode: the kernel itself then keeps an
+// exclusive holder out while any member lives, and lets the group in only when the exclusive
+// holder is gone, with no cooperation from older buildlocks, which see a held lock. Each member
+// also holds a file of its own, with its metadata, under an exclusive kernel lock:
+// `NAME.lock+shared.<hex>` for a shared holder, `NAME.lock+slot.<K>` for slot K of N, so that
+// `status` can name every holder and the slot files count the holders. An exclusive run that
+// finds shared holders first takes `NAME.lock+writer`; shared runs wait while it exists, so a
+// stream of readers cannot starve a writer.
+#pragma once
+
+#include "core/acquire_steps.h"
+
+namespace buildlock::core {
+
+// Takes a shared or slotted hold (context.request.mode is not exclusive).
+Result<HeldLock> acquire_in_group(AcquireContext& context);
+
+// Whether the inspected lock file, whose kernel lock is held, is held by a group's members (in
+// shared mode) rather than by one exclusive holder. Reads its metadata if not read yet.
+Result<bool> held_by_group(LockInspection& holder);
+
+// The error for a request that cannot share the lock as `holder` holds it.
+Error mode_conflict(const AcquireRequest& request, const LockInspection& holder);
+
+// Reclaims a stale `NAME.lock`. A group anchor that nobody holds is an ended group, removed
+// quietly; its dead members' files are removed too.
+Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& holder);
+
+// Removes the files of shared holders of `cleanup.name` that are dead (judged like any lock).
+void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* messages);
+
+} // namespace buildlock::core

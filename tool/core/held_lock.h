@@ -1,0 +1,89 @@
+// What a `run` holds while its command runs, and how it lets go.
+//
+// An exclusive hold is one file, `NAME.lock`, whose exclusive kernel lock we hold. A shared or
+// slotted hold is two: the group's anchor `NAME.lock` (a shared kernel lock, held by every member
+// of the group at once) and our own holder file `NAME.lock+shared.<hex>` or `NAME.lock+slot.<K>`
+// (an exclusive kernel lock). docs/protocol.md describes both.
+#pragma once
+
+#include "core/duration.h"
+#include "core/messages.h"
+#include "os/fd.h"
+#include "os/file_lock.h"
+#include "os/filesystem.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace buildlock::core {
+
+// One file whose kernel lock this process holds. Move-only; releases on destruction.
+class HeldFile {
+public:
+  HeldFile(os::Fd fd, std::string path, os::FileIdentity identity, os::LockType type);
+  HeldFile(HeldFile&&) noexcept = default;
+  HeldFile& operator=(HeldFile&&) = delete;
+  HeldFile(const HeldFile&) = delete;
+  HeldFile& operator=(const HeldFile&) = delete;
+  ~HeldFile() { release(nullptr); }
+
+  const os::Fd& fd() const { return fd_; }
+  const std::string& path() const { return path_; }
+  os::FileIdentity identity() const { return identity_; }
+
+  // Refreshes the file's mtime: proof of life for observers that cannot see our pid. Warns once
+  // if that fails, since observers on other hosts may then judge the lock stale.
+  void heartbeat(const Messages& messages);
+
+  // Exclusive: removes the name (if it still points at our file: otherwise someone broke the
+  // lock, which is reported), then drops the kernel lock for every inherited copy.
+  // Shared (a group anchor): drops our share; the last member to leave removes the name.
+  // Returns true when this call removed the name. Idempotent.
+  bool release(const Messages* messages);
+
+private:
+  bool leave_group_anchor();
+
+  os::Fd fd_;
+  std::string path_;
+  os::FileIdentity identity_;
+  os::LockType type_;
+  bool heartbeat_failure_reported_ = false;
+};
+
+// Where the files of dead shared holders are removed when a group ends with us.
+struct GroupCleanup {
+  std::string directory;
+  std::string name;
+  Seconds stale_after{120};
+};
+
+// A lock held by this process: exclusive, shared or one slot.
+class HeldLock {
+public:
+  explicit HeldLock(HeldFile own);
+  HeldLock(HeldFile anchor, HeldFile own, GroupCleanup cleanup);
+  HeldLock(HeldLock&&) noexcept = default;
+  HeldLock& operator=(HeldLock&&) = delete;
+  HeldLock(const HeldLock&) = delete;
+  HeldLock& operator=(const HeldLock&) = delete;
+  ~HeldLock() { release(nullptr); }
+
+  // The file that identifies this hold (BUILDLOCK_HELD names it): the lock file of an exclusive
+  // hold, our holder file of a shared or slotted one.
+  const HeldFile& own() const { return own_; }
+  // Every descriptor the command must inherit so that the hold lives as long as it does.
+  std::vector<int> descriptors() const;
+
+  void heartbeat(const Messages& messages);
+  // Our own file first, then the anchor, so that the group never looks empty while we are in.
+  void release(const Messages* messages);
+
+private:
+  std::optional<HeldFile> anchor_;
+  HeldFile own_;
+  GroupCleanup cleanup_;
+};
+
+} // namespace buildlock::core
