@@ -28,7 +28,7 @@ struct EntryRecord {
   off_t size = 0;
   std::int64_t mtime_ns = 0;
   std::int64_t ctime_ns = 0;
-  std::string content; // a regular file's bytes, or a symbolic link's target
+  std::string content; // a regular file's bytes (up to 1 MiB), or a symbolic link's target
 
   friend bool operator==(const EntryRecord&, const EntryRecord&) = default;
 };
@@ -43,6 +43,9 @@ inline std::string describe(const EntryRecord& entry) {
 }
 
 using TreeRecord = std::map<std::string, EntryRecord>;
+
+// Larger files (a 100 MB lock file) are compared by size and times only.
+constexpr off_t max_recorded_content = 1024 * 1024;
 
 inline std::int64_t nanoseconds(const timespec& time) {
   return std::int64_t{time.tv_sec} * 1'000'000'000 + time.tv_nsec;
@@ -71,7 +74,7 @@ inline void record_tree(const std::string& root, const std::string& relative,
                       nanoseconds(info.st_mtim),
                       nanoseconds(info.st_ctim),
                       {}};
-    if (S_ISREG(info.st_mode)) {
+    if (S_ISREG(info.st_mode) && info.st_size <= max_recorded_content) {
       entry.content = read_file(path);
     } else if (S_ISLNK(info.st_mode)) {
       char target[4096];
