@@ -24,7 +24,7 @@ std::string local_user_name() {
 
 // A crafted lock judged by the kernel lock and the holder's pid, checked field by field.
 void expect_crafted_fields(const json& object, const HolderMetadata& metadata) {
-  expect_status_schema(object);
+  expect_lock_schema(object);
   EXPECT_EQ(object["kind"], "lock");
   EXPECT_EQ(object["pid"], metadata.pid);
   EXPECT_EQ(object["host"], metadata.host);
@@ -60,7 +60,7 @@ TEST_F(Status, MissingDirectoryHoldsNoLocksAndIsNotCreated) {
 TEST_F(Status, NamedLockWithoutAFileIsFree) {
   make_lock_dir();
   const json object = object_for(status_json({"nobody-has-it"}), "nobody-has-it");
-  expect_status_schema(object);
+  expect_lock_schema(object);
   EXPECT_EQ(object["state"], "free");
   EXPECT_EQ(object["reason"], "no-lock-file");
   EXPECT_EQ(object["path"], lock_path("nobody-has-it"));
@@ -75,7 +75,7 @@ TEST_F(Status, LiveHolderIsHeldByItsKernelLock) {
   const json array = status_json();
   ASSERT_EQ(array.size(), 1u) << array.dump(2);
   const json& object = array[0];
-  expect_status_schema(object);
+  expect_lock_schema(object);
   EXPECT_EQ(object["kind"], "lock");
   EXPECT_EQ(object["name"], "compile");
   EXPECT_EQ(object["path"], lock_path("compile"));
@@ -158,7 +158,7 @@ TEST_F(Status, FreshLockFromAnotherHostIsHeldByItsHeartbeat) {
   const HolderMetadata metadata = holder_on_other_host();
   craft_lock("remote", metadata, WallClock::now() - 5s);
   const json object = object_for(status_json({"--stale-after", "30"}), "remote");
-  expect_status_schema(object);
+  expect_lock_schema(object);
   EXPECT_EQ(object["state"], "held");
   EXPECT_EQ(object["reason"], "heartbeat-fresh");
   EXPECT_EQ(object["judged_by"], "heartbeat");
@@ -173,7 +173,7 @@ TEST_F(Status, FreshLockFromAnotherHostIsHeldByItsHeartbeat) {
 TEST_F(Status, ExpiredLockFromAnotherHostIsStaleByAge) {
   craft_lock("remote", holder_on_other_host(), WallClock::now() - 60s);
   const json object = object_for(status_json({"--stale-after", "30"}), "remote");
-  expect_status_schema(object);
+  expect_lock_schema(object);
   EXPECT_EQ(object["state"], "stale");
   EXPECT_EQ(object["reason"], "heartbeat-expired");
   EXPECT_EQ(object["judged_by"], "age");
@@ -193,7 +193,7 @@ TEST_F(Status, RecentLockWithoutMetadataIsHeldByAge) {
   make_lock_dir();
   write_lock_file(lock_path("garbage"), "this is not JSON");
   const json object = object_for(status_json({"--stale-after", "30"}), "garbage");
-  expect_status_schema(object);
+  expect_lock_schema(object);
   EXPECT_EQ(object["state"], "held");
   EXPECT_EQ(object["reason"], "no-metadata-recent");
   EXPECT_EQ(object["judged_by"], "heartbeat");
@@ -209,7 +209,7 @@ TEST_F(Status, OldLockWithoutMetadataIsStaleByAge) {
   make_lock_dir();
   write_lock_file(lock_path("empty"), "", WallClock::now() - 60s);
   const json object = object_for(status_json({"--stale-after", "30"}), "empty");
-  expect_status_schema(object);
+  expect_lock_schema(object);
   EXPECT_EQ(object["state"], "stale");
   EXPECT_EQ(object["reason"], "no-metadata-expired");
   EXPECT_EQ(object["judged_by"], "age");
@@ -244,7 +244,7 @@ TEST_F(Status, EntriesThatAreNotRegularFilesAreListedAsInvalidAndLeftAlone) {
   ASSERT_EQ(array.size(), 3u) << array.dump(2);
   for (const char* name : {"symlink", "fifo", "directory"}) {
     const json object = object_for(array, name);
-    expect_status_schema(object);
+    expect_lock_schema(object);
     EXPECT_EQ(object["state"], "invalid") << name;
     EXPECT_EQ(object["reason"], "not-a-regular-file") << name;
     EXPECT_TRUE(object["judged_by"].is_null()) << name;
@@ -269,7 +269,7 @@ TEST_F(Status, ListsOnlyLocksSortedAndEveryOneWhateverItsNeighboursHold) {
   const json array = status_json();
   std::vector<std::string> names;
   for (const json& object : array) {
-    expect_status_schema(object);
+    expect_lock_schema(object);
     names.push_back(object["name"]);
   }
   EXPECT_EQ(names, (std::vector<std::string>{"a-fifo", "b-dead", "c-garbage"}));
@@ -362,7 +362,7 @@ TEST_F(Status, UnreadableLockIsListedWithItsReason) {
   const json array = json::parse(finished.out, nullptr, false);
   ASSERT_TRUE(array.is_array()) << finished.out;
   const json secret = object_for(array, "secret");
-  expect_status_schema(secret);
+  expect_lock_schema(secret);
   EXPECT_EQ(secret["state"], "invalid");
   EXPECT_EQ(secret["reason"], "unreadable");
   EXPECT_NE(secret["explanation"].get<std::string>().find("Permission denied"), std::string::npos)

@@ -128,7 +128,8 @@ protected:
   }
 };
 
-// Every field of a `status --json` object (schema_version 1) with the JSON types it may have.
+// Every field of the object for one file in `status --json` and `clean --json` (schema_version 1)
+// with the JSON types it may have; `extra_fields` are the ones the command adds.
 inline void expect_status_schema(const json& object,
                                  const std::vector<std::string>& extra_fields = {}) {
   const std::map<std::string, std::vector<json::value_t>> fields = {
@@ -156,6 +157,11 @@ inline void expect_status_schema(const json& object,
        {json::value_t::number_float, json::value_t::number_unsigned, json::value_t::number_integer,
         json::value_t::null}},
       {"metadata_error", {json::value_t::string, json::value_t::null}},
+      {"mode", {json::value_t::string, json::value_t::null}},
+      {"slots",
+       {json::value_t::number_unsigned, json::value_t::number_integer, json::value_t::null}},
+      {"slot",
+       {json::value_t::number_unsigned, json::value_t::number_integer, json::value_t::null}},
   };
   ASSERT_TRUE(object.is_object()) << object.dump();
   EXPECT_EQ(object.size(), fields.size() + extra_fields.size()) << object.dump(2);
@@ -173,6 +179,18 @@ inline void expect_status_schema(const json& object,
     for (const json& argument : object["command"]) {
       EXPECT_TRUE(argument.is_string()) << object.dump(2);
     }
+  }
+}
+
+// A lock's object in `status --json`: one file's fields plus its `holders`, each one file's
+// object.
+inline void expect_lock_schema(const json& object) {
+  expect_status_schema(object, {"holders"});
+  ASSERT_TRUE(object.contains("holders") && object["holders"].is_array()) << object.dump(2);
+  EXPECT_EQ(object["kind"], "lock");
+  for (const json& holder : object["holders"]) {
+    expect_status_schema(holder);
+    EXPECT_EQ(holder["name"], object["name"]) << holder.dump(2);
   }
 }
 

@@ -4,6 +4,7 @@
 #include "test_directory.h"
 
 #include <gtest/gtest.h>
+#include <sys/file.h>
 
 using namespace buildlock;
 using namespace buildlock::core;
@@ -78,4 +79,17 @@ TEST(ForcedRemoval, NothingThatWasNeverOpenedIsRemoved) {
   const LockInspection inspection = inspect(dir / "x.lock");
   EXPECT_FALSE(*remove_inspected_by_force(inspection));
   EXPECT_EQ(os::lstat_entry(dir / "x.lock")->type, os::EntryType::directory);
+}
+
+TEST(ForcedRemoval, RemovesALockHeldSharedByItsMembers) {
+  test::TestDirectory dir;
+  write_file(dir / "x.lock", "");
+  auto member = os::open_regular_file(dir / "x.lock");
+  ASSERT_TRUE(member);
+  ASSERT_EQ(::flock(member->get(), LOCK_SH | LOCK_NB), 0);
+  const LockInspection inspection = inspect(dir / "x.lock");
+  ASSERT_EQ(inspection.beacon, Beacon::held) << "a shared kernel lock keeps exclusive ones out";
+  EXPECT_FALSE(*remove_inspected(inspection));
+  EXPECT_TRUE(*remove_inspected_by_force(inspection));
+  EXPECT_EQ(os::lstat_entry(dir / "x.lock")->type, os::EntryType::missing);
 }

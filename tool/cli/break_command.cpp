@@ -13,11 +13,68 @@ std::string why(const core::LockReport& report) {
   return report.explanation + " [" + report.reason + "]";
 }
 
+// "pid 12 on host `vm` (make), held for 3s", preceded for a holder file by what it holds:
+// "slot 2 holder pid 12 ...".
+std::string who(const core::LockReport& report) {
+  const std::string label = holder_label(report);
+  return label.empty() ? report.holder : label + " " + report.holder;
+}
+
+std::string refusal(const std::string& quoted, const std::vector<const core::LockReport*>& live) {
+  if (live.size() == 1) {
+    return "lock " + quoted + " is held by " + who(*live.front()) + ": " + why(*live.front());
+  }
+  std::string text = "lock " + quoted + " has " + std::to_string(live.size()) + " live holders: ";
+  for (std::size_t i = 0; i < live.size(); ++i) {
+    text += (i == 0 ? "" : "; ") + who(*live[i]) + " (" + why(*live[i]) + ")";
+  }
+  return text;
+}
+
+// What the lock file's own messages call it: `lock `x``, or `shared lock `x`` for an anchor whose
+// metadata names a mode (its holders are named by their own files).
+std::string lock_subject(const core::LockReport& lock, const std::string& quoted) {
+  if (lock.metadata && lock.metadata->mode != core::LockMode::exclusive) {
+    return mode_label(lock) + " lock " + quoted;
+  }
+  return "lock " + quoted;
+}
+
+// The line that says what was removed: a notice for a stale entry, a warning for a held one.
+void announce_removal(const core::Messages& messages, const core::LockReport& entry,
+                      const std::string& quoted) {
+  const bool held = entry.state == core::EntryState::held;
+  const bool shared_anchor = entry.kind == core::EntryKind::lock && entry.metadata &&
+                             entry.metadata->mode != core::LockMode::exclusive;
+  if (entry.kind != core::EntryKind::lock) {
+    const std::string file = holder_label(entry) + " file `" + entry.file_name + "`";
+    if (held) {
+      messages.warning("broke " + file + " of " + entry.holder + " (" + why(entry) +
+                       "); that holder is no longer protected by it");
+    } else {
+      messages.notice("removed stale " + file + " of " + entry.holder + ": " + why(entry));
+    }
+  } else if (shared_anchor) {
+    if (held) {
+      messages.warning("broke " + lock_subject(entry, quoted) + " (" + why(entry) +
+                       "); its holders are no longer protected by it");
+    } else {
+      messages.notice("removed stale " + lock_subject(entry, quoted) + ": " + why(entry));
+    }
+  } else if (held) {
+    messages.warning("broke lock " + quoted + " held by " + entry.holder + " (" + why(entry) +
+                     "); that holder is no longer protected by it");
+  } else {
+    messages.notice("removed stale lock " + quoted + " of " + entry.holder + ": " + why(entry));
+  }
+}
+
 } // namespace
 
 void add_break_command(CLI::App& app, BreakOptions& options) {
   CLI::App* command = app.add_subcommand(
-      "break", "Remove the lock LOCK: at once when stale, when held only with --force");
+      "break", "Remove the lock LOCK and its holders' files: at once when stale, when held only "
+               "with --force");
   options.judging.add_to(*command);
   command->add_flag("-f,--force", options.force,
                     "Remove the lock even though its holder may be alive (it keeps running, "
@@ -39,52 +96,66 @@ int break_command(const BreakOptions& options) {
   if (auto exists = core::lock_directory_exists(context->directory); !exists) {
     return report(exists.error());
   }
-  const core::DirectoryEntry entry{core::EntryKind::lock, options.lock,
-                                   core::lock_file_name(options.lock)};
-  core::EntrySurvey survey = core::survey_entry(*context, entry);
-  const core::LockReport& lock = survey.report;
+  auto listing = core::list_lock_directory(context->directory);
+  if (!listing) {
+    return report(listing.error());
+  }
+  // The lock file and every holder file of a shared or slotted lock. Their inspections stay open
+  // until the end, holding the kernel lock of each stale one for its race-free removal.
+  const core::GroupSurvey survey =
+      core::survey_group(*context, core::group_of(options.lock, listing->entries));
   const std::string quoted = "`" + options.lock + "`";
 
-  switch (lock.state) {
-  case core::EntryState::free:
+  if (const core::LockReport* invalid = survey.first_invalid()) {
+    // Not even the other files are touched: what is left would be a lock nobody can judge.
+    return report(Error{ErrorKind::lock_directory,
+                        "cannot break lock " + quoted + ": " + invalid->explanation});
+  }
+  if (survey.all_free()) {
     messages.notice("lock " + quoted + " is not held (no lock file): nothing to break");
     return 0;
-  case core::EntryState::invalid:
-    return report(
-        Error{ErrorKind::lock_directory, "cannot break lock " + quoted + ": " + lock.explanation});
-  case core::EntryState::held:
-    if (!options.force) {
-      messages.error("lock " + quoted + " is held by " + lock.holder + ": " + why(lock) +
-                     "; use `buildlock break --force " + options.lock +
-                     "` to remove it anyway (its holder keeps running, unprotected)");
-      return exit_lock_held;
-    }
-    break;
-  case core::EntryState::stale:
-    break;
+  }
+  const std::vector<const core::LockReport*> live = survey.live_holders();
+  if (!live.empty() && !options.force) {
+    messages.error(refusal(quoted, live) + "; use `buildlock break --force " + options.lock +
+                   "` to remove it anyway (" +
+                   (live.size() == 1 ? "its holder keeps" : "its holders keep") +
+                   " running, unprotected)");
+    return exit_lock_held;
   }
 
-  // Stale: the race-free removal `run` reclaims with. Held (--force): see forced_removal.h.
-  auto removed = lock.state == core::EntryState::stale
-                     ? core::remove_inspected(*survey.inspection)
-                     : core::remove_inspected_by_force(*survey.inspection);
-  if (!removed) {
-    return report(std::move(removed.error()).with("cannot break lock " + quoted));
+  // The lock file first: a newcomer then starts a lock of its own instead of joining the broken
+  // one, and the holder files go after it.
+  int status = 0;
+  std::vector<const core::EntrySurvey*> files{&survey.lock};
+  for (const core::EntrySurvey& holder : survey.holders) {
+    files.push_back(&holder);
   }
-  if (!*removed) {
-    messages.notice("lock " + quoted +
-                    " was released or replaced while being judged; nothing "
-                    "removed (see `buildlock status " +
-                    options.lock + "`)");
-    return 0;
+  for (const core::EntrySurvey* file : files) {
+    const core::LockReport& entry = file->report;
+    if (entry.state == core::EntryState::free || !file->inspection) {
+      continue; // no such file (any more)
+    }
+    // Stale: the race-free removal `run` reclaims with. Held (--force): see forced_removal.h.
+    auto removed = entry.state == core::EntryState::stale
+                       ? core::remove_inspected(*file->inspection)
+                       : core::remove_inspected_by_force(*file->inspection);
+    if (!removed) {
+      status =
+          report(std::move(removed.error())
+                     .with("cannot break lock " + quoted + ": removing `" + entry.file_name + "`"));
+      continue;
+    }
+    if (!*removed) {
+      messages.notice("`" + entry.file_name +
+                      "` was released or replaced while being judged; nothing removed (see "
+                      "`buildlock status " +
+                      options.lock + "`)");
+      continue;
+    }
+    announce_removal(messages, entry, quoted);
   }
-  if (lock.state == core::EntryState::held) {
-    messages.warning("broke lock " + quoted + " held by " + lock.holder + " (" + why(lock) +
-                     "); that holder is no longer protected by it");
-  } else {
-    messages.notice("removed stale lock " + quoted + " of " + lock.holder + ": " + why(lock));
-  }
-  return 0;
+  return status;
 }
 
 } // namespace buildlock::cli

@@ -52,6 +52,31 @@ std::string command_column(const std::vector<std::string>& command) {
 
 } // namespace
 
+std::string mode_label(const core::LockReport& report) {
+  if (!report.metadata) {
+    return "-";
+  }
+  if (report.metadata->mode == core::LockMode::slots) {
+    return "slots " + std::to_string(report.metadata->slots);
+  }
+  return std::string(core::mode_name(report.metadata->mode));
+}
+
+std::string holder_label(const core::LockReport& report) {
+  switch (report.kind) {
+  case core::EntryKind::shared_holder:
+    return "shared holder";
+  case core::EntryKind::slot_holder:
+    return "slot " + std::to_string(report.slot) + " holder";
+  case core::EntryKind::writer:
+    return "waiting writer";
+  case core::EntryKind::lock:
+  case core::EntryKind::temp_file:
+    break;
+  }
+  return "";
+}
+
 void JudgingOptions::add_to(CLI::App& command) {
   common.add_to(command);
   command
@@ -101,6 +126,11 @@ json report_json(const core::LockReport& report) {
   object["held_seconds"] = seconds_json(report.held_for);
   object["stale_in_seconds"] = seconds_json(report.stale_in);
   object["metadata_error"] = text_or_null(report.metadata_problem);
+  // Added with shared and slotted locks (schema_version 1 still: fields are only added).
+  object["mode"] = metadata ? json(std::string(core::mode_name(metadata->mode))) : json(nullptr);
+  object["slots"] =
+      metadata && metadata->mode == core::LockMode::slots ? json(metadata->slots) : json(nullptr);
+  object["slot"] = report.kind == core::EntryKind::slot_holder ? json(report.slot) : json(nullptr);
   return object;
 }
 
@@ -109,12 +139,13 @@ std::string json_line(const json& value) {
 }
 
 std::vector<std::string> holder_column_titles() {
-  return {"PID", "USER", "HOST", "HELD", "COMMAND", "WHY"};
+  return {"MODE", "PID", "USER", "HOST", "HELD", "COMMAND", "WHY"};
 }
 
 std::vector<std::string> holder_columns(const core::LockReport& report) {
   std::vector<std::string> columns;
   const core::LockMetadata* metadata = report.metadata ? &*report.metadata : nullptr;
+  columns.push_back(mode_label(report));
   columns.push_back(metadata ? std::to_string(metadata->pid) : "-");
   columns.push_back(metadata ? dash_if_empty(metadata->user) : "-");
   columns.push_back(metadata ? dash_if_empty(metadata->host) : "-");

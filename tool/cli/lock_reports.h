@@ -34,13 +34,18 @@ struct JudgingOptions {
 // machine's clock where that is impossible (read-only or missing directory).
 Result<core::SurveyContext> survey_context(const JudgingOptions& options);
 
-// One `status --json` object.
+// One `status --json` object, for one file (without the `holders` of a lock).
 nlohmann::ordered_json report_json(const core::LockReport& report);
+
+// "exclusive", "shared", "slots 3" from the entry's metadata; "-" without usable metadata.
+std::string mode_label(const core::LockReport& report);
+// "shared holder", "slot 2 holder", "waiting writer" for holder files; empty for anything else.
+std::string holder_label(const core::LockReport& report);
 
 // `value` as one line of JSON text; bytes that are not UTF-8 (in paths) are replaced.
 std::string json_line(const nlohmann::ordered_json& value);
 
-// The columns after the entry's own name and state: PID USER HOST HELD COMMAND WHY.
+// The columns after the entry's own name and state: MODE PID USER HOST HELD COMMAND WHY.
 std::vector<std::string> holder_column_titles();
 std::vector<std::string> holder_columns(const core::LockReport& report);
 

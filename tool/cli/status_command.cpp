@@ -8,40 +8,46 @@
 namespace buildlock::cli {
 namespace {
 
-// The entries to report: the named locks in the order given, else every lock in the directory.
-// Temporary files are not locks: `clean` deals with the ones left behind.
-Result<std::vector<core::DirectoryEntry>> entries_to_report(const StatusOptions& options,
-                                                            const std::string& directory) {
-  std::vector<core::DirectoryEntry> entries;
-  if (!options.locks.empty()) {
-    if (auto exists = core::lock_directory_exists(directory); !exists) {
-      return exists.error();
-    }
-    for (const std::string& name : options.locks) {
-      entries.push_back({core::EntryKind::lock, name, core::lock_file_name(name)});
-    }
-    return entries;
-  }
+// The locks to report with their holder files: the named locks in the order given, else every
+// lock in the directory. Temporary files are not locks: `clean` deals with the ones left behind.
+Result<std::vector<core::LockGroup>> locks_to_report(const StatusOptions& options,
+                                                     const std::string& directory) {
   auto listing = core::list_lock_directory(directory);
   if (!listing) {
     return listing.error();
   }
-  for (auto& entry : listing->entries) {
-    if (entry.kind == core::EntryKind::lock) {
-      entries.push_back(std::move(entry));
-    }
+  if (options.locks.empty()) {
+    return core::group_by_lock(listing->entries);
   }
-  return entries;
+  std::vector<core::LockGroup> groups;
+  for (const std::string& name : options.locks) {
+    groups.push_back(core::group_of(name, listing->entries));
+  }
+  return groups;
+}
+
+// One entry at a time: its inspection (an open file) ends before the next one starts.
+core::LockReport survey_report(const core::SurveyContext& context,
+                               const core::DirectoryEntry& entry) {
+  return core::survey_entry(context, entry).report;
+}
+
+// A holder file's row sits under its lock's, named by what its file name adds: `+slot.2`.
+std::string holder_row_name(const core::LockReport& report) {
+  return "  " + report.file_name.substr(core::lock_file_name(report.name).size());
 }
 
 } // namespace
 
 void add_status_command(CLI::App& app, StatusOptions& options) {
   CLI::App* status = app.add_subcommand(
-      "status", "Show every lock (or the named ones): held, stale or free, by whom and why");
+      "status",
+      "Show every lock (or the named ones) and each of its holders: held, stale or free, by whom "
+      "and why");
   options.judging.add_to(*status);
   status->add_flag("--json", options.json,
-                   "Print a JSON array, one object per lock (schema: docs/managing-locks.md)");
+                   "Print a JSON array, one object per lock, its holders inside (schema: "
+                   "docs/managing-locks.md)");
   status->add_option("LOCK", options.locks, "Only these locks (a lock with no file is `free`)");
   status->footer("Exit status: 0 when the lock directory could be read (whatever the locks' "
                  "states); 2 usage, 74 lock directory unreadable.");
@@ -58,9 +64,9 @@ int status_command(const StatusOptions& options) {
   if (!context) {
     return report(context.error());
   }
-  auto entries = entries_to_report(options, context->directory);
-  if (!entries) {
-    return report(entries.error());
+  auto groups = locks_to_report(options, context->directory);
+  if (!groups) {
+    return report(groups.error());
   }
 
   nlohmann::ordered_json array = nlohmann::ordered_json::array();
@@ -71,18 +77,29 @@ int status_command(const StatusOptions& options) {
       rows.front().push_back(std::move(title));
     }
   }
-  for (const core::DirectoryEntry& entry : *entries) {
-    // One entry at a time: its inspection (an open file) ends before the next one starts.
-    const core::LockReport report = core::survey_entry(*context, entry).report;
-    if (options.json) {
-      array.push_back(report_json(report));
-      continue;
-    }
-    std::vector<std::string> row{report.name, core::to_string(report.state)};
+  auto add_row = [&rows](std::string label, const core::LockReport& report) {
+    std::vector<std::string> row{std::move(label), core::to_string(report.state)};
     for (auto& column : holder_columns(report)) {
       row.push_back(std::move(column));
     }
     rows.push_back(std::move(row));
+  };
+  for (const core::LockGroup& group : *groups) {
+    const core::LockReport lock = survey_report(*context, group.lock);
+    if (options.json) {
+      nlohmann::ordered_json object = report_json(lock);
+      object["holders"] = nlohmann::ordered_json::array();
+      for (const core::DirectoryEntry& holder : group.holders) {
+        object["holders"].push_back(report_json(survey_report(*context, holder)));
+      }
+      array.push_back(std::move(object));
+      continue;
+    }
+    add_row(lock.name, lock);
+    for (const core::DirectoryEntry& holder : group.holders) {
+      const core::LockReport report = survey_report(*context, holder);
+      add_row(holder_row_name(report), report);
+    }
   }
 
   if (options.json) {

@@ -5,6 +5,9 @@
 #include "os/signals.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
+#include <tuple>
 
 namespace buildlock::core {
 namespace {
@@ -14,6 +17,15 @@ namespace {
 // `clean` like any other.
 constexpr std::string_view clock_probe_name = "buildlock-clock";
 
+// Holder files in the order people read them (the order of EntryKind): shared holders, then
+// slots by number (slot 10 after slot 9, not after slot 1), then a waiting writer.
+bool holder_comes_first(const DirectoryEntry& a, const DirectoryEntry& b) {
+  auto key = [](const DirectoryEntry& entry) {
+    return std::make_tuple(static_cast<int>(entry.kind), entry.slot, std::cref(entry.file_name));
+  };
+  return key(a) < key(b);
+}
+
 } // namespace
 
 const char* to_string(EntryKind kind) {
@@ -22,8 +34,19 @@ const char* to_string(EntryKind kind) {
     return "lock";
   case EntryKind::temp_file:
     return "temp";
+  case EntryKind::shared_holder:
+    return "shared";
+  case EntryKind::slot_holder:
+    return "slot";
+  case EntryKind::writer:
+    return "writer";
   }
   return "lock";
+}
+
+bool is_holder_file(EntryKind kind) {
+  return kind == EntryKind::shared_holder || kind == EntryKind::slot_holder ||
+         kind == EntryKind::writer;
 }
 
 std::optional<DirectoryEntry> classify_entry_name(const std::string& file_name) {
@@ -33,7 +56,62 @@ std::optional<DirectoryEntry> classify_entry_name(const std::string& file_name) 
   if (auto name = lock_name_of_temp_file(file_name)) {
     return DirectoryEntry{EntryKind::temp_file, std::move(*name), file_name};
   }
+  if (auto holder = parse_holder_file_name(file_name)) {
+    EntryKind kind = EntryKind::shared_holder;
+    switch (holder->kind) {
+    case HolderFileKind::shared:
+      kind = EntryKind::shared_holder;
+      break;
+    case HolderFileKind::slot:
+      kind = EntryKind::slot_holder;
+      break;
+    case HolderFileKind::writer:
+      kind = EntryKind::writer;
+      break;
+    }
+    return DirectoryEntry{kind, std::move(holder->lock_name), file_name, holder->slot};
+  }
   return std::nullopt;
+}
+
+DirectoryEntry lock_entry(const std::string& name) {
+  return DirectoryEntry{EntryKind::lock, name, lock_file_name(name)};
+}
+
+std::vector<LockGroup> group_by_lock(const std::vector<DirectoryEntry>& entries) {
+  // Keyed by the `NAME.lock` file name, so that groups come in the order of the lock files.
+  std::map<std::string, LockGroup> groups;
+  for (const DirectoryEntry& entry : entries) {
+    if (entry.kind == EntryKind::temp_file) {
+      continue;
+    }
+    const std::string key = lock_file_name(entry.lock_name);
+    auto [group, created] = groups.try_emplace(key);
+    if (created) {
+      group->second.lock = lock_entry(entry.lock_name);
+    }
+    if (entry.kind != EntryKind::lock) {
+      group->second.holders.push_back(entry);
+    }
+  }
+  std::vector<LockGroup> result;
+  result.reserve(groups.size());
+  for (auto& [key, group] : groups) {
+    std::sort(group.holders.begin(), group.holders.end(), holder_comes_first);
+    result.push_back(std::move(group));
+  }
+  return result;
+}
+
+LockGroup group_of(const std::string& name, const std::vector<DirectoryEntry>& entries) {
+  LockGroup group{lock_entry(name), {}};
+  for (const DirectoryEntry& entry : entries) {
+    if (entry.lock_name == name && is_holder_file(entry.kind)) {
+      group.holders.push_back(entry);
+    }
+  }
+  std::sort(group.holders.begin(), group.holders.end(), holder_comes_first);
+  return group;
 }
 
 Result<bool> lock_directory_exists(const std::string& directory) {

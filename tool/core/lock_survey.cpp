@@ -43,6 +43,7 @@ LockReport report_for(const SurveyContext& context, const DirectoryEntry& entry,
   report.kind = entry.kind;
   report.name = entry.lock_name;
   report.file_name = entry.file_name;
+  report.slot = entry.slot;
   report.path = path;
   if (!inspected) {
     return invalid_report(std::move(report), reason_unreadable, inspected.error().message);
@@ -68,6 +69,13 @@ LockReport report_for(const SurveyContext& context, const DirectoryEntry& entry,
   report.metadata = inspection.metadata;
   report.metadata_problem = inspection.metadata_problem;
   report.holder = inspection.describe_holder();
+  if (entry.kind == EntryKind::lock && report.state == EntryState::stale && report.metadata &&
+      report.metadata->mode != LockMode::exclusive && verdict.judged_by == "kernel lock") {
+    // The anchor of a shared or slotted lock is held by every member; its metadata names only the
+    // member that created it. Free, it is an empty group, whoever created it.
+    report.explanation = "no member holds it any more (an empty group; it was created by pid " +
+                         std::to_string(report.metadata->pid) + ")";
+  }
   report.age = non_negative_seconds_between(
       inspection.entry.mtime_ns, context.filesystem_now_ns.value_or(context.local_now_ns));
   if (report.metadata) {
@@ -85,6 +93,49 @@ EntrySurvey survey_entry(const SurveyContext& context, const DirectoryEntry& ent
   EntrySurvey survey{report_for(context, entry, path, inspected), std::nullopt};
   if (inspected) {
     survey.inspection = std::move(*inspected);
+  }
+  return survey;
+}
+
+std::vector<const LockReport*> GroupSurvey::live_holders() const {
+  std::vector<const LockReport*> live;
+  for (const EntrySurvey& holder : holders) {
+    if (holder.report.state == EntryState::held) {
+      live.push_back(&holder.report);
+    }
+  }
+  if (live.empty() && lock.report.state == EntryState::held) {
+    live.push_back(&lock.report);
+  }
+  return live;
+}
+
+const LockReport* GroupSurvey::first_invalid() const {
+  if (lock.report.state == EntryState::invalid) {
+    return &lock.report;
+  }
+  for (const EntrySurvey& holder : holders) {
+    if (holder.report.state == EntryState::invalid) {
+      return &holder.report;
+    }
+  }
+  return nullptr;
+}
+
+bool GroupSurvey::all_free() const {
+  if (lock.report.state != EntryState::free) {
+    return false;
+  }
+  return std::all_of(holders.begin(), holders.end(), [](const EntrySurvey& holder) {
+    return holder.report.state == EntryState::free;
+  });
+}
+
+GroupSurvey survey_group(const SurveyContext& context, const LockGroup& group) {
+  GroupSurvey survey{survey_entry(context, group.lock), {}};
+  survey.holders.reserve(group.holders.size());
+  for (const DirectoryEntry& holder : group.holders) {
+    survey.holders.push_back(survey_entry(context, holder));
   }
   return survey;
 }

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace buildlock::core {
 
@@ -46,6 +47,7 @@ struct LockReport {
   EntryKind kind = EntryKind::lock;
   std::string name; // the lock name (for a temporary file: the lock it was prepared for)
   std::string file_name;
+  int slot = 0; // K, for a slot holder's file
   std::string path;
   EntryState state = EntryState::free;
   std::string reason;      // stable code: the verdict's (docs/protocol.md) or one of the above
@@ -75,6 +77,24 @@ struct EntrySurvey {
 // Inspects `entry` in `context.directory`. Never fails: an entry that cannot be inspected is
 // reported as `invalid` with the reason.
 EntrySurvey survey_entry(const SurveyContext& context, const DirectoryEntry& entry);
+
+// A lock and each of its holder files, surveyed. Every inspection stays open (see EntrySurvey), so
+// this is for one lock at a time (`break`), not for a whole directory.
+struct GroupSurvey {
+  EntrySurvey lock;
+  std::vector<EntrySurvey> holders;
+
+  // The reports of the files judged `held` (someone alive may be inside): the holder files, or
+  // the lock file itself when no holder file is held (an exclusive lock, or a group whose
+  // members' files are gone).
+  std::vector<const LockReport*> live_holders() const;
+  // The first entry that is `invalid`, if any.
+  const LockReport* first_invalid() const;
+  // Whether no file of the lock exists at all.
+  bool all_free() const;
+};
+
+GroupSurvey survey_group(const SurveyContext& context, const LockGroup& group);
 
 // The report for the result of inspecting `entry` at `path`.
 LockReport report_for(const SurveyContext& context, const DirectoryEntry& entry,
