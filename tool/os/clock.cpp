@@ -1,6 +1,7 @@
 #include "os/clock.h"
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -29,10 +30,20 @@ std::optional<std::int64_t> parse_utc_timestamp_ns(const std::string& text) {
       zone != 'Z') {
     return std::nullopt;
   }
+  // The text comes from a lock file anyone may have written: out-of-range fields ("2026-13-45")
+  // are not a time rather than normalised into one.
+  if (parts.tm_mon < 1 || parts.tm_mon > 12 || parts.tm_mday < 1 || parts.tm_mday > 31 ||
+      parts.tm_hour < 0 || parts.tm_hour > 23 || parts.tm_min < 0 || parts.tm_min > 59 ||
+      parts.tm_sec < 0 || parts.tm_sec > 60 || milliseconds < 0 || milliseconds > 999) {
+    return std::nullopt;
+  }
   parts.tm_year -= 1900;
   parts.tm_mon -= 1;
   const time_t seconds = ::timegm(&parts);
-  if (seconds == static_cast<time_t>(-1)) {
+  // Only 1970 to 2262 fit in int64 nanoseconds: a year such as 3000 or 1000 would overflow the
+  // multiplication below (undefined behaviour; in practice a wrapped, absurd "held for").
+  constexpr std::int64_t max_seconds = INT64_MAX / 1'000'000'000 - 1;
+  if (seconds == static_cast<time_t>(-1) || seconds < 0 || seconds > max_seconds) {
     return std::nullopt;
   }
   return std::int64_t(seconds) * 1'000'000'000 + std::int64_t(milliseconds) * 1'000'000;

@@ -19,7 +19,8 @@ inline TimePoint monotonic_now() {
 // Now, as "2026-11-23T10:37:22.123Z".
 std::string utc_timestamp_now();
 
-// Parses utc_timestamp_now()'s format back to nanoseconds since the epoch.
+// Parses utc_timestamp_now()'s format back to nanoseconds since the epoch; nullopt for any other
+// text, out-of-range fields, and times outside 1970-2262 (which int64 nanoseconds cannot hold).
 std::optional<std::int64_t> parse_utc_timestamp_ns(const std::string& text);
 
 // Nanoseconds since the epoch on this machine's wall clock.
