@@ -17,4 +17,9 @@ const std::string& critical_section_binary() {
   return path;
 }
 
+const std::string& group_section_binary() {
+  static const std::string path = GROUP_SECTION_BINARY;
+  return path;
+}
+
 } // namespace buildlock::test

@@ -15,4 +15,7 @@ const std::string& scripted_command_binary();
 // helpers/critical_section.cpp: a COMMAND that records every entry and detects overlaps.
 const std::string& critical_section_binary();
 
+// helpers/group_section.cpp: a COMMAND that checks shared and slotted holds from inside.
+const std::string& group_section_binary();
+
 } // namespace buildlock::test
