@@ -68,8 +68,9 @@ protected:
   static std::vector<std::string> holder_command() {
     return scripted({"notify", "3", "wait", "4"});
   }
-  LiveHolder hold(const std::string& lock) const {
-    return LiveHolder(run_under_lock(lock, holder_command()), lock);
+  // `options`: `--shared`, `--slots N`, ...
+  LiveHolder hold(const std::string& lock, std::vector<std::string> options = {}) const {
+    return LiveHolder(run_under_lock(lock, holder_command(), std::move(options)), lock);
   }
 
   // Runs a subcommand that prints JSON and returns the parsed document; the test fails when the

@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <sstream>
 #include <stdexcept>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,7 +116,7 @@ HolderMetadata metadata_for_local_process(pid_t pid) {
 
 std::string to_json(const HolderMetadata& metadata) {
   using nlohmann::json;
-  const json document = {
+  json document = {
       {"format", metadata.format},
       {"version", metadata.version},
       {"mode", metadata.mode},
@@ -129,7 +130,47 @@ std::string to_json(const HolderMetadata& metadata) {
       {"command", metadata.command},
       {"acquired_at", metadata.acquired_at},
   };
+  if (metadata.slots) {
+    document["slots"] = *metadata.slots;
+  }
   return document.dump() + "\n";
+}
+
+HolderMetadata as_shared(HolderMetadata metadata) {
+  metadata.version = 2;
+  metadata.mode = "shared";
+  metadata.slots.reset();
+  return metadata;
+}
+
+HolderMetadata as_slots(HolderMetadata metadata, int slots) {
+  metadata.version = 2;
+  metadata.mode = "slots";
+  metadata.slots = slots;
+  return metadata;
+}
+
+HeldFileLock::HeldFileLock(const std::string& path, Mode mode) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd_ < 0) {
+    throw system_failure("open " + path);
+  }
+  if (::flock(fd_, (mode == Mode::shared ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0) {
+    const auto failure = system_failure("flock " + path);
+    ::close(fd_);
+    throw failure;
+  }
+}
+
+HeldFileLock::~HeldFileLock() {
+  release();
+}
+
+void HeldFileLock::release() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
 }
 
 pid_t reaped_pid() {

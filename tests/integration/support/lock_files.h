@@ -16,11 +16,13 @@ namespace buildlock::test {
 
 using WallClock = std::chrono::system_clock;
 
-// The metadata fields of protocol version 1. Optional fields left empty are written as null.
+// The metadata fields of protocol versions 1 and 2. Optional fields left empty are written as
+// null; `slots` is written only when set (version 2, mode "slots").
 struct HolderMetadata {
   std::string format = "buildlock";
   int version = 1;
   std::string mode = "exclusive";
+  std::optional<int> slots;
   std::int64_t pid = 0;
   std::optional<std::uint64_t> start_time;
   std::string boot_id;
@@ -57,6 +59,29 @@ void write_lock_file(const std::string& path, const std::string& bytes,
                      std::optional<WallClock::time_point> mtime = std::nullopt);
 void set_mtime(const std::string& path, WallClock::time_point mtime);
 WallClock::time_point mtime_of(const std::string& path);
+
+// Version-2 metadata of a shared holder or anchor ("mode":"shared"), or of a slotted one
+// ("mode":"slots","slots":N).
+HolderMetadata as_shared(HolderMetadata metadata);
+HolderMetadata as_slots(HolderMetadata metadata, int slots);
+
+// A kernel lock (flock(2)) that this test process holds on `path` while the object lives: a live
+// holder's open lock file as other processes see it. Shared (LOCK_SH) is how every member of a
+// shared or slotted lock holds its `NAME.lock`; exclusive is how any holder holds its own file.
+class HeldFileLock {
+public:
+  enum class Mode { exclusive, shared };
+  HeldFileLock(const std::string& path, Mode mode);
+  ~HeldFileLock();
+  HeldFileLock(const HeldFileLock&) = delete;
+  HeldFileLock& operator=(const HeldFileLock&) = delete;
+
+  // Drops the kernel lock (closes the file), as a holder's death would.
+  void release();
+
+private:
+  int fd_ = -1;
+};
 
 // The names in a directory, sorted, without "." and "..".
 std::vector<std::string> directory_entries(const std::string& path);
