@@ -18,6 +18,8 @@ cat >"$work/cases.bash" <<CASES
 check 'buildlock st'                                    'status'
 check 'buildlock '                                      '--help --version -h break clean run status'
 check 'buildlock run --ti'                              '--timeout'
+check 'buildlock run --s'                               '--sequence --shared --slots --stale-after'
+check 'buildlock run --slots '                          ''
 check 'buildlock clean --d'                             '--dir --dry-run'
 check 'buildlock break --f'                             '--force'
 check 'buildlock status --dir $work/dir-option c'      'codegen compile'

@@ -69,7 +69,7 @@ _buildlock() {
     mapfile -t COMPREPLY < <(compgen -W "run status clean break -h --help --version" -- "$cur")
     return
     ;;
-  run) options="$common --timeout --sequence --die-with-parent" ;;
+  run) options="$common --shared --slots --timeout --sequence --die-with-parent" ;;
   status) options="$common --json" ;;
   clean) options="$common -n --dry-run --json" ;;
   break) options="$common -f --force" ;;
@@ -92,7 +92,7 @@ _buildlock() {
     mapfile -t COMPREPLY < <(compgen -d -- "$cur")
     return
     ;;
-  --timeout | --stale-after | --sequence)
+  --timeout | --stale-after | --sequence | --slots)
     COMPREPLY=() # a number: nothing sensible to offer
     return
     ;;
