@@ -21,7 +21,7 @@ protected:
   Finished run_unprivileged(const std::string& lock, Pipe& ran,
                             std::vector<std::string> options = {}) const {
     Command command =
-        as_unprivileged_user(run_under_lock(lock, scripted({"notify", "3"}), options));
+        as_unprivileged_user(run_under_lock(lock, scripted({"notify", "3"}), std::move(options)));
     command.pass_fd(3, ran.write_fd());
     Finished finished = run(command);
     ran.close_write();

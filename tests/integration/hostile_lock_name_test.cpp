@@ -13,6 +13,7 @@ namespace {
 
 // Longest line a refusal may print: the name is cut after 40 characters.
 constexpr std::size_t max_error_line = 300;
+constexpr std::size_t ten_kilobytes = std::size_t{10} * 1024;
 
 std::string repeated(const std::string& piece, std::size_t total_length) {
   std::string text;
@@ -64,10 +65,10 @@ INSTANTIATE_TEST_SUITE_P(
                       HostileName{"ClimbsBackIn", "x/../../escape"},
                       HostileName{"SlashInside", "sentinel-dir/inside"},
                       HostileName{"AbsolutePath", "/tmp/escape"},
-                      HostileName{"TenKilobytes", std::string(10 * 1024, 'a')},
-                      HostileName{"TenKilobytesOfDotDotSlash", repeated("../", 10 * 1024)},
+                      HostileName{"TenKilobytes", std::string(ten_kilobytes, 'a')},
+                      HostileName{"TenKilobytesOfDotDotSlash", repeated("../", ten_kilobytes)},
                       HostileName{"TenKilobytesOfControlCharacters",
-                                  "a" + repeated("\x1b[2J\r", 10 * 1024)}),
+                                  "a" + repeated("\x1b[2J\r", ten_kilobytes)}),
     [](const auto& param) { return param.param.label; });
 
 // `clean` takes no names at all: a name is an unexpected argument, and nothing is removed.
