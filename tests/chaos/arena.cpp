@@ -1,0 +1,22 @@
+#include "arena.h"
+
+#include <filesystem>
+
+namespace buildlock::chaos {
+
+std::string Arena::stderr_path(int worker) const {
+  return folder + "/worker-" + std::to_string(worker) + ".err";
+}
+
+Arena make_arena(const std::string& work_dir, Variant variant) {
+  Arena arena;
+  arena.folder = work_dir + "/" + to_string(variant);
+  std::filesystem::remove_all(arena.folder);
+  arena.lock_dir = arena.folder + "/locks";
+  arena.detectors = arena.folder + "/detectors";
+  arena.log = arena.folder + "/critical-sections.log";
+  std::filesystem::create_directories(arena.detectors);
+  return arena;
+}
+
+} // namespace buildlock::chaos

@@ -1,0 +1,30 @@
+// Where one variant's chaos happens: its lock directory, the critical sections' detectors and log,
+// and the wrappers' captured stderr, all inside one folder of the work directory.
+#pragma once
+
+#include "options.h"
+
+#include <string>
+
+namespace buildlock::chaos {
+
+struct Arena {
+  std::string folder;    // work_dir/<variant>
+  std::string lock_dir;  // --dir of every buildlock
+  std::string detectors; // chaos_holder's detector files (never inside the lock directory)
+  std::string log;       // the critical sections' append-only log
+  std::string lock_name = "chaos";
+  // The write end of a pipe every wrapper gets as descriptor 3 and passes on to its command (like
+  // any descriptor that is not close-on-exec): once the chaos is over and this process has closed
+  // its own copy, end-of-file on the read end means that every wrapper and every command, orphans
+  // of killed wrappers included, has exited.
+  int liveness_fd = -1;
+
+  std::string stderr_path(int worker) const;
+};
+
+// Creates a fresh work_dir/<variant> with an empty detectors folder (the lock directory is left to
+// buildlock to create).
+Arena make_arena(const std::string& work_dir, Variant variant);
+
+} // namespace buildlock::chaos

@@ -1,0 +1,141 @@
+#include "leftovers.h"
+
+#include "processes.h"
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace buildlock::chaos {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Output {
+  std::optional<int> status; // nullopt: killed at the deadline
+  std::string out;
+  std::string err;
+};
+
+std::string read_whole(const std::string& path) {
+  std::ifstream file(path);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+// `buildlock ARGUMENTS... --dir LOCK_DIR`, its output kept in the arena as TAG.out / TAG.err.
+Output run_buildlock(const Options& options, const Arena& arena, const std::string& tag,
+                     std::vector<std::string> arguments) {
+  SpawnRequest request;
+  request.argv = {options.buildlock};
+  request.argv.insert(request.argv.end(), arguments.begin(), arguments.end());
+  request.argv.insert(request.argv.end(), {"--dir", arena.lock_dir});
+  request.stdout_path = arena.folder + "/" + tag + ".out";
+  request.stderr_path = arena.folder + "/" + tag + ".err";
+  std::filesystem::remove(request.stdout_path);
+  std::filesystem::remove(request.stderr_path);
+  Output output;
+  output.status = run_to_end(request, std::chrono::steady_clock::now() + 30s);
+  output.out = read_whole(request.stdout_path);
+  output.err = read_whole(request.stderr_path);
+  return output;
+}
+
+// --stale-after as the workers' runs had it.
+std::vector<std::string> with_runs_stale_after(const Options& options,
+                                               std::vector<std::string> arguments) {
+  if (options.stale_after_s) {
+    arguments.insert(arguments.end(), {"--stale-after", std::to_string(*options.stale_after_s)});
+  }
+  return arguments;
+}
+
+// The array of objects printed by `status --json` / `clean --json`, or a violation.
+std::optional<nlohmann::json> json_array(const Output& output, const std::string& what,
+                                         LeftoversReport& report) {
+  if (!output.status || *output.status != 0) {
+    report.violations.push_back(what + " ended with " +
+                                (output.status ? describe_status(*output.status)
+                                               : std::string("a hang (killed after 30 s)")) +
+                                ": " + output.err);
+    return std::nullopt;
+  }
+  try {
+    nlohmann::json array = nlohmann::json::parse(output.out);
+    if (array.is_array()) {
+      return array;
+    }
+  } catch (const nlohmann::json::exception&) {
+  }
+  report.violations.push_back(what + " printed no JSON array: " + output.out);
+  return std::nullopt;
+}
+
+std::string text_of(const nlohmann::json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+} // namespace
+
+LeftoversReport check_leftovers(const Options& options, const Arena& arena) {
+  LeftoversReport report;
+  if (auto locks = json_array(run_buildlock(options, arena, "status",
+                                            with_runs_stale_after(options, {"status", "--json"})),
+                              "`buildlock status --json`", report)) {
+    for (const nlohmann::json& lock : *locks) {
+      const std::string state = text_of(lock.value("state", nlohmann::json()));
+      ++report.status_states[state + " (" + text_of(lock.value("reason", nlohmann::json())) + ")"];
+      if (state != "stale" && state != "free") {
+        report.violations.push_back("left in the lock directory, neither free nor reclaimable: " +
+                                    lock.dump());
+      }
+    }
+  }
+  if (auto removed = json_array(run_buildlock(options, arena, "clean",
+                                              with_runs_stale_after(options, {"clean", "--json"})),
+                                "`buildlock clean --json`", report)) {
+    for (const nlohmann::json& entry : *removed) {
+      ++report.cleaned[text_of(entry.value("kind", nlohmann::json()))];
+      if (text_of(entry.value("action", nlohmann::json())) != "removed") {
+        report.violations.push_back("`buildlock clean` did not remove: " + entry.dump());
+      }
+    }
+  }
+  if (auto aged = json_array(
+          run_buildlock(options, arena, "clean-aged", {"clean", "--stale-after", "0", "--json"}),
+          "`buildlock clean --stale-after 0 --json`", report)) {
+    for (const nlohmann::json& entry : *aged) {
+      ++report.aged_out;
+      if (text_of(entry.value("kind", nlohmann::json())) != "temp" ||
+          text_of(entry.value("reason", nlohmann::json())) != "no-metadata-expired" ||
+          text_of(entry.value("action", nlohmann::json())) != "removed") {
+        report.violations.push_back(
+            "left after `buildlock clean`, other than a temporary file without metadata: " +
+            entry.dump());
+      }
+    }
+  }
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(arena.lock_dir, error)) {
+    report.violations.push_back("still in the lock directory after `buildlock clean`: " +
+                                entry.path().filename().string());
+  }
+  return report;
+}
+
+std::string describe_lock_directory(const Options& options, const Arena& arena) {
+  static std::atomic<int> snapshots = 0;
+  const Output status = run_buildlock(options, arena, "snapshot-" + std::to_string(++snapshots),
+                                      with_runs_stale_after(options, {"status"}));
+  std::string text = status.out + status.err;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(arena.lock_dir, error)) {
+    text += "  " + entry.path().filename().string() + "\n";
+  }
+  return text;
+}
+
+} // namespace buildlock::chaos

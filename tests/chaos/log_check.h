@@ -1,0 +1,31 @@
+// The invariants, checked from the critical sections' append-only log (format in chaos_holder.cpp).
+//
+// Two checks, because a log alone cannot say when a killed holder stopped being inside:
+// - live: each `enter` line carries the verdict of the holder's own detector lock, which is exact
+//   for killed holders (released at death) and stopped ones (kept while stopped);
+// - intervals: the holders that logged both lines were inside at least from `enter` to `leave`,
+//   so no `enter` may fall within too many of those intervals (all but one for --slots N, any for
+//   exclusive, any writer's for a --shared reader).
+#pragma once
+
+#include "options.h"
+
+#include <string>
+#include <vector>
+
+namespace buildlock::chaos {
+
+struct LogReport {
+  int entered = 0;    // critical sections entered
+  int left = 0;       // ... and left normally
+  int cut_short = 0;  // ... entered and never left: the holder was killed inside
+  int max_inside = 0; // most holders inside at once among complete intervals (readers, slots)
+  int live_overlaps = 0;
+  int interval_overlaps = 0;
+  int malformed = 0;                   // lines that do not parse or do not pair up
+  std::vector<std::string> violations; // the first few of each kind, and malformed lines
+};
+
+LogReport check_log(const std::string& path, Variant variant, int slots);
+
+} // namespace buildlock::chaos

@@ -1,0 +1,91 @@
+#include "options.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <map>
+
+namespace buildlock::chaos {
+
+std::string to_string(Variant variant) {
+  switch (variant) {
+  case Variant::exclusive:
+    return "exclusive";
+  case Variant::shared:
+    return "shared";
+  case Variant::slotted:
+    return "slotted";
+  }
+  return "?";
+}
+
+Options parse_options(int argc, char** argv) {
+  Options options;
+  CLI::App app{"buildlock_chaos: W workers hammer one lock through `buildlock run` while a killer "
+               "sends SIGKILL, SIGINT, SIGTERM and SIGSTOP/SIGCONT to wrappers, commands and "
+               "process groups; checks that the lock never lets too many in, that nothing hangs "
+               "and that only reclaimable entries are left. Exit 0: no violation; 1: violations "
+               "(listed); 2: usage; 3: the test itself failed."};
+  app.add_option("--buildlock", options.buildlock, "The buildlock binary under test")->required();
+  app.add_option("--holder", options.holder, "The chaos_holder binary (the critical section)")
+      ->required();
+  app.add_option("--work-dir", options.work_dir,
+                 "Directory for lock directories, logs and captured stderr (emptied first)")
+      ->required();
+  std::vector<std::string> variant_names = {"exclusive"};
+  app.add_option("--variant", variant_names,
+                 "exclusive, shared, slotted or all; repeat or separate with commas")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"exclusive", "shared", "slotted", "all"}));
+  app.add_option("--workers", options.workers, "Concurrent workers")->check(CLI::Range(1, 64));
+  auto* runs = app.add_option("--runs", options.runs_per_worker, "`buildlock run`s per worker")
+                   ->check(CLI::Range(1, 10'000'000));
+  app.add_option("--duration", options.duration_s,
+                 "Run for this many seconds instead of a number of runs")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->excludes(runs);
+  app.add_option("--kill-interval-ms", options.kill_interval_ms,
+                 "Mean pause of the killer between two signals (uniform in 0..2x)")
+      ->check(CLI::Range(1, 60'000));
+  app.add_option("--max-stop-ms", options.max_stop_ms,
+                 "A SIGSTOPped process gets SIGCONT after 0..this")
+      ->check(CLI::Range(0, 10'000));
+  app.add_option("--max-hold-us", options.max_hold_us, "A critical section lasts 0..this")
+      ->check(CLI::Range(0, 10'000'000));
+  app.add_option("--slots", options.slots, "N of --slots N (slotted variant)")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--writer-percent", options.writer_percent,
+                 "Share of exclusive writers among the runs of the shared variant")
+      ->check(CLI::Range(0, 100));
+  app.add_option("--run-deadline", options.run_deadline_s,
+                 "Seconds after which one `buildlock run` counts as hung")
+      ->check(CLI::Range(1.0, 3600.0));
+  app.add_option("--stale-after", options.stale_after_s,
+                 "Pass --stale-after to every buildlock (default: buildlock's own)")
+      ->check(CLI::Range(0.0, 31536000.0));
+  app.add_option("--seed", options.seed, "Seed of the random choices (default: random)");
+  app.add_flag("--keep", options.keep, "Keep the work directory after a clean run");
+  app.add_flag("--sabotage", options.sabotage,
+               "Give each worker a lock of its own, so that holders overlap: exit 0 only if both "
+               "overlap checks report it (a test of the test)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int status = app.exit(error);
+    std::exit(error.get_exit_code() == 0 ? 0 : (status == 0 ? 0 : 2));
+  }
+
+  const std::map<std::string, Variant> by_name = {{"exclusive", Variant::exclusive},
+                                                  {"shared", Variant::shared},
+                                                  {"slotted", Variant::slotted}};
+  options.variants.clear();
+  for (const std::string& name : variant_names) {
+    if (name == "all") {
+      options.variants = {Variant::exclusive, Variant::shared, Variant::slotted};
+      break;
+    }
+    options.variants.push_back(by_name.at(name));
+  }
+  return options;
+}
+
+} // namespace buildlock::chaos

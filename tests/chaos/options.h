@@ -1,0 +1,45 @@
+// What a chaos run does and how hard: from the command line of buildlock_chaos.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace buildlock::chaos {
+
+enum class Variant {
+  exclusive, // every worker: `buildlock run LOCK`
+  shared,    // readers `buildlock run --shared LOCK` and exclusive writers, mixed
+  slotted,   // every worker: `buildlock run --slots N LOCK`
+};
+
+std::string to_string(Variant variant);
+
+struct Options {
+  std::string buildlock; // the binary under test
+  std::string holder;    // chaos_holder
+  std::string work_dir;  // replaced by a fresh one; one folder per variant inside
+  std::vector<Variant> variants = {Variant::exclusive};
+
+  int workers = 6;
+  int runs_per_worker = 100;        // `buildlock run`s per worker...
+  std::optional<double> duration_s; // ...or as many as fit in this many seconds
+  int kill_interval_ms = 20;        // the killer's mean pause between two signals
+  int max_stop_ms = 100;            // the longest a SIGSTOPped process waits for its SIGCONT
+  int max_hold_us = 2000;           // each critical section lasts 0..this
+  int slots = 3;                    // --slots N of the slotted variant
+  int writer_percent = 30;          // share of exclusive writers in the shared variant
+  double run_deadline_s = 30;       // a `buildlock run` taking longer is a hang
+  std::optional<double> stale_after_s;
+  std::optional<std::uint64_t> seed; // random when not given; printed either way
+  bool keep = false;                 // keep the work directory even when every check passed
+  // Each worker takes a lock of its own, so the lock protects nothing: proves that the checks
+  // report overlaps when there are some (exit 0 only if they do, in every variant).
+  bool sabotage = false;
+};
+
+// Parses argv; exits (with CLI11's message) on --help or a usage error.
+Options parse_options(int argc, char** argv);
+
+} // namespace buildlock::chaos

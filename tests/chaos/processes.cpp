@@ -1,0 +1,250 @@
+#include "processes.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <spawn.h>
+#include <sstream>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace buildlock::chaos {
+namespace {
+
+std::string errno_text(const std::string& what, int error) {
+  return what + ": " + std::strerror(error);
+}
+
+int milliseconds_until(std::chrono::steady_clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      deadline - std::chrono::steady_clock::now());
+  return static_cast<int>(std::max<long long>(0, left.count()));
+}
+
+// Field 4 of /proc/PID/stat, nullopt when the process is gone. The command name (field 2) may
+// contain blanks and parentheses, so fields are counted from the last ')'.
+std::optional<pid_t> parent_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) {
+    return std::nullopt;
+  }
+  const auto end_of_name = text.rfind(')');
+  if (end_of_name == std::string::npos) {
+    return std::nullopt;
+  }
+  std::istringstream fields(text.substr(end_of_name + 1));
+  std::string state;
+  pid_t parent = 0;
+  if (!(fields >> state >> parent)) {
+    return std::nullopt;
+  }
+  return parent;
+}
+
+} // namespace
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    reset();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+Fd::~Fd() {
+  reset();
+}
+
+void Fd::reset() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+pid_t spawn(const SpawnRequest& request) {
+  std::vector<char*> pointers;
+  pointers.reserve(request.argv.size() + 1);
+  for (const auto& argument : request.argv) {
+    pointers.push_back(const_cast<char*>(argument.c_str()));
+  }
+  pointers.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, request.stdout_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, request.stderr_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  for (const auto& [from, to] : request.descriptors) {
+    posix_spawn_file_actions_adddup2(&actions, from, to);
+  }
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  // Every signal at its default action and none blocked, whatever this process does.
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  sigset_t all;
+  sigfillset(&all);
+  posix_spawnattr_setsigdefault(&attributes, &all);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (request.own_process_group) {
+    posix_spawnattr_setpgroup(&attributes, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attributes, flags);
+
+  pid_t pid = -1;
+  const int error =
+      ::posix_spawnp(&pid, pointers[0], &actions, &attributes, pointers.data(), environ);
+  posix_spawnattr_destroy(&attributes);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) {
+    throw ChaosError(errno_text("cannot start `" + request.argv[0] + "`", error));
+  }
+  return pid;
+}
+
+Fd pidfd_open(pid_t pid) {
+  const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0) {
+    if (errno == ESRCH) {
+      return Fd();
+    }
+    throw ChaosError(errno_text("pidfd_open " + std::to_string(pid), errno));
+  }
+  return Fd(static_cast<int>(fd));
+}
+
+std::vector<Fd> pidfds_of_children_of(pid_t parent) {
+  std::vector<Fd> children;
+  std::error_code error;
+  const std::string tasks = "/proc/" + std::to_string(parent) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+    std::ifstream list(task.path() / "children");
+    pid_t child = 0;
+    while (list >> child) {
+      Fd pidfd = pidfd_open(child);
+      if (pidfd && parent_of(child) == parent) {
+        children.push_back(std::move(pidfd));
+      }
+    }
+  }
+  return children;
+}
+
+bool send_signal(const Fd& pidfd, int signal) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), signal, nullptr, 0) == 0) {
+    return true;
+  }
+  if (errno == ESRCH) {
+    return false;
+  }
+  throw ChaosError(errno_text("pidfd_send_signal " + signal_name(signal), errno));
+}
+
+bool wait_for_end(const Fd& pidfd, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    pollfd entry{pidfd.get(), POLLIN, 0};
+    const int ready = ::poll(&entry, 1, milliseconds_until(deadline));
+    if (ready > 0) {
+      return true;
+    }
+    if (ready == 0) {
+      return false;
+    }
+    if (errno != EINTR) {
+      throw ChaosError(errno_text("poll on a pidfd", errno));
+    }
+  }
+}
+
+int reap(pid_t pid) {
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      throw ChaosError(errno_text("waitpid " + std::to_string(pid), errno));
+    }
+  }
+  return status;
+}
+
+std::optional<int> run_to_end(const SpawnRequest& request,
+                              std::chrono::steady_clock::time_point deadline) {
+  const pid_t pid = spawn(request);
+  const Fd pidfd = pidfd_open(pid);
+  if (!wait_for_end(pidfd, deadline)) {
+    send_signal(pidfd, SIGKILL);
+    reap(pid);
+    return std::nullopt;
+  }
+  return reap(pid);
+}
+
+std::string signal_name(int signal) {
+  switch (signal) {
+  case SIGKILL:
+    return "SIGKILL";
+  case SIGINT:
+    return "SIGINT";
+  case SIGTERM:
+    return "SIGTERM";
+  case SIGSTOP:
+    return "SIGSTOP";
+  case SIGCONT:
+    return "SIGCONT";
+  default:
+    return "signal " + std::to_string(signal);
+  }
+}
+
+std::string describe_status(int status) {
+  if (WIFSIGNALED(status)) {
+    return signal_name(WTERMSIG(status));
+  }
+  return "exit " + std::to_string(WEXITSTATUS(status));
+}
+
+PipeFds make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw ChaosError(errno_text("pipe", errno));
+  }
+  return {Fd(fds[0]), Fd(fds[1])};
+}
+
+bool wait_for_end_of_file(const Fd& read_end, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    pollfd entry{read_end.get(), POLLIN, 0};
+    const int ready = ::poll(&entry, 1, milliseconds_until(deadline));
+    if (ready == 0) {
+      return false;
+    }
+    if (ready < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      throw ChaosError(errno_text("poll on a pipe", errno));
+    }
+    char chunk[64];
+    const ssize_t n = ::read(read_end.get(), chunk, sizeof chunk);
+    if (n == 0) {
+      return true;
+    }
+    if (n < 0 && errno != EINTR) {
+      throw ChaosError(errno_text("read from a pipe", errno));
+    }
+  }
+}
+
+} // namespace buildlock::chaos

@@ -1,0 +1,122 @@
+#include "variant_run.h"
+
+#include "arena.h"
+#include "processes.h"
+#include "worker.h"
+
+#include <exception>
+#include <memory>
+#include <random>
+#include <thread>
+
+namespace buildlock::chaos {
+
+int VariantResult::violation_count() const {
+  return log.live_overlaps + log.interval_overlaps + log.malformed + messages.unexpected +
+         static_cast<int>(leftovers.violations.size() + run_violations.size());
+}
+
+std::vector<std::string> VariantResult::violations() const {
+  std::vector<std::string> all = run_violations;
+  all.insert(all.end(), log.violations.begin(), log.violations.end());
+  all.insert(all.end(), messages.violations.begin(), messages.violations.end());
+  all.insert(all.end(), leftovers.violations.begin(), leftovers.violations.end());
+  return all;
+}
+
+VariantResult run_variant(const Options& options, Variant variant, std::uint64_t seed) {
+  VariantResult result;
+  result.variant = variant;
+  result.seed = seed;
+  Arena arena = make_arena(options.work_dir, variant);
+  result.folder = arena.folder;
+  PipeFds liveness = make_pipe();
+  arena.liveness_fd = liveness.write_end.get();
+
+  // One stream of seeds for everything random in this variant: the same seed makes the same
+  // choices (the timing, and so what each signal hits, still differs from run to run).
+  std::seed_seq sequence{seed, static_cast<std::uint64_t>(variant)};
+  std::vector<std::uint64_t> seeds(static_cast<std::size_t>(options.workers) + 1);
+  sequence.generate(seeds.begin(), seeds.end());
+
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < options.workers; ++i) {
+    workers.push_back(std::make_unique<Worker>(
+        i, options, variant, arena, seeds[static_cast<std::size_t>(i)],
+        [&options, &arena] { return describe_lock_directory(options, arena); }));
+  }
+  Killer killer(workers, options, seeds.back());
+
+  const auto started = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> stop_at;
+  if (options.duration_s) {
+    stop_at = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(*options.duration_s));
+  }
+  std::vector<std::exception_ptr> failures(workers.size() + 1);
+  std::thread killer_thread([&] {
+    try {
+      killer.run();
+    } catch (...) {
+      failures.back() = std::current_exception();
+    }
+  });
+  std::vector<std::thread> worker_threads;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    worker_threads.emplace_back([&, i] {
+      try {
+        workers[i]->run(stop_at);
+      } catch (...) {
+        failures[i] = std::current_exception();
+      }
+    });
+  }
+  for (std::thread& thread : worker_threads) {
+    thread.join();
+  }
+  killer.stop();
+  killer_thread.join();
+  for (const std::exception_ptr& failure : failures) {
+    if (failure) {
+      std::rethrow_exception(failure);
+    }
+  }
+
+  // Orphaned commands of killed wrappers may still be inside; every one was resumed, so each
+  // ends within its hold time.
+  liveness.write_end.reset();
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(options.run_deadline_s));
+  result.all_processes_ended = wait_for_end_of_file(liveness.read_end, deadline);
+  result.elapsed = std::chrono::steady_clock::now() - started;
+  if (!result.all_processes_ended) {
+    result.run_violations.push_back("hang: a wrapper or command was still running " +
+                                    std::to_string(options.run_deadline_s) +
+                                    " s after the last run ended; lock directory then:\n" +
+                                    describe_lock_directory(options, arena));
+  }
+
+  for (const auto& worker : workers) {
+    const WorkerReport& report = worker->report();
+    result.runs += report.runs;
+    for (const auto& [ending, count] : report.endings) {
+      result.endings[ending] += count;
+    }
+    result.run_violations.insert(result.run_violations.end(), report.violations.begin(),
+                                 report.violations.end());
+  }
+  result.kills = killer.report();
+  result.log = check_log(arena.log, variant, options.slots);
+  std::vector<std::string> stderr_paths;
+  for (int i = 0; i < options.workers; ++i) {
+    stderr_paths.push_back(arena.stderr_path(i));
+  }
+  result.messages = scan_wrapper_messages(stderr_paths);
+  if (result.all_processes_ended) {
+    result.leftovers = check_leftovers(options, arena);
+  }
+  return result;
+}
+
+} // namespace buildlock::chaos

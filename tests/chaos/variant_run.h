@@ -1,0 +1,39 @@
+// One variant's chaos from start to verdict: workers and killer on their threads, then the end of
+// every process, then the checks of the log, the wrappers' messages and the lock directory.
+#pragma once
+
+#include "killer.h"
+#include "leftovers.h"
+#include "log_check.h"
+#include "options.h"
+#include "wrapper_messages.h"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace buildlock::chaos {
+
+struct VariantResult {
+  Variant variant;
+  std::uint64_t seed = 0;
+  std::string folder; // the arena, kept when a violation was found
+  std::chrono::steady_clock::duration elapsed{};
+  int runs = 0;
+  std::map<std::string, int> endings;
+  KillReport kills;
+  LogReport log;
+  MessagesReport messages;
+  LeftoversReport leftovers;
+  std::vector<std::string> run_violations; // hangs, unexpected ends, commands that outlived
+  bool all_processes_ended = false;
+
+  int violation_count() const;
+  std::vector<std::string> violations() const;
+};
+
+VariantResult run_variant(const Options& options, Variant variant, std::uint64_t seed);
+
+} // namespace buildlock::chaos
