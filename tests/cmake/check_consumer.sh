@@ -15,7 +15,7 @@ must_build tree
   { show_log "$work/ctest.log"; fail "the wrapped test failed"; }
 
 # Byte-exact arguments in every place a wrapped command can go.
-for dump in custom-command-1 custom-command-2 custom-target test external-project; do
+for dump in custom-command-1 custom-command-2 custom-target test external-project shared slots; do
   cmp "$tree/expected-arguments.txt" "$tree/$dump.txt" ||
     fail "$dump: the command did not get the arguments it was given (hex, one a line)"
 done
@@ -31,6 +31,35 @@ cmp "$tree/expected-generator-expressions.txt" "$tree/generator-expressions.txt"
   fail "the commands of one buildlock_wrap() ran under different holds: $(cat "$tree/hold.txt")"
 [ "$(cut -d' ' -f3 "$tree/hold.txt" | head -n 1)" = "$locks" ] ||
   fail "the lock was not in BUILDLOCK_LOCK_DIR $locks: $(cat "$tree/hold.txt")"
+
+# SHARED and SLOTS reach buildlock: on the command line, and as the kind of holder file that was in
+# the lock directory while the wrapped command ran.
+command_lines=$(grep -rh --include=build.ninja --include=build.make -e ' run --dir ' "$tree")
+echo "$command_lines" | grep -q -- " run --dir $locks --shared --die-with-parent readers -- " ||
+  fail "no \`run --dir $locks --shared --die-with-parent readers --\` command line"
+echo "$command_lines" | grep -q -- " run --dir $locks --slots 3 --die-with-parent counted -- " ||
+  fail "no \`run --dir $locks --slots 3 --die-with-parent counted --\` command line"
+grep -q '^readers\.lock+shared\.[0-9a-f]\{16\}$' "$tree/shared-locks.txt" ||
+  fail "SHARED: no shared holder's file in the lock directory: $(cat "$tree/shared-locks.txt")"
+grep -q '^counted\.lock+slot\.[1-3]$' "$tree/slots-locks.txt" ||
+  fail "SLOTS 3: no slot holder's file in the lock directory: $(cat "$tree/slots-locks.txt")"
+
+# buildlock_limit_links(): the three link steps ran under their locks (limited_shared under the
+# lock TARGETS gave it, the others under ALL's), after buildlock was built where it is part of
+# the build, and no other link step has the launcher: not buildlock's own, nor its libraries'.
+for step in limited_app:links.lock liblimited_archive.a:links.lock liblimited_shared.so:own-links.lock+slot.; do
+  grep -q "^start [0-9]* tree:[0-9]*:${step%%:*} $locks/${step#*:}" "$tree/links.log" ||
+    { show_log "$tree/links.log"; fail "the link of ${step%%:*} did not run under $locks/${step#*:}"; }
+done
+if [ "$generator" = Ninja ]; then
+  launched=$(grep -B1 'CMakeFiles/buildlock/link-' "$tree/CMakeFiles/rules.ninja" |
+    sed -n 's/^rule [A-Z]*_[A-Z_]*_LINKER__\(.*\)_$/\1/p' | sort | tr '\n' ' ')
+else
+  launched=$(grep -rl --include=link.txt 'CMakeFiles/buildlock/link-' "$tree" |
+    sed 's|.*/\([^/]*\)\.dir/link.txt$|\1|' | sort | tr '\n' ' ')
+fi
+[ "$launched" = "limited_app limited_archive limited_shared " ] ||
+  fail "the link launcher is on these targets: $launched (expected limited_app limited_archive limited_shared)"
 
 # The commands stop at the first failure, and the build fails.
 if build tree --target stops_at_first_failure; then fail "a failing wrapped command did not fail the build"; fi
@@ -48,7 +77,6 @@ grep -q 'reclaimed stale lock `aged`' "$work/tree.log" ||
   { show_log "$work/tree.log"; fail "STALE_AFTER 30 + VERBOSE: no reclaim message"; }
 
 # QUIET and NO_DIE_WITH_PARENT as buildlock options; --die-with-parent by default.
-command_lines=$(grep -rh --include=build.ninja --include=build.make -e ' run --dir ' "$tree")
 quiet_line=$(echo "$command_lines" | grep -- '--quiet quiet --') || fail "no \`--quiet quiet --\` command line"
 case $quiet_line in *--die-with-parent*) fail "NO_DIE_WITH_PARENT still passes --die-with-parent" ;; esac
 echo "$command_lines" | grep -q -- '--die-with-parent --sequence 2,2,2 hold --' ||

@@ -55,6 +55,33 @@ buildlock_error_case(empty_dir
 buildlock_error_case(quiet_and_verbose
   [[buildlock_wrap(cmd LOCK x QUIET VERBOSE COMMAND true)]]
   [[buildlock_wrap: QUIET and VERBOSE exclude each other]])
+buildlock_error_case(shared_and_slots
+  [[buildlock_wrap(cmd LOCK x SHARED SLOTS 2 COMMAND true)]]
+  [[buildlock_wrap: SHARED and SLOTS exclude each other]])
+buildlock_error_case(slots_zero
+  [[buildlock_wrap(cmd LOCK x SLOTS 0 COMMAND true)]]
+  [[buildlock_wrap: SLOTS "0" is not a whole number from 1 to 64]])
+buildlock_error_case(slots_over_64
+  [[buildlock_wrap(cmd LOCK x SLOTS 65 COMMAND true)]]
+  [[buildlock_wrap: SLOTS "65" is not a whole number from 1 to 64]])
+buildlock_error_case(slots_fraction
+  [[buildlock_wrap(cmd LOCK x SLOTS 1.5 COMMAND true)]]
+  [[buildlock_wrap: SLOTS "1.5" is not a whole number from 1 to 64]])
+buildlock_error_case(slots_leading_zero
+  [[buildlock_wrap(cmd LOCK x SLOTS 02 COMMAND true)]]
+  [[buildlock_wrap: SLOTS "02" is not a whole number from 1 to 64]])
+buildlock_error_case(slots_without_value
+  [[buildlock_wrap(cmd LOCK x SLOTS COMMAND true)]]
+  [[buildlock_wrap: SLOTS needs a value]])
+buildlock_error_case(slots_disagree
+  [[buildlock_wrap(a LOCK x SLOTS 2 COMMAND true)
+    buildlock_wrap(b LOCK x SLOTS 3 COMMAND true)]]
+  [[is used with SLOTS 2 by an earlier call, and with SLOTS 3 here]])
+buildlock_error_case(slots_after_exclusive
+  [[buildlock_wrap(a LOCK x SHARED COMMAND true)
+    buildlock_wrap(b LOCK x COMMAND true)
+    buildlock_wrap(c LOCK x SLOTS 2 COMMAND true)]]
+  [[is used without SLOTS by an earlier call, and with SLOTS 2 here: every use of one lock must ask for the same SLOTS]])
 buildlock_error_case(no_output_variable
   [[buildlock_wrap("" LOCK x COMMAND true)]]
   [[buildlock_wrap: missing the output variable]])
@@ -70,10 +97,90 @@ buildlock_error_case(job_pool_lock_without_value
 buildlock_error_case(job_pool_invalid_lock_name
   [[buildlock_job_pool(pool LOCK -x)]]
   [[buildlock_job_pool: invalid lock name "-x"]])
+
+# buildlock_limit_links()
+buildlock_error_case(links_unknown_keyword
+  [[buildlock_limit_links(LOCK x ALL SLOT 2)]]
+  [[buildlock_limit_links: unknown keyword "SLOT"]])
+buildlock_error_case(links_missing_lock
+  [[buildlock_limit_links(SLOTS 2 ALL)]]
+  [[buildlock_limit_links: missing LOCK <name>]])
+buildlock_error_case(links_nothing_to_limit
+  [[buildlock_limit_links(LOCK x SLOTS 2)]]
+  [[buildlock_limit_links: nothing to limit: give TARGETS <target>..., DIRECTORIES <dir>... or ALL]])
+buildlock_error_case(links_empty_targets
+  [[buildlock_limit_links(LOCK x TARGETS SLOTS 2)]]
+  [[buildlock_limit_links: TARGETS needs at least one value]])
+buildlock_error_case(links_keyword_twice
+  [[buildlock_limit_links(LOCK x ALL SLOTS 2 SLOTS 3)]]
+  [[buildlock_limit_links: SLOTS given more than once]])
+buildlock_error_case(links_shared_and_slots
+  [[buildlock_limit_links(LOCK x ALL SHARED SLOTS 2)]]
+  [[buildlock_limit_links: SHARED and SLOTS exclude each other]])
+buildlock_error_case(links_slots_over_64
+  [[buildlock_limit_links(LOCK x ALL SLOTS 100)]]
+  [[buildlock_limit_links: SLOTS "100" is not a whole number from 1 to 64]])
+buildlock_error_case(links_invalid_lock_name
+  [[buildlock_limit_links(LOCK "a b" ALL)]]
+  [[buildlock_limit_links: invalid lock name "a b"]])
+buildlock_error_case(links_relative_dir
+  [[buildlock_limit_links(LOCK x ALL DIR locks)]]
+  [[buildlock_limit_links: DIR "locks" is not an absolute path]])
+buildlock_error_case(links_no_such_target
+  [[buildlock_limit_links(LOCK x TARGETS nowhere)]]
+  [[buildlock_limit_links: TARGETS: there is no target "nowhere"]])
+buildlock_error_case(links_imported_target
+  [[buildlock_limit_links(LOCK x TARGETS buildlock::buildlock)]]
+  [[buildlock_limit_links: TARGETS: "buildlock::buildlock" is imported: this build does not link it]])
+buildlock_error_case(links_interface_target
+  [[add_library(headers INTERFACE)
+    buildlock_limit_links(LOCK x TARGETS headers)]]
+  [[buildlock_limit_links: TARGETS: "headers" is an INTERFACE_LIBRARY, which has no link step]])
+buildlock_error_case(links_target_on_two_locks
+  [[add_executable(app)
+    buildlock_limit_links(LOCK a TARGETS app)
+    buildlock_limit_links(LOCK b TARGETS app)]]
+  [[buildlock_limit_links: TARGETS: the links of "app" are already limited by an earlier call on another lock]])
+buildlock_error_case(links_directory_on_two_locks
+  [[buildlock_limit_links(LOCK a ALL)
+    buildlock_limit_links(LOCK b DIRECTORIES .)]]
+  [[are already limited by an earlier call on another lock; a directory's links take one lock]])
+buildlock_error_case(links_unknown_directory
+  [[buildlock_limit_links(LOCK x DIRECTORIES nowhere)]]
+  "buildlock_limit_links: DIRECTORIES: ${CMAKE_CURRENT_LIST_DIR}/nowhere is not a directory of this build")
+buildlock_error_case(links_other_options
+  [[add_executable(app)
+    add_executable(tool)
+    buildlock_limit_links(LOCK x SLOTS 2 TIMEOUT 600 TARGETS app)
+    buildlock_limit_links(LOCK x SLOTS 2 TARGETS tool)]]
+  [[was given other options by an earlier buildlock_limit_links(): every call on one lock must give the same ones]])
+buildlock_error_case(links_slots_disagree_with_wrap
+  [[buildlock_wrap(cmd LOCK x SLOTS 2 COMMAND true)
+    buildlock_limit_links(LOCK x SLOTS 3 ALL)]]
+  [[buildlock_limit_links: lock "x" in]])
+buildlock_error_case(links_multi_config
+  [[buildlock_limit_links(LOCK x ALL)]]
+  [[buildlock_limit_links: works with the Ninja and Unix Makefiles generators only, not Ninja Multi-Config]]
+  "Ninja Multi-Config")
+buildlock_error_case(links_build_dir_with_dollar
+  [[buildlock_limit_links(LOCK x ALL)]]
+  [[which a link launcher cannot be written with]]
+  Ninja "tree$dollar")
+# With buildlock's sources inside the project: its own targets must link before any limited link.
+buildlock_error_case(subdirectory_links_own_target
+  [[buildlock_limit_links(LOCK x TARGETS buildlock::buildlock)]]
+  [[buildlock_limit_links: TARGETS: "buildlock" is part of buildlock itself]])
+buildlock_error_case(subdirectory_links_own_library
+  [[buildlock_limit_links(LOCK x TARGETS buildlock_core)]]
+  [[buildlock_limit_links: TARGETS: "buildlock_core" is part of buildlock itself]])
+
 # Run without the package: the module alone has no buildlock to run.
 buildlock_error_case(no_buildlock_target
   [[buildlock_wrap(cmd LOCK x COMMAND true)]]
   [[buildlock_wrap: there is no target buildlock::buildlock here]])
+buildlock_error_case(links_no_buildlock_target
+  [[buildlock_limit_links(LOCK x ALL)]]
+  [[buildlock_limit_links: there is no target buildlock::buildlock here]])
 # The version file: 0.1 is not compatible with a request for 0.2 (SameMinorVersion).
 buildlock_error_case(package_version_incompatible
   [[find_package(buildlock 0.2 CONFIG REQUIRED)]]

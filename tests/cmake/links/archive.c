@@ -1,0 +1,1 @@
+int archive_value(void) { return 1; }
