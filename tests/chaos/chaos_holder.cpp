@@ -100,9 +100,8 @@ int enter_detector(const std::string& detectors, std::string_view role, long lon
     record_lock(census, F_WRLCK, true, "census");
     int taken = -1;
     for (long long k = 1; k <= slots && taken < 0; ++k) {
-      const std::string name = "slot." + std::to_string(k);
-      const int slot = open_detector(detectors + "/" + name);
-      if (record_lock(slot, F_WRLCK, false, name)) {
+      const int slot = open_detector(detectors + "/slot." + std::to_string(k));
+      if (record_lock(slot, F_WRLCK, false, "a slot")) {
         taken = slot;
       } else {
         ::close(slot);

@@ -49,8 +49,10 @@ std::vector<Section> read_sections(const std::string& path, LogReport& report) {
     }
     const bool complete = parsed && !(fields >> extra) &&
                           (kind == "leave" || verdict == "ok" || verdict == "overlap");
-    const std::string key = worker + " " + run;
-    const std::string where = "log line " + std::to_string(number) + " `" + line + "`";
+    std::string key = worker;
+    key.append(" ").append(run);
+    std::string where = "log line " + std::to_string(number);
+    where.append(" `").append(line).append("`");
     if (!complete) {
       add_violation(report, malformed, "malformed " + where);
       continue;
@@ -61,8 +63,9 @@ std::vector<Section> read_sections(const std::string& path, LogReport& report) {
         continue;
       }
       by_run[key] = sections.size();
-      sections.push_back({"worker " + worker + " run " + run + " pid " + pid, role, ns,
-                          std::nullopt, verdict == "overlap"});
+      std::string who = "worker " + worker;
+      who.append(" run ").append(run).append(" pid ").append(pid);
+      sections.push_back({std::move(who), role, ns, std::nullopt, verdict == "overlap"});
       continue;
     }
     const auto entered = by_run.find(key);

@@ -70,8 +70,7 @@ Options parse_options(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
-    const int status = app.exit(error);
-    std::exit(error.get_exit_code() == 0 ? 0 : (status == 0 ? 0 : 2));
+    std::exit(app.exit(error) == 0 ? 0 : 2); // --help: 0; usage errors: 2, like buildlock
   }
 
   const std::map<std::string, Variant> by_name = {{"exclusive", Variant::exclusive},

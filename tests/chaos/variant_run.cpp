@@ -40,6 +40,7 @@ VariantResult run_variant(const Options& options, Variant variant, std::uint64_t
   sequence.generate(seeds.begin(), seeds.end());
 
   std::vector<std::unique_ptr<Worker>> workers;
+  workers.reserve(static_cast<std::size_t>(options.workers));
   for (int i = 0; i < options.workers; ++i) {
     workers.push_back(std::make_unique<Worker>(
         i, options, variant, arena, seeds[static_cast<std::size_t>(i)],
@@ -109,6 +110,7 @@ VariantResult run_variant(const Options& options, Variant variant, std::uint64_t
   result.kills = killer.report();
   result.log = check_log(arena.log, variant, options.slots);
   std::vector<std::string> stderr_paths;
+  stderr_paths.reserve(static_cast<std::size_t>(options.workers));
   for (int i = 0; i < options.workers; ++i) {
     stderr_paths.push_back(arena.stderr_path(i));
   }

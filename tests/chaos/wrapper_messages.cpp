@@ -61,7 +61,8 @@ MessagesReport scan_wrapper_messages(const std::vector<std::string>& stderr_path
                  !starts_with(line, "buildlock: warning: ")) {
         ++report.other_notices[first_words(line)];
       } else if (++report.unexpected <= violations_listed) {
-        report.violations.push_back("unexpected message in " + path + ": " + line);
+        report.violations.push_back("unexpected message in " + path + ": ");
+        report.violations.back().append(line);
       }
     }
   }
