@@ -7,6 +7,10 @@
 //     on LOCK_FILE (seen in /proc/locks), so the next handoff always has a waiter ready; then
 //     appends "WORKER START END PARKED\n" to FILE. FILE is only written under the lock, so it
 //     also tells which acquisitions came before this one.
+//   bench_stamp hold FILE WORKER MILLISECONDS
+//     Holds for MILLISECONDS (a fixed critical section, the same under every tool and mode),
+//     then appends "WORKER START END\n" to FILE in one write(2). Shared and slotted holders run
+//     it at the same time; O_APPEND keeps their lines whole.
 //   bench_stamp notify FD [HOLD_SECONDS]
 //     Writes "PID START\n" to FD at once, then (with HOLD_SECONDS) waits to be killed.
 //   bench_stamp rusage FD COMMAND...
@@ -100,6 +104,29 @@ int record(char** argv) {
   return 0;
 }
 
+int hold_for(char** argv) {
+  const std::int64_t start = monotonic_ns();
+  const char* file = argv[0];
+  const long worker = std::atol(argv[1]);
+  const long milliseconds = std::atol(argv[2]);
+  const timespec duration{milliseconds / 1000, (milliseconds % 1000) * 1'000'000};
+  timespec remaining = duration;
+  while (nanosleep(&remaining, &remaining) != 0 && errno == EINTR) {
+  }
+  const std::int64_t end = monotonic_ns();
+  const int fd = ::open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return fail("cannot open the record file");
+  }
+  const std::string line =
+      std::to_string(worker) + " " + std::to_string(start) + " " + std::to_string(end) + "\n";
+  if (!write_line(fd, line)) {
+    return fail("cannot write the record file");
+  }
+  ::close(fd);
+  return 0;
+}
+
 int notify(int argc, char** argv) {
   const std::int64_t start = monotonic_ns();
   const int fd = std::atoi(argv[0]);
@@ -146,6 +173,9 @@ int main(int argc, char** argv) {
   if (argc == 7 && std::strcmp(argv[1], "record") == 0) {
     return record(argv + 2);
   }
+  if (argc == 5 && std::strcmp(argv[1], "hold") == 0) {
+    return hold_for(argv + 2);
+  }
   if ((argc == 3 || argc == 4) && std::strcmp(argv[1], "notify") == 0) {
     return notify(argc - 2, argv + 2);
   }
@@ -153,6 +183,7 @@ int main(int argc, char** argv) {
     return rusage_of(argv + 2);
   }
   std::fprintf(stderr, "usage: bench_stamp record FILE WORKER PER_WORKER WORKERS LOCK_FILE\n"
+                       "       bench_stamp hold FILE WORKER MILLISECONDS\n"
                        "       bench_stamp notify FD [HOLD_SECONDS]\n"
                        "       bench_stamp rusage FD COMMAND...\n");
   return 2;

@@ -4,6 +4,7 @@
 // Exit status: 0 when every measurement ran (whatever the verdicts), 1 when one failed.
 #include "config.h"
 #include "figures.h"
+#include "figures_modes.h"
 #include "load_meter.h"
 #include "plot.h"
 #include "process.h"
@@ -103,6 +104,19 @@ int run(const Config& config) {
     points = add_contention(report, make_setups(config, unrelated), config);
     phase_done("contention", meter);
   }
+  if (config.wants("shared") || config.wants("slots") || config.wants("writer")) {
+    // The smallest directory: the number of other locks does not matter to a lock (see above).
+    const std::vector<Setup> setups = make_setups(config, {config.sizes.unrelated.front()});
+    const std::pair<const char*, void (*)(Report&, const Setup&, const Config&)> phases[] = {
+        {"shared", add_shared}, {"slots", add_slots}, {"writer", add_writer}};
+    for (const auto& [phase, add] : phases) {
+      if (config.wants(phase)) {
+        const LoadMeter meter;
+        add(report, setups.front(), config);
+        phase_done(phase, meter);
+      }
+    }
+  }
   if (config.wants("status")) {
     const LoadMeter meter;
     add_status(report, config);
@@ -164,9 +178,21 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   app.add_option("--status-locks", config.sizes.status_locks, "Directory sizes for status")
       ->delimiter(',');
-  app.add_option("--scenarios", config.scenarios, "Only these: uncontended, contention, status")
+  app.add_option("--hold-ms", config.sizes.hold_ms,
+                 "How long each command holds (shared, slots, writer)");
+  app.add_option("--hold-acquisitions", config.sizes.hold_acquisitions,
+                 "Per process and round (shared, slots)");
+  app.add_option("--hold-rounds", config.sizes.hold_rounds, "Rounds per tool and P or N");
+  app.add_option("--slots", config.sizes.slot_counts, "Slot counts (N)")->delimiter(',');
+  app.add_option("--slot-processes", config.sizes.slot_processes, "Contenders for the slots");
+  app.add_option("--readers", config.sizes.readers, "Shared holders around the writer");
+  app.add_option("--writer-runs", config.sizes.writer_runs, "Writers among readers, per tool");
+  app.add_option("--readers-give-up-ms", config.sizes.readers_give_up_ms,
+                 "When the readers stop coming, so that a starved writer gets in");
+  app.add_option("--scenarios", config.scenarios,
+                 "Only these: uncontended, contention, shared, slots, writer, status")
       ->delimiter(',')
-      ->check(CLI::IsMember({"uncontended", "contention", "status"}));
+      ->check(CLI::IsMember({"uncontended", "contention", "shared", "slots", "writer", "status"}));
   CLI11_PARSE(app, argc, argv);
   if (config.output_dir.empty()) {
     config.output_dir = config.work_dir;

@@ -18,6 +18,15 @@ struct Sizes {
   std::vector<int> status_locks = {10, 1000, 10000};
   int status_repetitions = 10;
   int rss_samples = 20;
+  // Shared, slotted and reader/writer holds (issue 5): each command holds for `hold_ms`.
+  int hold_ms = 10;
+  int hold_acquisitions = 25; // per process and round
+  int hold_rounds = 3;        // per tool, mode and P (or slot count)
+  std::vector<int> slot_counts = {2, 4};
+  int slot_processes = 8;        // contenders for the slots
+  int readers = 4;               // shared holders that keep coming while a writer waits
+  int writer_runs = 10;          // exclusive runs among them, one after the other, per tool
+  int readers_give_up_ms = 2000; // readers stop after this, so a starved writer gets in
 };
 
 // Every scenario, each as small as still means something: for the smoke test.
@@ -33,6 +42,14 @@ inline Sizes smoke_sizes() {
   sizes.status_locks = {10};
   sizes.status_repetitions = 1;
   sizes.rss_samples = 2;
+  sizes.hold_ms = 5;
+  sizes.hold_acquisitions = 3;
+  sizes.hold_rounds = 1;
+  sizes.slot_counts = {2};
+  sizes.slot_processes = 3;
+  sizes.readers = 3;
+  sizes.writer_runs = 1;
+  sizes.readers_give_up_ms = 500;
   return sizes;
 }
 
@@ -41,7 +58,8 @@ struct Config {
   std::string work_dir, output_dir;
   bool smoke = false;
   Sizes sizes;
-  std::vector<std::string> scenarios = {"uncontended", "contention", "status"};
+  std::vector<std::string> scenarios = {"uncontended", "contention", "shared",
+                                        "slots",       "writer",     "status"};
 
   bool wants(const std::string& scenario) const {
     return std::find(scenarios.begin(), scenarios.end(), scenario) != scenarios.end();

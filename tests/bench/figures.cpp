@@ -31,15 +31,6 @@ std::string locks_label(int unrelated) {
   return with_thousands(unrelated) + " other locks";
 }
 
-std::string load_average() {
-  const std::string text = read_file("/proc/loadavg");
-  return text.substr(0, text.find('\n'));
-}
-
-void progress(const std::string& what) {
-  std::cerr << "buildlock_bench: " << what << " (load " << load_average() << ")\n";
-}
-
 // `count` pieces of `total` (at least `minimum` each), for measuring in alternating chunks.
 int chunk_size(int total, int count, int minimum) {
   return std::max(minimum, total / count);
@@ -78,6 +69,12 @@ struct Contention {
 };
 
 } // namespace
+
+void progress(const std::string& what) {
+  const std::string load_average = read_file("/proc/loadavg");
+  std::cerr << "buildlock_bench: " << what << " (load "
+            << load_average.substr(0, load_average.find('\n')) << ")\n";
+}
 
 std::vector<Setup> make_setups(const Config& config, const std::vector<int>& unrelated) {
   const std::string orphan_bytes = real_orphan_bytes(config);

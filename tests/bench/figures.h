@@ -13,6 +13,9 @@
 
 namespace buildlock::bench {
 
+// Prints on stderr what is measured next, with the load average.
+void progress(const std::string& what);
+
 // One setup per entry of `unrelated`, its directories filled with that many other locks.
 std::vector<Setup> make_setups(const Config& config, const std::vector<int>& unrelated);
 

@@ -23,6 +23,9 @@ std::optional<FileKey> file_key(const std::string& path);
 // Processes blocked in flock(2) (lines with "->") on `file`.
 int count_blocked_waiters(const FileKey& file);
 
+// Processes (open files, exactly) holding a flock(2) lock on `file`, shared or exclusive.
+int count_holders(const FileKey& file);
+
 // True when `pid` is blocked in flock(2) on any file.
 bool is_blocked_in_flock(pid_t pid);
 

@@ -8,7 +8,7 @@ namespace {
 
 std::string format(double value, const std::string& unit) {
   char text[64];
-  if (unit == "acq/s") {
+  if (unit == "acq/s" || unit == "runs") {
     std::snprintf(text, sizeof text, "%.0f", value);
   } else if (value >= 100) {
     std::snprintf(text, sizeof text, "%.1f", value);
@@ -32,8 +32,8 @@ std::string limit_text(double limit, const std::string& unit) {
 }
 
 std::string ratio_text(const Row& row) {
-  if (!row.flock || *row.flock <= 0) {
-    return "";
+  if (!row.flock || *row.flock <= 0 || row.unit == "runs") {
+    return ""; // a count of runs is compared by its target, not by a ratio
   }
   char text[32];
   std::snprintf(text, sizeof text, "%.2fx", row.buildlock / *row.flock);

@@ -24,7 +24,7 @@ struct Target {
 
 struct Row {
   std::string figure;
-  std::string unit; // "ms", "acq/s", "MiB"
+  std::string unit; // "ms", "acq/s", "MiB", "%", "holders", "runs" (whole numbers)
   double buildlock = 0;
   std::optional<double> flock; // nullopt: flock(1) has no counterpart
   Target target;

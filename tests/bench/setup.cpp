@@ -8,13 +8,25 @@
 
 namespace buildlock::bench {
 
-std::vector<std::string> Tool::run(const std::string& lock,
-                                   const std::vector<std::string>& command) const {
-  std::vector<std::string> argv;
+std::vector<std::string> Tool::run(const std::string& lock, const std::vector<std::string>& command,
+                                   HoldMode mode) const {
+  std::vector<std::string> argv = {executable};
   if (index == buildlock_tool) {
-    argv = {executable, "run", "--dir", directory, lock, "--"};
+    argv.insert(argv.end(), {"run", "--dir", directory});
+    if (mode.kind == HoldMode::shared) {
+      argv.emplace_back("--shared");
+    } else if (mode.kind == HoldMode::slots) {
+      argv.insert(argv.end(), {"--slots", std::to_string(mode.slot_count)});
+    }
+    argv.insert(argv.end(), {lock, "--"});
   } else {
-    argv = {executable, lock_path(lock)};
+    if (mode.kind == HoldMode::slots) {
+      throw BenchError(label + " has no counting mode (--slots)");
+    }
+    if (mode.kind == HoldMode::shared) {
+      argv.emplace_back("-s");
+    }
+    argv.push_back(lock_path(lock));
   }
   argv.insert(argv.end(), command.begin(), command.end());
   return argv;

@@ -13,6 +13,15 @@ namespace buildlock::bench {
 
 enum ToolIndex : int { buildlock_tool = 0, flock_tool = 1 };
 
+// How a run holds its lock: exclusively (the default), shared (`buildlock run --shared`,
+// `flock -s`), or as one of `slot_count` holders (`buildlock run --slots N`; flock(1) has no such
+// mode).
+struct HoldMode {
+  enum Kind { exclusive, shared, slots };
+  Kind kind = exclusive;
+  int slot_count = 0;
+};
+
 struct Tool {
   ToolIndex index = buildlock_tool;
   std::string label;      // "buildlock" or "flock(1)"
@@ -22,9 +31,10 @@ struct Tool {
   // the benchmark's own output, and kept for when something fails.
   std::string message_log;
 
-  // The command line that runs `command` while holding lock `lock`.
-  std::vector<std::string> run(const std::string& lock,
-                               const std::vector<std::string>& command) const;
+  // The command line that runs `command` while holding lock `lock` as `mode` says. Throws
+  // BenchError for a mode the tool does not have.
+  std::vector<std::string> run(const std::string& lock, const std::vector<std::string>& command,
+                               HoldMode mode = {}) const;
   // The file whose kernel lock waiters park on.
   std::string lock_path(const std::string& lock) const;
   // Spawn options that send its messages to `message_log`.
