@@ -22,7 +22,7 @@ struct Sizes {
   int hold_ms = 10;
   int hold_acquisitions = 25; // per process and round
   int hold_rounds = 3;        // per tool, mode and P (or slot count)
-  std::vector<int> slot_counts = {2, 4};
+  std::vector<int> slot_counts = {1, 2, 4};
   int slot_processes = 8;        // contenders for the slots
   int readers = 4;               // shared holders that keep coming while a writer waits
   int writer_runs = 10;          // exclusive runs among them, one after the other, per tool

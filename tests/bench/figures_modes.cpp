@@ -63,12 +63,36 @@ void add_slots(Report& report, const Setup& setup, const Config& config) {
   const Sizes& sizes = config.sizes;
   report.section("Slots: " + std::to_string(sizes.slot_processes) +
                  " processes, `run --slots N` on one lock, " + held_for(sizes.hold_ms) +
-                 " (flock(1) has no counting mode; the ideal keeps all N slots full)");
+                 " (flock(1) has no counting mode: against the ideal, all N slots always full, "
+                 "and against one exclusive lock)");
+  const HoldWorkload workload{sizes.slot_processes, sizes.hold_acquisitions, sizes.hold_ms};
+  // The peer figure for a refill: the same workload under an exclusive lock, that is one slot.
+  progress("exclusive holds, the slots' reference");
+  arm_watchdog("exclusive holds", phase_limit_seconds);
+  const HoldRounds exclusive =
+      measure_holds(setup, config.stamp, {HoldMode::exclusive}, workload, sizes.hold_rounds);
+  report.add({"exclusive, same workload: throughput",
+              "acq/s",
+              median(exclusive.rate[buildlock_tool]),
+              median(exclusive.rate[flock_tool]),
+              {}});
+  if (!exclusive.refill_gap_ms[buildlock_tool].empty() &&
+      !exclusive.refill_gap_ms[flock_tool].empty()) {
+    report.add({"exclusive, same workload: freed lock to next command start, median",
+                "ms",
+                median(exclusive.refill_gap_ms[buildlock_tool]),
+                median(exclusive.refill_gap_ms[flock_tool]),
+                {}});
+    report.add({"exclusive, same workload: freed lock to next command start, p90",
+                "ms",
+                summarize(exclusive.refill_gap_ms[buildlock_tool]).p90,
+                summarize(exclusive.refill_gap_ms[flock_tool]).p90,
+                {}});
+  }
   for (int slots : sizes.slot_counts) {
     const std::string label = "N=" + std::to_string(slots);
     progress("slotted holds, " + label);
     arm_watchdog("slotted holds with " + label, phase_limit_seconds);
-    const HoldWorkload workload{sizes.slot_processes, sizes.hold_acquisitions, sizes.hold_ms};
     const SlotRounds measured =
         measure_slots(setup, config.stamp, slots, workload, sizes.hold_rounds);
     const double achieved = median(measured.rate);

@@ -168,6 +168,11 @@ HoldRounds measure_holds(const Setup& setup, const std::string& stamp, HoldMode 
       const HoldRound measured = hold_round(setup, setup.tools[index], stamp, lock, mode, workload);
       result.rate[index].push_back(rate_of(measured));
       result.mean_holders[index].push_back(mean_holders(measured.records));
+      if (mode.kind == HoldMode::exclusive) {
+        const auto gaps = refill_gaps_ms(measured.records, 1);
+        result.refill_gap_ms[index].insert(result.refill_gap_ms[index].end(), gaps.begin(),
+                                           gaps.end());
+      }
     }
   }
   return result;

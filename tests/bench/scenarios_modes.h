@@ -22,10 +22,12 @@ struct HoldWorkload {
 
 // Rounds of `workload` in which every run holds the lock as `mode` says (exclusive or shared),
 // buildlock and flock(1) alternately: acquisitions per second, and the average number of
-// commands that held at once, per round.
+// commands that held at once, per round; for exclusive holds also how long the lock stayed free
+// after each release while a worker waited (as refill_gap_ms of SlotRounds, with one slot).
 struct HoldRounds {
   PerTool rate;
   PerTool mean_holders;
+  PerTool refill_gap_ms;
 };
 HoldRounds measure_holds(const Setup& setup, const std::string& stamp, HoldMode mode,
                          const HoldWorkload& workload, int rounds);
