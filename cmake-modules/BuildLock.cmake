@@ -529,7 +529,7 @@ function(buildlock_limit_links)
     if(imported)
       message(FATAL_ERROR "${fn}: TARGETS: \"${target}\" is imported: this build does not link it")
     elseif(NOT type MATCHES "^(EXECUTABLE|SHARED_LIBRARY|MODULE_LIBRARY|STATIC_LIBRARY)$")
-      message(FATAL_ERROR "${fn}: TARGETS: \"${target}\" is an ${type}, which has no link step")
+      message(FATAL_ERROR "${fn}: TARGETS: \"${target}\" is of type ${type}, which has no link step")
     endif()
     # Whether the target was defined at or below buildlock's top directory, following the
     # add_subdirectory() tree up (not the paths: a project may live inside buildlock's sources).
