@@ -44,10 +44,12 @@ grep -q '^readers\.lock+shared\.[0-9a-f]\{16\}$' "$tree/shared-locks.txt" ||
 grep -q '^counted\.lock+slot\.[1-3]$' "$tree/slots-locks.txt" ||
   fail "SLOTS 3: no slot holder's file in the lock directory: $(cat "$tree/slots-locks.txt")"
 
-# buildlock_limit_links(): the three link steps ran under their locks (limited_shared under the
-# lock TARGETS gave it, the others under ALL's), after buildlock was built where it is part of
-# the build, and no other link step has the launcher: not buildlock's own, nor its libraries'.
-for step in limited_app:links.lock liblimited_archive.a:links.lock liblimited_shared.so:own-links.lock+slot.; do
+# buildlock_limit_links(): the link steps ran under their locks (limited_shared under the lock
+# TARGETS gave it, limited_tool under its directory's, the others under ALL's), after buildlock
+# was built where it is part of the build, and no other link step has the launcher: not
+# buildlock's own, nor its libraries'.
+for step in limited_app:links.lock liblimited_archive.a:links.lock \
+  liblimited_shared.so:own-links.lock+slot. limited_tool:dir-links.lock; do
   grep -q "^start [0-9]* tree:[0-9]*:${step%%:*} $locks/${step#*:}" "$tree/links.log" ||
     { show_log "$tree/links.log"; fail "the link of ${step%%:*} did not run under $locks/${step#*:}"; }
 done
@@ -58,8 +60,29 @@ else
   launched=$(grep -rl --include=link.txt 'CMakeFiles/buildlock/link-' "$tree" |
     sed 's|.*/\([^/]*\)\.dir/link.txt$|\1|' | sort | tr '\n' ' ')
 fi
-[ "$launched" = "limited_app limited_archive limited_shared " ] ||
-  fail "the link launcher is on these targets: $launched (expected limited_app limited_archive limited_shared)"
+expected_launched="limited_app limited_archive limited_shared limited_tool "
+[ "$launched" = "$expected_launched" ] ||
+  fail "the link launcher is on these targets: $launched (expected $expected_launched)"
+# Each lock's launcher passes its options; NO_DIE_WITH_PARENT drops --die-with-parent.
+for launcher in links:"--die-with-parent links" own-links:"--slots 2 --die-with-parent own-links" \
+  dir-links:"dir-links"; do
+  expected="exec \"\$buildlock\" run --dir $locks ${launcher#*:} -- \"\$@\""
+  [ "$(tail -n 1 "$tree/CMakeFiles/buildlock/link-${launcher%%:*}-"*.sh)" = "$expected" ] ||
+    fail "the launcher of ${launcher%%:*} does not say: $expected"
+done
+# Ninja: a link pool as deep as each lock, unless the target had a pool of its own.
+if [ "$generator" = Ninja ]; then
+  for lock in links:1:2 own-links:2:1; do
+    name=${lock%%:*} depth=${lock#*:} depth=${depth%:*} users=${lock##*:}
+    pool=$(sed -n "s/^pool \(buildlock-links-$name-[0-9a-f]*\)\$/\1/p" "$tree/CMakeFiles/rules.ninja")
+    grep -A1 "^pool $pool\$" "$tree/CMakeFiles/rules.ninja" | grep -q "^ *depth = $depth\$" ||
+      fail "no link pool of depth $depth for the lock $name"
+    [ "$(grep -c "^ *pool = $pool\$" "$tree/build.ninja")" -eq "$users" ] ||
+      fail "pool $pool does not hold the $users links on $name"
+  done
+  grep -A8 '^build limited/limited_tool:' "$tree/build.ninja" | grep -q '^ *pool = own_pool$' ||
+    fail "limited_tool lost its own link pool"
+fi
 
 # The commands stop at the first failure, and the build fails.
 if build tree --target stops_at_first_failure; then fail "a failing wrapped command did not fail the build"; fi

@@ -135,7 +135,7 @@ buildlock_error_case(links_imported_target
 buildlock_error_case(links_interface_target
   [[add_library(headers INTERFACE)
     buildlock_limit_links(LOCK x TARGETS headers)]]
-  [[buildlock_limit_links: TARGETS: "headers" is an INTERFACE_LIBRARY, which has no link step]])
+  [[buildlock_limit_links: TARGETS: "headers" is of type INTERFACE_LIBRARY, which has no link step]])
 buildlock_error_case(links_target_on_two_locks
   [[add_executable(app)
     buildlock_limit_links(LOCK a TARGETS app)
