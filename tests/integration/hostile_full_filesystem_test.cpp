@@ -1,8 +1,8 @@
 // A lock directory on a full filesystem, one without free inodes, and a read-only one (issue 8):
 // a small tmpfs mounted in a private mount namespace of this test process (the processes it
-// starts inherit it; nothing is visible outside). buildlock stops with exit 74 and one line
-// naming the system's reason, leaves no temporary file behind, and can still look at and clean
-// up locks; a holder whose filesystem fills up releases normally.
+// starts inherit it; nothing is visible outside; without root, inside a user namespace). buildlock
+// stops with exit 74 and one line naming the system's reason, leaves no temporary file behind, and
+// can still look at and clean up locks; a holder whose filesystem fills up releases normally.
 #include "hostile_test_support.h"
 
 #include <cerrno>
@@ -16,13 +16,46 @@
 namespace buildlock::test {
 namespace {
 
+// Writes `text` to a /proc file (the maps of a new user namespace).
+bool write_proc_file(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  return written;
+}
+
+// Gives this process a mount namespace of its own: directly with CAP_SYS_ADMIN (root), else
+// inside a new user namespace in which this user is root (where unprivileged user namespaces are
+// allowed). Returns why neither worked, or "" on success.
+std::string enter_private_mount_namespace() {
+  if (::unshare(CLONE_NEWNS) == 0) {
+    return "";
+  }
+  const std::string direct = std::strerror(errno);
+  const std::string uid = std::to_string(::geteuid());
+  const std::string gid = std::to_string(::getegid());
+  if (::unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+    return "unshare(CLONE_NEWNS): " + direct +
+           "; unshare(CLONE_NEWUSER | CLONE_NEWNS): " + std::strerror(errno);
+  }
+  if (!write_proc_file("/proc/self/setgroups", "deny") ||
+      !write_proc_file("/proc/self/uid_map", "0 " + uid + " 1") ||
+      !write_proc_file("/proc/self/gid_map", "0 " + gid + " 1")) {
+    return std::string("mapping this user in a new user namespace: ") + std::strerror(errno);
+  }
+  return "";
+}
+
 class HostileFilesystem : public HostileInputTest {
 protected:
   void SetUp() override {
     HostileInputTest::SetUp();
-    if (::unshare(CLONE_NEWNS) != 0) {
-      GTEST_SKIP() << "cannot make a private mount namespace for a small tmpfs (unshare: "
-                   << std::strerror(errno) << "; needs root or CAP_SYS_ADMIN)";
+    if (const std::string why = enter_private_mount_namespace(); !why.empty()) {
+      GTEST_SKIP() << "cannot make a private mount namespace for a small tmpfs (" << why
+                   << "; needs root, CAP_SYS_ADMIN or unprivileged user namespaces)";
     }
     // Private from here on: the tmpfs must not propagate to the rest of the system.
     ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0)
