@@ -355,5 +355,34 @@ TEST_F(SharedLocks, BreakTouchesNothingWhenAHolderFileIsNotALockFile) {
             (std::vector<std::string>{"cache.lock", "cache.lock+writer"}));
 }
 
+// A directory that can be searched but not listed still lets commands reach locks by name, as
+// before holder files existed; they say that holder files cannot be seen there.
+TEST_F(SharedLocks, NamedLocksInADirectoryThatCannotBeListedAreStillJudged) {
+  craft_lock("dead", dead_holder());
+  craft_lock("also-dead", dead_holder());
+  ModeRestorer traversable(temp.path(), 0755);
+  // Everyone may enter and write (to remove a lock), nobody may list.
+  ModeRestorer unlistable(lock_dir, 0333);
+  Finished status = run(as_unprivileged_user(manage("status", {"--json", "dead"})));
+  EXPECT_EQ(status.status, ExitStatus::exited(0)) << status.err;
+  const json array = json::parse(status.out, nullptr, false);
+  ASSERT_TRUE(array.is_array() && array.size() == 1u) << status.out;
+  EXPECT_EQ(array[0]["state"], "stale");
+  EXPECT_TRUE(is_one_line_per_file(status.err, 1));
+  EXPECT_TRUE(status.err.starts_with("buildlock: warning: cannot list")) << status.err;
+  EXPECT_NE(status.err.find("holder files of shared and slotted locks are not shown"),
+            std::string::npos)
+      << status.err;
+
+  Finished broken = run(as_unprivileged_user(manage("break", {"dead"})));
+  EXPECT_EQ(broken.status, ExitStatus::exited(0)) << broken.err;
+  EXPECT_TRUE(is_one_line_per_file(broken.err, 2));
+  EXPECT_NE(broken.err.find("only `dead.lock` is judged"), std::string::npos) << broken.err;
+  EXPECT_NE(broken.err.find("buildlock: removed stale lock `dead`"), std::string::npos)
+      << broken.err;
+  EXPECT_FALSE(exists_no_follow(lock_path("dead")));
+  EXPECT_TRUE(exists_no_follow(lock_path("also-dead")));
+}
+
 } // namespace
 } // namespace buildlock::test

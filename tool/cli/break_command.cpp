@@ -93,17 +93,17 @@ int break_command(const BreakOptions& options) {
   if (!context) {
     return report(context.error());
   }
-  if (auto exists = core::lock_directory_exists(context->directory); !exists) {
-    return report(exists.error());
-  }
-  auto listing = core::list_lock_directory(context->directory);
-  if (!listing) {
-    return report(listing.error());
+  auto entries = entries_for_named_locks(
+      context->directory, messages,
+      "only `" + core::lock_file_name(options.lock) +
+          "` is judged; holder files of a shared or slotted lock are left alone");
+  if (!entries) {
+    return report(entries.error());
   }
   // The lock file and every holder file of a shared or slotted lock. Their inspections stay open
   // until the end, holding the kernel lock of each stale one for its race-free removal.
   const core::GroupSurvey survey =
-      core::survey_group(*context, core::group_of(options.lock, listing->entries));
+      core::survey_group(*context, core::group_of(options.lock, *entries));
   const std::string quoted = "`" + options.lock + "`";
 
   if (const core::LockReport* invalid = survey.first_invalid()) {

@@ -105,6 +105,24 @@ Result<core::SurveyContext> survey_context(const JudgingOptions& options) {
   return context;
 }
 
+Result<std::vector<core::DirectoryEntry>> entries_for_named_locks(const std::string& directory,
+                                                                  const core::Messages& messages,
+                                                                  const std::string& consequence) {
+  auto exists = core::lock_directory_exists(directory);
+  if (!exists) {
+    return exists.error();
+  }
+  if (!*exists) {
+    return std::vector<core::DirectoryEntry>{};
+  }
+  auto listing = core::list_lock_directory(directory);
+  if (!listing) {
+    messages.warning(listing.error().message + ": " + consequence);
+    return std::vector<core::DirectoryEntry>{};
+  }
+  return std::move(listing->entries);
+}
+
 json report_json(const core::LockReport& report) {
   const core::LockMetadata* metadata = report.metadata ? &*report.metadata : nullptr;
   json object;

@@ -34,6 +34,14 @@ struct JudgingOptions {
 // machine's clock where that is impossible (read-only or missing directory).
 Result<core::SurveyContext> survey_context(const JudgingOptions& options);
 
+// The directory entries among which the holder files of locks named on the command line are
+// looked for. A directory that can be searched but not listed (mode 0311, say) still gives access
+// to lock files by name: then there are no entries, and a warning says what is not seen
+// (`consequence`). An error only when the directory is unusable (not a directory, ...).
+Result<std::vector<core::DirectoryEntry>> entries_for_named_locks(const std::string& directory,
+                                                                  const core::Messages& messages,
+                                                                  const std::string& consequence);
+
 // One `status --json` object, for one file (without the `holders` of a lock).
 nlohmann::ordered_json report_json(const core::LockReport& report);
 

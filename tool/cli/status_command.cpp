@@ -11,17 +11,23 @@ namespace {
 // The locks to report with their holder files: the named locks in the order given, else every
 // lock in the directory. Temporary files are not locks: `clean` deals with the ones left behind.
 Result<std::vector<core::LockGroup>> locks_to_report(const StatusOptions& options,
-                                                     const std::string& directory) {
-  auto listing = core::list_lock_directory(directory);
-  if (!listing) {
-    return listing.error();
-  }
+                                                     const std::string& directory,
+                                                     const core::Messages& messages) {
   if (options.locks.empty()) {
+    auto listing = core::list_lock_directory(directory);
+    if (!listing) {
+      return listing.error();
+    }
     return core::group_by_lock(listing->entries);
+  }
+  auto entries = entries_for_named_locks(directory, messages,
+                                         "holder files of shared and slotted locks are not shown");
+  if (!entries) {
+    return entries.error();
   }
   std::vector<core::LockGroup> groups;
   for (const std::string& name : options.locks) {
-    groups.push_back(core::group_of(name, listing->entries));
+    groups.push_back(core::group_of(name, *entries));
   }
   return groups;
 }
@@ -64,7 +70,7 @@ int status_command(const StatusOptions& options) {
   if (!context) {
     return report(context.error());
   }
-  auto groups = locks_to_report(options, context->directory);
+  auto groups = locks_to_report(options, context->directory, messages);
   if (!groups) {
     return report(groups.error());
   }
