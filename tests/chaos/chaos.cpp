@@ -12,8 +12,30 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <random>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+namespace {
+
+std::string first_line_of(const std::string& path) {
+  std::ifstream file(path);
+  std::string line;
+  std::getline(file, line);
+  return line;
+}
+
+// Where the numbers come from: they depend on the machine and on what else runs on it.
+std::string machine_line() {
+  utsname system{};
+  ::uname(&system);
+  return std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)) + " CPUs, " + system.sysname + " " +
+         system.release + ", load average " + first_line_of("/proc/loadavg");
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
   using namespace buildlock::chaos;
@@ -27,6 +49,7 @@ int main(int argc, char** argv) {
   try {
     std::filesystem::remove_all(options.work_dir);
     std::filesystem::create_directories(options.work_dir);
+    std::cout << "machine: " << machine_line() << "\n";
     int violations = 0;
     bool every_sabotage_seen = true;
     for (Variant variant : options.variants) {
@@ -36,6 +59,7 @@ int main(int argc, char** argv) {
       every_sabotage_seen =
           every_sabotage_seen && result.log.live_overlaps > 0 && result.log.interval_overlaps > 0;
     }
+    std::cout << "machine at the end: load average " << first_line_of("/proc/loadavg") << "\n";
     if (options.sabotage) {
       std::cout << "buildlock_chaos: sabotage "
                 << (every_sabotage_seen ? "detected by both overlap checks in every variant"
