@@ -2,6 +2,7 @@
 
 #include "core/lock_directory.h"
 #include "core/lock_listing.h"
+#include "core/messages.h"
 #include "os/clock.h"
 
 #include <CLI/CLI.hpp>
@@ -178,15 +179,25 @@ std::vector<std::string> holder_columns(const core::LockReport& report) {
 }
 
 std::string format_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
+  // Cells hold text from lock files that anyone may have written (host and user names): one row
+  // per entry, and nothing that drives the terminal.
+  std::vector<std::vector<std::string>> table;
+  table.reserve(rows.size());
   for (const auto& row : rows) {
+    auto& printable = table.emplace_back();
+    for (const auto& cell : row) {
+      printable.push_back(core::one_line(cell));
+    }
+  }
+  std::vector<std::size_t> widths;
+  for (const auto& row : table) {
     widths.resize(std::max(widths.size(), row.size()), 0);
     for (std::size_t column = 0; column < row.size(); ++column) {
       widths[column] = std::max(widths[column], row[column].size());
     }
   }
   std::string text;
-  for (const auto& row : rows) {
+  for (const auto& row : table) {
     std::string line;
     for (std::size_t column = 0; column < row.size(); ++column) {
       line += row[column];
