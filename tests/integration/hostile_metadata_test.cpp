@@ -131,9 +131,9 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& param) { return param.param.label; });
 
 // Valid metadata is written by other users and hosts too. Its text fields reach the user's
-// terminal in run's notices and errors and break's warning: a newline must not forge a second
-// `buildlock:` line, an escape sequence must not reach the terminal. `status --json` keeps
-// the text exactly, escaped as JSON.
+// terminal in run's notices and errors, break's warning and the tables of status and clean: a
+// newline must not forge a second `buildlock:` line or table row, an escape sequence must not
+// reach the terminal. `status --json` keeps the text exactly, escaped as JSON.
 class HostileMetadataText : public HostileInputTest {
 protected:
   static HolderMetadata hostile_holder() {
@@ -183,6 +183,23 @@ TEST_F(HostileMetadataText, TimeoutErrorAndBreakWarningAreOneLineEach) {
   EXPECT_TRUE(free_of_control_characters(broken.err)) << broken.err;
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
   ::close(fd);
+}
+
+TEST_F(HostileMetadataText, StatusTableHasOneRowPerLockWithoutControlCharacters) {
+  craft_lock("L", hostile_holder());
+  craft_lock("M", dead_holder());
+  freeze_outside();
+  for (const char* subcommand : {"status", "clean"}) {
+    Finished finished = run(manage(subcommand, subcommand == std::string("clean")
+                                                   ? std::vector<std::string>{"--dry-run"}
+                                                   : std::vector<std::string>{}));
+    EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+    EXPECT_EQ(lines_of(finished.out).size(), 3u) << subcommand << ":\n" << finished.out;
+    EXPECT_TRUE(free_of_control_characters(finished.out)) << subcommand << ":\n" << finished.out;
+    EXPECT_NE(finished.out.find("evil?buildlock: error: forged?]0;title??[2J"), std::string::npos)
+        << subcommand << ":\n"
+        << finished.out;
+  }
 }
 
 TEST_F(HostileMetadataText, StatusJsonKeepsTheTextExactly) {
