@@ -377,3 +377,26 @@ TEST(Metadata, SlotCountMustBeAnIntegerInRange) {
   ASSERT_TRUE(parsed) << parsed.error().message;
   EXPECT_EQ(parsed->slots, 64);
 }
+
+// --- Holders without kernel locks (issue 6) ------------------------------------------------------
+
+TEST(Metadata, KernelLockFieldIsWrittenOnlyWhenFalseAndRoundTrips) {
+  EXPECT_FALSE(json::parse(serialize_metadata(full_metadata())).contains("kernel_lock"));
+  LockMetadata without = full_metadata();
+  without.kernel_lock = false;
+  const std::string text = serialize_metadata(without);
+  EXPECT_EQ(json::parse(text).at("kernel_lock"), false);
+  auto parsed = parse_metadata(text);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  EXPECT_FALSE(parsed->kernel_lock);
+  auto absent = parse_metadata(valid_document().dump());
+  ASSERT_TRUE(absent);
+  EXPECT_TRUE(absent->kernel_lock);
+}
+
+TEST(Metadata, KernelLockFieldMustBeABoolean) {
+  EXPECT_CONTAINS(refusal_of(with(valid_document(), "kernel_lock", "no")),
+                  "field `kernel_lock` is not true or false");
+  EXPECT_CONTAINS(refusal_of(with(valid_document(), "kernel_lock", 0)),
+                  "field `kernel_lock` is not true or false");
+}

@@ -36,9 +36,24 @@ void CommonOptions::add_to(CLI::App& command) {
                   "Lock directory (default: $BUILDLOCK_DIR, else $XDG_CACHE_HOME/buildlock, else "
                   "~/.cache/buildlock)")
       ->type_name("DIR");
+  command
+      .add_option("--kernel-locks", kernel_locks,
+                  "Rely on kernel locks (flock): auto (where they work), on (required) or off "
+                  "(judge by pid and heartbeat only); default: $BUILDLOCK_KERNEL_LOCKS, else auto")
+      ->type_name("auto|on|off");
   auto* quiet_flag = command.add_flag("-q,--quiet", quiet, "No waiting notices");
   command.add_flag("-v,--verbose", verbose, "Explain every decision (stale, reclaimed, waiting)")
       ->excludes(quiet_flag);
+}
+
+Result<core::KernelLockUse> CommonOptions::kernel_lock_use() const {
+  if (kernel_locks) {
+    return core::parse_kernel_lock_use(*kernel_locks, "--kernel-locks");
+  }
+  if (const char* text = std::getenv("BUILDLOCK_KERNEL_LOCKS"); text != nullptr && *text != '\0') {
+    return core::parse_kernel_lock_use(text, "$BUILDLOCK_KERNEL_LOCKS");
+  }
+  return core::KernelLockUse::automatic;
 }
 
 Result<std::optional<core::Seconds>> seconds_option(const std::optional<std::string>& value,

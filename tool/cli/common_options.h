@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/duration.h"
+#include "core/kernel_lock_use.h"
 #include "core/messages.h"
 #include "os/result.h"
 
@@ -24,6 +25,7 @@ enum ExitCode : int {
   exit_os_error = 71,        // the OS refused something unexpected
   exit_lock_directory = 74,  // lock directory or an entry in it unusable
   exit_timeout = 75,         // --timeout expired; the command was not run
+  exit_lock_lost = 76,       // --stop-if-lost: the lock was taken away while the command ran
   exit_lock_held = 75,       // `break` without --force: the lock is held (try later, as for 75)
   exit_not_executable = 126, // the command exists but cannot be executed
   exit_not_found = 127,      // the command was not found
@@ -41,11 +43,14 @@ int report(const Error& error);
 // Options about where locks are and how to talk, shared by subcommands.
 struct CommonOptions {
   std::optional<std::string> dir;
+  std::optional<std::string> kernel_locks;
   bool quiet = false;
   bool verbose = false;
 
   void add_to(CLI::App& command);
   core::Messages messages() const { return {quiet, verbose}; }
+  // --kernel-locks if given, else $BUILDLOCK_KERNEL_LOCKS if set and non-empty, else auto.
+  Result<core::KernelLockUse> kernel_lock_use() const;
 };
 
 // --NAME value if given, else $VARIABLE if set and non-empty, else `fallback`.

@@ -19,6 +19,7 @@ struct RunSettings {
   std::string directory;
   core::LockMode mode = core::LockMode::exclusive;
   int slots = 0;
+  core::KernelLockUse kernel_locks = core::KernelLockUse::automatic;
   std::optional<core::Seconds> timeout;
   core::Seconds stale_after = default_stale_after;
   std::vector<std::vector<std::string>> commands;
@@ -85,6 +86,11 @@ Result<RunSettings> settings_from(const RunOptions& options) {
     return stale_after.error();
   }
   settings.stale_after = **stale_after;
+  auto kernel_locks = options.common.kernel_lock_use();
+  if (!kernel_locks) {
+    return kernel_locks.error();
+  }
+  settings.kernel_locks = *kernel_locks;
   return settings;
 }
 
@@ -139,6 +145,10 @@ void add_run_command(CLI::App& app, RunOptions& options) {
   run->add_flag("--die-with-parent", options.die_with_parent,
                 "Stop COMMAND (SIGTERM, SIGKILL 5 s later) and release the lock when the process "
                 "that started buildlock, or that process's parent, exits (a killed ninja or make)");
+  run->add_flag("--stop-if-lost", options.stop_if_lost,
+                "When the lock is taken away while COMMAND runs (`break`, or reclaimed after this "
+                "process was frozen too long), stop COMMAND (SIGTERM, SIGKILL 5 s later) and exit "
+                "76 instead of only warning");
   run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
       ->required();
   run->footer(
@@ -186,7 +196,7 @@ int run_command(const RunOptions& options) {
 
   core::AcquireRequest request{settings->directory, options.lock,          options.command,
                                settings->timeout,   settings->stale_after, settings->mode,
-                               settings->slots};
+                               settings->slots,     settings->kernel_locks};
   auto lock = core::acquire(request, signals, messages);
   if (!lock) {
     return report(lock.error());
@@ -200,9 +210,19 @@ int run_command(const RunOptions& options) {
   supervise_request.environment = {
       {core::held_locks_variable,
        core::held_locks_value(inherited, lock->own().fd().get(), lock->own().identity())}};
-  supervise_request.heartbeat = [&lock, &messages] {
-    lock->heartbeat(messages);
+  supervise_request.heartbeat = [&lock, &messages, &options] {
+    if (lock->heartbeat(messages)) {
+      return true;
+    }
+    messages.warning("LOCK LOST: lock `" + options.lock + "` was taken from this process while `" +
+                     options.command.front() +
+                     "` ran (its file was removed or replaced: someone ran `buildlock break`, or "
+                     "this process was stopped longer than --stale-after and the lock was "
+                     "reclaimed); what it protects is no longer protected" +
+                     (options.stop_if_lost ? "; stopping the command (--stop-if-lost)" : ""));
+    return false;
   };
+  supervise_request.stop_if_lost = options.stop_if_lost;
   supervise_request.heartbeat_interval = settings->stale_after / 4;
 
   auto outcome = core::supervise(supervise_request, signals);
@@ -214,6 +234,10 @@ int run_command(const RunOptions& options) {
     lock->release(&messages); // first: stderr may be a pipe that died with the build
     messages.warning("the build that started `" + options.command.front() +
                      "` is gone; stopped it and released lock `" + options.lock + "`");
+  }
+  if (outcome->lock_lost && options.stop_if_lost) {
+    lock->release(&messages);
+    return exit_lock_lost;
   }
   if (outcome->interrupting_signal != 0 && !outcome->status.signaled) {
     // Interrupted, but the command chose to exit normally: end with its status.

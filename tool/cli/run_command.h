@@ -21,6 +21,7 @@ struct RunOptions {
   // Split COMMAND into several commands of these lengths, run in order under one hold.
   std::vector<std::size_t> sequence;
   bool die_with_parent = false;
+  bool stop_if_lost = false;
   bool shared = false;
   std::optional<int> slots;
   std::vector<std::string> command; // everything after `--`

@@ -54,8 +54,9 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
     // Who holds the lock matters only when we are about to say so; reading and parsing the
     // holder's metadata at every handoff is most of a waiter's work otherwise.
     const os::TimePoint looked_at = os::monotonic_now();
-    auto inspected = inspect_lock_file(path, context.observer, request.stale_after,
-                                       filesystem_now_ns, context.budget.wants_details(looked_at));
+    auto inspected =
+        inspect_lock_file(path, context.observer, request.stale_after, filesystem_now_ns,
+                          context.budget.wants_details(looked_at), context.kernel_locks);
     if (!inspected) {
       return inspected.error();
     }
@@ -74,7 +75,7 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
       }
       continue;
     }
-    if (as_lock && holder.beacon == Beacon::held) {
+    if (as_lock && holder.beacon != Beacon::free) {
       auto group = held_by_group(holder);
       if (!group) {
         return group.error();
@@ -123,6 +124,7 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
                          const Messages& messages) {
   AcquireContext context{request, signals, messages, current_observer(),
                          WaitBudget(request.timeout, messages.verbose)};
+  context.kernel_locks = request.kernel_locks != KernelLockUse::never;
   const std::string what = "lock `" + request.name + "`";
   if (request.mode != LockMode::exclusive) {
     return acquire_in_group(context);
@@ -131,6 +133,12 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
   auto file = acquire_exclusive_file(context, lock_path, what, true);
   if (!file) {
     return file.error();
+  }
+  if (!context.kernel_locks) {
+    // No kernel lock keeps the members of a group that just ended out; their files do.
+    if (auto drained = wait_until_no_group_members(context); !drained) {
+      return drained.error();
+    }
   }
   messages.explain("acquired " + what + " (" + lock_path + ")");
   return HeldLock(std::move(*file));

@@ -16,6 +16,7 @@
 
 #include "core/duration.h"
 #include "core/held_lock.h"
+#include "core/kernel_lock_use.h"
 #include "core/messages.h"
 #include "core/metadata.h"
 #include "os/signals.h"
@@ -34,6 +35,7 @@ struct AcquireRequest {
   Seconds stale_after{120};
   LockMode mode = LockMode::exclusive;
   int slots = 0; // 1..max_slots for LockMode::slots
+  KernelLockUse kernel_locks = KernelLockUse::automatic;
 };
 
 // Waits for and takes the lock. Expects `signals` in TerminationMode::die (waiting can be

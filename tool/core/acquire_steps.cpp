@@ -16,6 +16,8 @@ constexpr auto first_notice_after = 1s;
 constexpr auto notice_interval = 30s;
 // Nobody can wake us for a lock judged by age: look again at least this often.
 constexpr auto age_recheck_interval = 1s;
+// Without kernel locks, the longest pause between two looks (ccache retries every 10-50 ms).
+constexpr auto max_poll_interval = 250ms;
 
 os::MonotonicClock::duration to_clock(Seconds seconds) {
   return std::chrono::duration_cast<os::MonotonicClock::duration>(seconds);
@@ -86,25 +88,37 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
     remove_temp();
     return error;
   };
-  auto locked = os::try_lock(*fd, type);
-  if (!locked) {
-    return fail(locked.error());
+  if (context.kernel_locks) {
+    auto locked = os::try_lock(*fd, type);
+    if (!locked) {
+      return fail(locked.error());
+    }
+    if (*locked == os::LockAttempt::busy || *locked == os::LockAttempt::interrupted) {
+      // An inspector (`status`, `clean`) is looking at this fresh file at this very instant.
+      // Never wait for it with signals deferred (it could be stopped): try a new file.
+      remove_temp();
+      attempt.retry = true;
+      return attempt;
+    }
+    if (*locked == os::LockAttempt::unsupported) {
+      if (request.kernel_locks == KernelLockUse::required) {
+        return fail(Error{ErrorKind::lock_directory,
+                          "the filesystem of `" + request.directory +
+                              "` does not support kernel locks (flock), and --kernel-locks on "
+                              "requires them; use a local directory or --kernel-locks auto"});
+      }
+      context.messages.warning(
+          "the filesystem of `" + request.directory +
+          "` does not support kernel locks (flock); judging locks by pid and heartbeat instead "
+          "(see docs/shared-filesystems.md; --kernel-locks off says so and silences this)");
+      context.kernel_locks = false;
+    }
   }
-  if (*locked == os::LockAttempt::busy || *locked == os::LockAttempt::interrupted) {
-    // An inspector (`status`, `clean`) is looking at this fresh file at this very instant. Never
-    // wait for it with signals deferred (it could be stopped): drop this file, try a new one.
-    remove_temp();
-    attempt.retry = true;
-    return attempt;
-  }
-  if (*locked != os::LockAttempt::acquired) {
-    return fail(Error{ErrorKind::lock_directory,
-                      "the filesystem of `" + request.directory +
-                          "` does not support kernel locks (flock); use a local directory"});
-  }
+  LockMetadata written_metadata = metadata;
+  written_metadata.kernel_lock = context.kernel_locks;
   // Written only after the kernel lock is taken: an observer (`clean`) that finds this temporary
   // file unlocked sees no metadata, so the age rule protects it for the instant before flock.
-  if (auto written = os::write_all(*fd, serialize_metadata(metadata)); !written) {
+  if (auto written = os::write_all(*fd, serialize_metadata(written_metadata)); !written) {
     return fail(std::move(written.error()).with("cannot write `" + temp_path + "`"));
   }
   auto info = os::fstat_entry(*fd);
@@ -122,7 +136,7 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
       // From here on the lock exists: a signal must not kill us before we can release it.
       context.signals.set_mode(os::TerminationMode::record);
     }
-    attempt.file.emplace(std::move(*fd), path, info->identity, type);
+    attempt.file.emplace(std::move(*fd), path, info->identity, type, context.kernel_locks);
   }
   return attempt;
 }
@@ -176,6 +190,12 @@ Result<os::Fd> sleep_on(AcquireContext& context, LockInspection& holder, os::Loc
   // Held by the age rule or a pid check: nothing will wake us, so look again soon.
   auto recheck = to_clock(std::min<Seconds>(
       holder.verdict.stale_in.value_or(age_recheck_interval) + 10ms, age_recheck_interval));
+  if (!context.kernel_locks) {
+    // Nobody can wake us when the holder leaves either: look often at first, then less.
+    recheck = std::min(recheck, to_clock(context.poll_interval));
+    context.poll_interval =
+        std::min<std::chrono::milliseconds>(context.poll_interval * 2, max_poll_interval);
+  }
   wake_at = std::min(wake_at, now + recheck);
   holder.fd.reset(); // never sleep on someone else's kernel lock
   os::sleep_until(wake_at);

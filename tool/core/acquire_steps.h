@@ -43,6 +43,16 @@ struct AcquireContext {
   const Messages& messages;
   Observer observer;
   WaitBudget budget;
+  // Whether this acquisition uses kernel locks: false with --kernel-locks off, and from the
+  // moment `auto` found a filesystem without them.
+  bool kernel_locks = true;
+  // Without kernel locks nobody wakes a waiter: it looks again after this, doubling up to a limit.
+  std::chrono::milliseconds poll_interval{10};
+
+  GroupCleanup cleanup() const {
+    return GroupCleanup{request.directory, request.name, request.stale_after, observer,
+                        kernel_locks};
+  }
 };
 
 // This process as a holder of `mode` (and `slots`).

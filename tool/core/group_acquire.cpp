@@ -61,8 +61,9 @@ Status wait_while_writer_queued(AcquireContext& context) {
   const std::string path = os::join_path(request.directory, writer_file_name(request.name));
   for (;;) {
     const os::TimePoint looked_at = os::monotonic_now();
-    auto inspected = inspect_lock_file(path, context.observer, request.stale_after, std::nullopt,
-                                       context.budget.wants_details(looked_at));
+    auto inspected =
+        inspect_lock_file(path, context.observer, request.stale_after, std::nullopt,
+                          context.budget.wants_details(looked_at), context.kernel_locks);
     if (!inspected) {
       return inspected.error();
     }
@@ -112,7 +113,7 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
     // A slotted run must know who holds the lock exclusively, to refuse rather than wait.
     const bool details = request.mode == LockMode::slots || context.budget.wants_details(looked_at);
     auto inspected = inspect_lock_file(path, context.observer, request.stale_after,
-                                       created->filesystem_now_ns, details);
+                                       created->filesystem_now_ns, details, context.kernel_locks);
     if (!inspected) {
       return inspected.error();
     }
@@ -128,6 +129,17 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
         return reclaimed.error();
       }
       continue;
+    }
+    if (holder.beacon == Beacon::unsupported && holder.metadata) {
+      // Without kernel locks a group is joined by adding a member file (acquire_in_group checks
+      // afterwards that this anchor still stands); an exclusive holder is waited for.
+      if (!can_share(*holder.metadata, request)) {
+        return mode_conflict(request, holder);
+      }
+      if (holder.metadata->mode != LockMode::exclusive) {
+        return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
+                        false);
+      }
     }
     if (holder.beacon == Beacon::held) {
       auto group = held_by_group(holder);
@@ -148,8 +160,8 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
           auto current = os::lstat_entry(path);
           if (current && current->type == os::EntryType::regular &&
               current->identity == holder.entry.identity) {
-            return HeldFile(std::move(holder.fd), path, holder.entry.identity,
-                            os::LockType::shared);
+            return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
+                            true);
           }
         }
         continue; // ended or ending: look again
@@ -188,8 +200,7 @@ Result<HeldLock> take_shared_holder_file(AcquireContext& context, HeldFile ancho
       return created.error();
     }
     if (created->file) {
-      return HeldLock(std::move(anchor), std::move(*created->file),
-                      GroupCleanup{request.directory, request.name, request.stale_after});
+      return HeldLock(std::move(anchor), std::move(*created->file), context.cleanup());
     }
   }
 }
@@ -221,14 +232,13 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
       if (created->file) {
         context.messages.explain("acquired slot " + std::to_string(slot) + " of " +
                                  what_of(request) + " (" + path + ")");
-        return HeldLock(std::move(anchor), std::move(*created->file),
-                        GroupCleanup{request.directory, request.name, request.stale_after});
+        return HeldLock(std::move(anchor), std::move(*created->file), context.cleanup());
       }
       if (created->retry) {
         continue;
       }
       auto inspected = inspect_lock_file(path, context.observer, request.stale_after,
-                                         created->filesystem_now_ns, details);
+                                         created->filesystem_now_ns, details, context.kernel_locks);
       if (!inspected) {
         return inspected.error();
       }
@@ -279,6 +289,9 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
 } // namespace
 
 Result<bool> held_by_group(LockInspection& holder) {
+  if (holder.beacon == Beacon::unsupported) {
+    return holder.metadata && holder.metadata->mode != LockMode::exclusive;
+  }
   auto shared = os::try_lock(holder.fd, os::LockType::shared);
   if (!shared) {
     return shared.error();
@@ -307,9 +320,7 @@ Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& ho
       reclaim(context, holder,
               group_anchor ? std::nullopt : std::optional<std::string>(what_of(context.request)));
   if (removed && *removed && group_anchor) {
-    const AcquireRequest& request = context.request;
-    sweep_dead_shared_holders({request.directory, request.name, request.stale_after},
-                              &context.messages);
+    sweep_dead_shared_holders(context.cleanup(), &context.messages);
   }
   return removed;
 }
@@ -319,15 +330,15 @@ void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* mess
   if (!names) {
     return;
   }
-  const Observer observer = current_observer();
   for (const std::string& name : *names) {
     auto holder_file = parse_holder_file_name(name);
     if (!holder_file || holder_file->kind != HolderFileKind::shared ||
         holder_file->lock_name != cleanup.name) {
       continue;
     }
-    auto inspected = inspect_lock_file(os::join_path(cleanup.directory, name), observer,
-                                       cleanup.stale_after, std::nullopt, true);
+    auto inspected =
+        inspect_lock_file(os::join_path(cleanup.directory, name), cleanup.observer,
+                          cleanup.stale_after, std::nullopt, true, cleanup.kernel_locks);
     if (!inspected || !inspected->is_lock_file() || inspected->verdict.state != LockState::stale) {
       continue;
     }
@@ -344,26 +355,88 @@ void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* mess
   }
 }
 
+Status wait_until_no_group_members(AcquireContext& context) {
+  const AcquireRequest& request = context.request;
+  for (;;) {
+    const GroupMembers members =
+        live_group_members(request.directory, request.name, context.observer, request.stale_after,
+                           context.kernel_locks);
+    if (members.alive == 0) {
+      return ok_status();
+    }
+    const os::TimePoint now = os::monotonic_now();
+    const std::string whom = "the last members of a group of " + what_of(request) + " to leave (" +
+                             members.example + ")";
+    context.messages.explain("waiting for " + whom);
+    if (auto within = context.budget.check(now, whom, context.messages); !within) {
+      return within.error();
+    }
+    os::sleep_until(std::min(context.budget.wake_at(), now + context.poll_interval));
+    context.poll_interval = std::min<std::chrono::milliseconds>(context.poll_interval * 2, 250ms);
+  }
+}
+
+bool remove_group_anchor_if_empty(const HeldFile& anchor, const GroupCleanup& cleanup) {
+  const std::string private_path =
+      os::join_path(cleanup.directory, temp_file_name(cleanup.name, random_token()));
+  auto moved = os::move_to_new_name(anchor.path(), private_path);
+  if (!moved || !*moved) {
+    return false;
+  }
+  auto moved_entry = os::lstat_entry(private_path);
+  const bool ours = moved_entry && moved_entry->type == os::EntryType::regular &&
+                    moved_entry->identity == anchor.identity();
+  if (ours && live_group_members(cleanup.directory, cleanup.name, cleanup.observer,
+                                 cleanup.stale_after, cleanup.kernel_locks)
+                      .alive == 0) {
+    (void)os::remove_file(private_path);
+    return true;
+  }
+  // Someone joined, or it was not ours: put it back. If a new lock took the name meanwhile, an
+  // anchor of ours serves nobody any more (our late joiner sees it gone and starts again).
+  auto restored = os::link_new_name(private_path, anchor.path());
+  if ((restored && *restored) || ours) {
+    (void)os::remove_file(private_path);
+  }
+  return false;
+}
+
 Result<HeldLock> acquire_in_group(AcquireContext& context) {
   const AcquireRequest& request = context.request;
-  if (request.mode == LockMode::shared) {
-    if (auto waited = wait_while_writer_queued(context); !waited) {
-      return waited.error();
+  for (;;) {
+    if (request.mode == LockMode::shared) {
+      if (auto waited = wait_while_writer_queued(context); !waited) {
+        return waited.error();
+      }
     }
-  }
-  auto anchor = join_anchor(context);
-  if (!anchor) {
-    return anchor.error();
-  }
-  if (request.mode == LockMode::shared) {
-    auto held = take_shared_holder_file(context, std::move(*anchor));
-    if (held) {
-      context.messages.explain("acquired " + what_of(request) + " shared (" + held->own().path() +
-                               ")");
+    auto anchor = join_anchor(context);
+    if (!anchor) {
+      return anchor.error();
     }
+    const std::string anchor_path = anchor->path();
+    const os::FileIdentity anchor_identity = anchor->identity();
+    auto held = request.mode == LockMode::shared
+                    ? take_shared_holder_file(context, std::move(*anchor))
+                    : take_slot(context, std::move(*anchor));
+    if (!held) {
+      return held;
+    }
+    if (!context.kernel_locks) {
+      // Without a kernel lock on the anchor, our member file is what keeps the group alive: the
+      // anchor must still be the one we joined now that the file exists, or the group ended
+      // while we joined (see HeldLock::leave_group_without_kernel_locks).
+      auto current = os::lstat_entry(anchor_path);
+      if (current &&
+          !(current->type == os::EntryType::regular && current->identity == anchor_identity)) {
+        held->release(nullptr);
+        continue;
+      }
+    }
+    context.messages.explain("acquired " + what_of(request) + " " +
+                             std::string(mode_name(request.mode)) + " (" + held->own().path() +
+                             ")");
     return held;
   }
-  return take_slot(context, std::move(*anchor));
 }
 
 } // namespace buildlock::core

@@ -18,9 +18,18 @@ namespace buildlock::core {
 // Takes a shared or slotted hold (context.request.mode is not exclusive).
 Result<HeldLock> acquire_in_group(AcquireContext& context);
 
-// Whether the inspected lock file, whose kernel lock is held, is held by a group's members (in
-// shared mode) rather than by one exclusive holder. Reads its metadata if not read yet.
+// Whether the inspected lock file, judged held, is held by a group's members rather than by one
+// exclusive holder: with kernel locks, they hold it in shared mode; without, its metadata says
+// so. Reads its metadata if not read yet.
 Result<bool> held_by_group(LockInspection& holder);
+
+// Without kernel locks, an exclusive run that has just created NAME.lock waits until no member of
+// a group that ended a moment ago is still inside (docs/protocol.md, "Without kernel locks").
+Status wait_until_no_group_members(AcquireContext& context);
+
+// Without kernel locks: removes our group's anchor if no member is alive (moved aside, members
+// counted again, then removed or put back). Returns true when removed.
+bool remove_group_anchor_if_empty(const HeldFile& anchor, const GroupCleanup& cleanup);
 
 // The error for a request that cannot share the lock as `holder` holds it.
 Error mode_conflict(const AcquireRequest& request, const LockInspection& holder);
@@ -30,6 +39,7 @@ Error mode_conflict(const AcquireRequest& request, const LockInspection& holder)
 Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& holder);
 
 // Removes the files of shared holders of `cleanup.name` that are dead (judged like any lock).
+// Without kernel locks the judgment is by pid and heartbeat.
 void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* messages);
 
 } // namespace buildlock::core

@@ -1,12 +1,21 @@
 #include "core/held_lock.h"
 
 #include "core/group_acquire.h"
+#include "core/probe.h"
 #include "os/signals.h"
 
 namespace buildlock::core {
 
-HeldFile::HeldFile(os::Fd fd, std::string path, os::FileIdentity identity, os::LockType type)
-    : fd_(std::move(fd)), path_(std::move(path)), identity_(identity), type_(type) {}
+HeldFile::HeldFile(os::Fd fd, std::string path, os::FileIdentity identity, os::LockType type,
+                   bool kernel_lock)
+    : fd_(std::move(fd)), path_(std::move(path)), identity_(identity), type_(type),
+      kernel_lock_(kernel_lock) {}
+
+bool HeldFile::still_named() const {
+  auto current = os::lstat_entry(path_);
+  // An error looking is not proof of loss (a network filesystem hiccup): only a different answer.
+  return !current || (current->type == os::EntryType::regular && current->identity == identity_);
+}
 
 void HeldFile::heartbeat(const Messages& messages) {
   if (!fd_) {
@@ -25,6 +34,10 @@ bool HeldFile::release(const Messages* messages) {
   }
   os::DeferSignals defer;
   if (type_ == os::LockType::shared) {
+    if (!kernel_lock_) {
+      fd_.reset();
+      return false;
+    }
     return leave_group_anchor();
   }
   bool removed = false;
@@ -73,19 +86,50 @@ std::vector<int> HeldLock::descriptors() const {
   return fds;
 }
 
-void HeldLock::heartbeat(const Messages& messages) {
+bool HeldLock::heartbeat(const Messages& messages) {
   own_.heartbeat(messages);
   if (anchor_) {
     anchor_->heartbeat(messages);
   }
+  const bool held = own_.still_named() && (!anchor_ || anchor_->still_named());
+  if (!held) {
+    loss_reported_ = true; // the caller says it, loudly and once; release need not repeat it
+  }
+  return held;
 }
 
 void HeldLock::release(const Messages* messages) {
-  own_.release(messages);
-  if (anchor_ && anchor_->release(messages)) {
+  const Messages* say = loss_reported_ ? nullptr : messages;
+  own_.release(say);
+  if (!anchor_) {
+    return;
+  }
+  bool group_ended = false;
+  if (anchor_->holds_kernel_lock()) {
+    group_ended = anchor_->release(say);
+  } else {
+    os::DeferSignals defer;
+    group_ended = leave_group_without_kernel_locks();
+    anchor_->release(nullptr);
+  }
+  if (group_ended) {
     // The group ended with us: files of members that died meanwhile are garbage now.
     sweep_dead_shared_holders(cleanup_, messages);
   }
+}
+
+bool HeldLock::leave_group_without_kernel_locks() {
+  // Without kernel locks the group is its members' files. Ours is gone already; if another
+  // member is alive, the group goes on. Otherwise move the anchor aside and look once more: a
+  // member that joined meanwhile checks the anchor after creating its file, so either it sees the
+  // anchor gone (and starts again) or we see its file (and put the anchor back).
+  if (!anchor_->still_named() ||
+      live_group_members(cleanup_.directory, cleanup_.name, cleanup_.observer, cleanup_.stale_after,
+                         cleanup_.kernel_locks)
+              .alive > 0) {
+    return false;
+  }
+  return remove_group_anchor_if_empty(*anchor_, cleanup_);
 }
 
 } // namespace buildlock::core

@@ -8,6 +8,7 @@
 
 #include "core/duration.h"
 #include "core/messages.h"
+#include "core/staleness.h"
 #include "os/fd.h"
 #include "os/file_lock.h"
 #include "os/filesystem.h"
@@ -21,7 +22,9 @@ namespace buildlock::core {
 // One file whose kernel lock this process holds. Move-only; releases on destruction.
 class HeldFile {
 public:
-  HeldFile(os::Fd fd, std::string path, os::FileIdentity identity, os::LockType type);
+  // `kernel_lock`: whether `fd` holds a kernel lock of `type` (false without kernel locks).
+  HeldFile(os::Fd fd, std::string path, os::FileIdentity identity, os::LockType type,
+           bool kernel_lock);
   HeldFile(HeldFile&&) noexcept = default;
   HeldFile& operator=(HeldFile&&) = delete;
   HeldFile(const HeldFile&) = delete;
@@ -31,6 +34,9 @@ public:
   const os::Fd& fd() const { return fd_; }
   const std::string& path() const { return path_; }
   os::FileIdentity identity() const { return identity_; }
+  bool holds_kernel_lock() const { return kernel_lock_; }
+  // Whether the name still points at our file (nobody broke or reclaimed it).
+  bool still_named() const;
 
   // Refreshes the file's mtime: proof of life for observers that cannot see our pid. Warns once
   // if that fails, since observers on other hosts may then judge the lock stale.
@@ -38,7 +44,8 @@ public:
 
   // Exclusive: removes the name (if it still points at our file: otherwise someone broke the
   // lock, which is reported), then drops the kernel lock for every inherited copy.
-  // Shared (a group anchor): drops our share; the last member to leave removes the name.
+  // Shared (a group anchor): drops our share; the last member to leave removes the name. Without
+  // a kernel lock, an anchor is only closed here: HeldLock decides whether the group ended.
   // Returns true when this call removed the name. Idempotent.
   bool release(const Messages* messages);
 
@@ -49,6 +56,7 @@ private:
   std::string path_;
   os::FileIdentity identity_;
   os::LockType type_;
+  bool kernel_lock_;
   bool heartbeat_failure_reported_ = false;
 };
 
@@ -57,6 +65,8 @@ struct GroupCleanup {
   std::string directory;
   std::string name;
   Seconds stale_after{120};
+  Observer observer;
+  bool kernel_locks = true;
 };
 
 // A lock held by this process: exclusive, shared or one slot.
@@ -76,14 +86,19 @@ public:
   // Every descriptor the command must inherit so that the hold lives as long as it does.
   std::vector<int> descriptors() const;
 
-  void heartbeat(const Messages& messages);
+  // Refreshes every file of the hold. Returns false once the hold is lost: a file was removed or
+  // replaced by someone else (`break`, or a reclaim after this process was frozen too long).
+  bool heartbeat(const Messages& messages);
   // Our own file first, then the anchor, so that the group never looks empty while we are in.
   void release(const Messages* messages);
 
 private:
+  bool leave_group_without_kernel_locks();
+
   std::optional<HeldFile> anchor_;
   HeldFile own_;
   GroupCleanup cleanup_;
+  bool loss_reported_ = false;
 };
 
 } // namespace buildlock::core

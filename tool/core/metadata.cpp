@@ -60,6 +60,9 @@ std::string serialize_metadata(const LockMetadata& metadata) {
   if (metadata.mode == LockMode::slots) {
     document["slots"] = metadata.slots;
   }
+  if (!metadata.kernel_lock) {
+    document["kernel_lock"] = false;
+  }
   // Command arguments and host names are bytes, not necessarily UTF-8; they are informational,
   // so replace what JSON cannot carry instead of failing to take the lock.
   return document.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
@@ -155,6 +158,14 @@ Result<LockMetadata> parse_metadata(std::string_view bytes) {
                       std::to_string(max_slots));
     }
     metadata.slots = static_cast<int>(slots->get<std::int64_t>());
+  }
+
+  if (const json* kernel_lock = field("kernel_lock");
+      kernel_lock != nullptr && !kernel_lock->is_null()) {
+    if (!kernel_lock->is_boolean()) {
+      return unusable("field `kernel_lock` is not true or false");
+    }
+    metadata.kernel_lock = kernel_lock->get<bool>();
   }
 
   const json* pid = field("pid");

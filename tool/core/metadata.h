@@ -44,6 +44,10 @@ struct LockMetadata {
   std::optional<std::int64_t> uid;
   std::vector<std::string> command;
   std::string acquired_at; // ISO 8601 UTC, holder's clock; for people only
+  // False when the holder does not keep a kernel lock on the file (--kernel-locks off, or a
+  // filesystem without them): then a free kernel lock says nothing about it. Written only when
+  // false, so that files of holders with kernel locks stay as they always were.
+  bool kernel_lock = true;
 };
 
 std::string serialize_metadata(const LockMetadata& metadata);

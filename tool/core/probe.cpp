@@ -1,5 +1,6 @@
 #include "core/probe.h"
 
+#include "core/lock_name.h"
 #include "os/clock.h"
 #include "os/file_lock.h"
 
@@ -21,6 +22,89 @@ std::string join_command(const std::vector<std::string>& command) {
     }
   }
   return text;
+}
+
+using namespace std::chrono_literals;
+
+// How long an anchor without members is given for its creator to add the first one.
+constexpr Seconds empty_group_grace = 1s;
+
+std::pair<std::string, std::string> split_path(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return {".", path};
+  }
+  return {path.substr(0, slash == 0 ? 1 : slash), path.substr(slash + 1)};
+}
+
+// The lock a lock file or holder file belongs to.
+std::optional<std::string> lock_name_of_entry(const std::string& file_name) {
+  if (auto name = lock_name_of_lock_file(file_name)) {
+    return name;
+  }
+  if (auto holder = parse_holder_file_name(file_name)) {
+    return holder->lock_name;
+  }
+  return std::nullopt;
+}
+
+// Judges a group's anchor that no kernel lock vouches for by its members (see the header).
+void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, Seconds stale_after,
+                             bool kernel_locks, Seconds anchor_age) {
+  const auto [directory, file_name] = split_path(anchor.path);
+  const auto name = lock_name_of_lock_file(file_name);
+  if (!name) {
+    return;
+  }
+  const GroupMembers members =
+      live_group_members(directory, *name, observer, stale_after, kernel_locks);
+  if (members.alive > 0) {
+    anchor.verdict = Verdict{LockState::held,
+                             "members-alive",
+                             std::to_string(members.alive) +
+                                 " member(s) of the group alive, e.g. " + members.example,
+                             "members",
+                             {}};
+  } else if (anchor_age > empty_group_grace) {
+    anchor.verdict =
+        Verdict{LockState::stale, "group-empty", "no member of the group is alive", "members", {}};
+  } else {
+    anchor.verdict =
+        Verdict{LockState::held, "group-forming", "a group whose first member is being added",
+                "members", empty_group_grace - anchor_age};
+  }
+}
+
+// remove_inspected() without a kernel lock: rename, recognise, then remove (or put back).
+Result<bool> remove_by_rename(const LockInspection& inspection) {
+  const auto [directory, file_name] = split_path(inspection.path);
+  const std::string private_path = os::join_path(
+      directory,
+      temp_file_name(lock_name_of_entry(file_name).value_or("buildlock-break"), random_token()));
+  auto moved = os::move_to_new_name(inspection.path, private_path);
+  if (!moved || !*moved) {
+    return moved;
+  }
+  // The one moved is what was judged only if nobody refreshed or replaced it since.
+  bool same = false;
+  if (auto now = os::lstat_entry(private_path); now && now->type == os::EntryType::regular &&
+                                                now->identity == inspection.entry.identity &&
+                                                now->mtime_ns == inspection.entry.mtime_ns) {
+    if (auto fd = os::open_regular_file(private_path)) {
+      bool truncated = false;
+      auto bytes = os::read_prefix(*fd, max_metadata_bytes, truncated);
+      same = bytes && !truncated && *bytes == inspection.metadata_bytes;
+    }
+  }
+  if (same) {
+    return os::remove_file(private_path);
+  }
+  // Put it back, unless a new lock took the name meanwhile: then it stays under the private name
+  // (its holder notices the loss at its next heartbeat; `clean` removes it later).
+  if (auto restored = os::link_new_name(private_path, inspection.path); restored && *restored) {
+    (void)os::remove_file(private_path);
+  }
+  return false;
 }
 
 } // namespace
@@ -49,7 +133,7 @@ std::string LockInspection::describe_holder() const {
 Result<LockInspection> inspect_lock_file(const std::string& path, const Observer& observer,
                                          Seconds stale_after,
                                          std::optional<std::int64_t> filesystem_now_ns,
-                                         bool details) {
+                                         bool details, bool kernel_locks) {
   LockInspection inspection;
   inspection.path = path;
   auto entry = os::lstat_entry(path);
@@ -79,7 +163,10 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   }
   inspection.entry = *opened;
 
-  auto attempt = os::try_lock(inspection.fd);
+  Result<os::LockAttempt> attempt = os::LockAttempt::unsupported;
+  if (kernel_locks) {
+    attempt = os::try_lock(inspection.fd);
+  }
   if (!attempt) {
     return attempt.error();
   }
@@ -103,6 +190,11 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     return inspection;
   }
   read_metadata(inspection);
+  if (inspection.beacon == Beacon::free && inspection.metadata &&
+      !inspection.metadata->kernel_lock) {
+    // Its holder never took the kernel lock (--kernel-locks off): free proves nothing.
+    inspection.beacon = Beacon::unsupported;
+  }
 
   Observation observation;
   observation.beacon = inspection.beacon;
@@ -116,12 +208,44 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   const std::int64_t now_ns = filesystem_now_ns.value_or(os::wall_clock_ns());
   observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
   inspection.verdict = judge(observation, observer, stale_after);
+  if (inspection.beacon == Beacon::unsupported && inspection.metadata &&
+      inspection.metadata->mode != LockMode::exclusive &&
+      lock_name_of_lock_file(split_path(path).second)) {
+    judge_anchor_by_members(inspection, observer, stale_after, kernel_locks, observation.age);
+  }
   return inspection;
+}
+
+GroupMembers live_group_members(const std::string& directory, const std::string& name,
+                                const Observer& observer, Seconds stale_after, bool kernel_locks) {
+  GroupMembers members;
+  auto names = os::list_directory(directory);
+  if (!names) {
+    // Cannot tell: count as alive, which never removes anything.
+    members.alive = 1;
+    members.example = "unknown (" + names.error().message + ")";
+    return members;
+  }
+  for (const std::string& entry : *names) {
+    auto holder = parse_holder_file_name(entry);
+    if (!holder || holder->lock_name != name || holder->kind == HolderFileKind::writer) {
+      continue;
+    }
+    auto member = inspect_lock_file(os::join_path(directory, entry), observer, stale_after,
+                                    std::nullopt, true, kernel_locks);
+    if (member && member->is_lock_file() && member->verdict.state == LockState::held) {
+      if (members.alive++ == 0) {
+        members.example = member->describe_holder() + ": " + member->verdict.explanation;
+      }
+    }
+  }
+  return members;
 }
 
 void read_metadata(LockInspection& inspection) {
   inspection.metadata.reset();
   inspection.metadata_problem.clear();
+  inspection.metadata_bytes.clear();
   bool truncated = false;
   auto bytes = os::read_prefix(inspection.fd, max_metadata_bytes, truncated);
   if (!bytes) {
@@ -129,6 +253,7 @@ void read_metadata(LockInspection& inspection) {
   } else if (truncated) {
     inspection.metadata_problem = "larger than " + std::to_string(max_metadata_bytes) + " bytes";
   } else {
+    inspection.metadata_bytes = *bytes;
     auto parsed = parse_metadata(*bytes);
     if (parsed) {
       inspection.metadata = std::move(*parsed);
@@ -139,12 +264,20 @@ void read_metadata(LockInspection& inspection) {
 }
 
 Result<bool> remove_inspected(const LockInspection& inspection) {
-  // Only the holder of the kernel lock may remove the file (see docs/protocol.md). Without
-  // kernel locks there is no race-free removal here.
-  if (!inspection.fd || inspection.beacon != Beacon::free) {
+  // With kernel locks, only their holder may remove the file; without, only what is recognised
+  // after moving it aside (see docs/protocol.md, "Reclaim").
+  if (!inspection.fd) {
     return false;
   }
-  return remove_if_still_inspected_file(inspection);
+  switch (inspection.beacon) {
+  case Beacon::free:
+    return remove_if_still_inspected_file(inspection);
+  case Beacon::unsupported:
+    return remove_by_rename(inspection);
+  case Beacon::held:
+    break;
+  }
+  return false;
 }
 
 Result<bool> remove_if_still_inspected_file(const LockInspection& inspection) {

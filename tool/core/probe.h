@@ -24,6 +24,7 @@ struct LockInspection {
   Beacon beacon = Beacon::held;
   std::optional<LockMetadata> metadata;
   std::string metadata_problem; // why `metadata` is empty
+  std::string metadata_bytes;   // as read, to recognise the file again before removing it
   Verdict verdict;
 
   bool exists() const { return entry.type != os::EntryType::missing; }
@@ -35,11 +36,27 @@ struct LockInspection {
 // Inspects `path`. `filesystem_now_ns` is the filesystem's current time (the mtime of a file just
 // written there), used for ages; without it the local wall clock is used. Without `details`, a
 // lock whose kernel lock is held is reported as held without reading its metadata (its holder
-// is then unknown): enough for a waiter that will only go back to sleep.
+// is then unknown): enough for a waiter that will only go back to sleep. Without
+// `kernel_locks` (--kernel-locks off, or a filesystem that has none) flock is never called and
+// every lock is judged by its metadata and age.
+//
+// A group's anchor (`NAME.lock` of mode shared or slots) that no kernel lock vouches for is
+// judged by its members: held while any holder file of the group is, stale once none is and the
+// anchor has not been refreshed for a second (the moment between creating the anchor and the
+// first member's file).
 Result<LockInspection> inspect_lock_file(const std::string& path, const Observer& observer,
                                          Seconds stale_after,
                                          std::optional<std::int64_t> filesystem_now_ns,
-                                         bool details = true);
+                                         bool details = true, bool kernel_locks = true);
+
+// The holder files (shared or slot) of lock `name` in `directory` that are held, each judged like
+// any lock: the members of a group, counted without relying on the anchor's kernel lock.
+struct GroupMembers {
+  int alive = 0;
+  std::string example; // one of them, described for people
+};
+GroupMembers live_group_members(const std::string& directory, const std::string& name,
+                                const Observer& observer, Seconds stale_after, bool kernel_locks);
 
 // Reads and parses the metadata of the inspected file into `metadata` / `metadata_problem`, for
 // an inspection made without details.
@@ -47,7 +64,10 @@ void read_metadata(LockInspection& inspection);
 
 // Removes an inspected stale lock, but only while the inspection holds its kernel lock and the
 // name still points at the inspected file: a fresh lock created meanwhile is never removed.
-// Returns false when there was nothing (any more) to remove.
+// Without kernel locks (beacon `unsupported`), by renaming it to a private name, checking that
+// what was moved is exactly what was judged (inode, modification time, content), and only then
+// removing it; otherwise it is put back. Returns false when there was nothing (any more) to
+// remove.
 Result<bool> remove_inspected(const LockInspection& inspection);
 
 // The last step of every removal: unlink the name only if it still points at the inspected file

@@ -72,8 +72,13 @@ Result<os::ExitStatus> run_one(const std::vector<std::string>& argv,
       }
     }
     if (os::monotonic_now() >= next_heartbeat) {
-      if (request.heartbeat) {
-        request.heartbeat();
+      if (request.heartbeat && !outcome.lock_lost && !request.heartbeat()) {
+        outcome.lock_lost = true;
+        if (request.stop_if_lost && kill_at == os::TimePoint::max()) {
+          // Writing on under a lock someone else now holds could corrupt what it protects.
+          child->send_signal(SIGTERM);
+          kill_at = os::monotonic_now() + termination_grace;
+        }
       }
       next_heartbeat = os::monotonic_now() + interval;
     }
@@ -102,7 +107,8 @@ Result<SuperviseOutcome> supervise(const SuperviseRequest& request, os::SignalHa
       break;
     }
     const bool more_to_run = i + 1 < request.commands.size();
-    if (more_to_run && (outcome.interrupting_signal != 0 || outcome.parent_gone)) {
+    if (more_to_run && (outcome.interrupting_signal != 0 || outcome.parent_gone ||
+                        (outcome.lock_lost && request.stop_if_lost))) {
       // The command survived the signal, but the rest of the sequence must not run, and the
       // caller must not report success for commands that never ran.
       const int signal = outcome.interrupting_signal != 0 ? outcome.interrupting_signal : SIGTERM;

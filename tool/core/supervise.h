@@ -17,9 +17,11 @@ struct SuperviseRequest {
   // Run one after another, stopping at the first that fails or dies.
   std::vector<std::vector<std::string>> commands;
   std::vector<std::pair<std::string, std::string>> environment;
-  // Called every `heartbeat_interval` while a command runs.
-  std::function<void()> heartbeat;
+  // Called every `heartbeat_interval` while a command runs; returns false once the lock is lost.
+  std::function<bool()> heartbeat;
   Seconds heartbeat_interval{30};
+  // --stop-if-lost: stop the command (SIGTERM, SIGKILL 5 s later) once the lock is lost.
+  bool stop_if_lost = false;
   // --die-with-parent: stop the command when the build that started buildlock is gone (see
   // ParentWatch in supervise.cpp).
   bool die_with_parent = false;
@@ -33,6 +35,8 @@ struct SuperviseOutcome {
   int interrupting_signal = 0;
   // The command was stopped because buildlock's parent went away.
   bool parent_gone = false;
+  // The heartbeat found the lock taken away while a command ran.
+  bool lock_lost = false;
 };
 
 // Expects `signals` in TerminationMode::record. Signals sent by a process (kill) are passed on to

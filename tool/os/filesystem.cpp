@@ -257,6 +257,21 @@ Result<bool> link_new_name(const std::string& from, const std::string& to) {
   return path_error("cannot create", to, errno);
 }
 
+Result<bool> move_to_new_name(const std::string& from, const std::string& to) {
+  // Only ever called with a fresh random `to`; an existing one would be replaced, so check first
+  // rather than rely on renameat2(RENAME_NOREPLACE), which Linux alone has.
+  if (auto existing = lstat_entry(to); !existing || existing->type != EntryType::missing) {
+    return Error{ErrorKind::lock_directory, "`" + to + "` exists already"};
+  }
+  if (::rename(from.c_str(), to.c_str()) == 0) {
+    return true;
+  }
+  if (errno == ENOENT) {
+    return false;
+  }
+  return path_error("cannot rename", from, errno);
+}
+
 Result<bool> remove_file(const std::string& path) {
   if (::unlink(path.c_str()) == 0) {
     return true;

@@ -61,6 +61,10 @@ Result<std::string> read_prefix(const Fd& fd, std::size_t limit, bool& truncated
 // link(): true when `to` was created, false when it already existed.
 Result<bool> link_new_name(const std::string& from, const std::string& to);
 
+// rename() to a name that does not exist (a fresh private one): true when moved, false when
+// `from` was already gone.
+Result<bool> move_to_new_name(const std::string& from, const std::string& to);
+
 // unlink(): true when removed, false when it was already gone.
 Result<bool> remove_file(const std::string& path);
 
