@@ -97,8 +97,13 @@ Result<core::SurveyContext> survey_context(const JudgingOptions& options) {
   if (!stale_after) {
     return stale_after.error();
   }
+  auto kernel_locks = options.common.kernel_lock_use();
+  if (!kernel_locks) {
+    return kernel_locks.error();
+  }
   core::SurveyContext context;
   context.directory = std::move(*directory);
+  context.kernel_locks = *kernel_locks != core::KernelLockUse::never;
   context.observer = core::current_observer();
   context.stale_after = **stale_after;
   context.filesystem_now_ns = core::read_filesystem_clock(context.directory);

@@ -88,8 +88,8 @@ LockReport report_for(const SurveyContext& context, const DirectoryEntry& entry,
 
 EntrySurvey survey_entry(const SurveyContext& context, const DirectoryEntry& entry) {
   const std::string path = os::join_path(context.directory, entry.file_name);
-  auto inspected =
-      inspect_lock_file(path, context.observer, context.stale_after, context.filesystem_now_ns);
+  auto inspected = inspect_lock_file(path, context.observer, context.stale_after,
+                                     context.filesystem_now_ns, true, context.kernel_locks);
   EntrySurvey survey{report_for(context, entry, path, inspected), std::nullopt};
   if (inspected) {
     survey.inspection = std::move(*inspected);

@@ -41,6 +41,8 @@ struct SurveyContext {
   std::optional<std::int64_t> filesystem_now_ns;
   // This machine's wall clock, for the time since `acquired_at` (written on the holder's clock).
   std::int64_t local_now_ns = 0;
+  // False with --kernel-locks off: never call flock, judge by metadata and heartbeat.
+  bool kernel_locks = true;
 };
 
 struct LockReport {
