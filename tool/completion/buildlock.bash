@@ -62,14 +62,14 @@ _buildlock() {
     esac
   done
 
-  local common="--dir --stale-after -q --quiet -v --verbose -h --help"
+  local common="--dir --kernel-locks --stale-after -q --quiet -v --verbose -h --help"
   local options
   case $subcommand in
   "")
     mapfile -t COMPREPLY < <(compgen -W "run status clean break -h --help --version" -- "$cur")
     return
     ;;
-  run) options="$common --shared --slots --timeout --sequence --die-with-parent" ;;
+  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --die-with-parent" ;;
   status) options="$common --json" ;;
   clean) options="$common -n --dry-run --json" ;;
   break) options="$common -f --force" ;;
@@ -90,6 +90,10 @@ _buildlock() {
   case $prev in
   --dir)
     mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+    return
+    ;;
+  --kernel-locks)
+    mapfile -t COMPREPLY < <(compgen -W "auto on off" -- "$cur")
     return
     ;;
   --timeout | --stale-after | --sequence | --slots)
