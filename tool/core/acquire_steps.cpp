@@ -127,6 +127,13 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
   }
   attempt.filesystem_now_ns = info->mtime_ns;
   auto linked = os::link_new_name(temp_path, path);
+  if (linked && !*linked) {
+    // On NFS a retransmitted link() can fail with EEXIST although the first transmission created
+    // the name: then the name is our own file, and we hold it (liblockfile checks the same way).
+    auto existing = os::lstat_entry(path);
+    linked = existing && existing->type == os::EntryType::regular &&
+             existing->identity == info->identity;
+  }
   remove_temp();
   if (!linked) {
     return std::move(linked.error()).with("cannot create lock `" + request.name + "`");
