@@ -81,6 +81,9 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
         return group.error();
       }
       if (*group) {
+        if (holder.beacon == Beacon::unsupported) {
+          context.saw_group_without_kernel_locks = true;
+        }
         if (holder.metadata && holder.metadata->mode == LockMode::slots) {
           return mode_conflict(request, holder);
         }
@@ -134,7 +137,7 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
   if (!file) {
     return file.error();
   }
-  if (!context.kernel_locks) {
+  if (!context.kernel_locks || context.saw_group_without_kernel_locks) {
     // No kernel lock keeps the members of a group that just ended out; their files do.
     if (auto drained = wait_until_no_group_members(context); !drained) {
       return drained.error();

@@ -48,6 +48,9 @@ struct AcquireContext {
   bool kernel_locks = true;
   // Without kernel locks nobody wakes a waiter: it looks again after this, doubling up to a limit.
   std::chrono::milliseconds poll_interval{10};
+  // A group whose members hold no kernel lock was seen: its last members may still be leaving
+  // when we get the lock (see wait_until_no_group_members).
+  bool saw_group_without_kernel_locks = false;
 
   GroupCleanup cleanup() const {
     return GroupCleanup{request.directory, request.name, request.stale_after, observer,
