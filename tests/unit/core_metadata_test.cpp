@@ -400,3 +400,8 @@ TEST(Metadata, KernelLockFieldMustBeABoolean) {
   EXPECT_CONTAINS(refusal_of(with(valid_document(), "kernel_lock", 0)),
                   "field `kernel_lock` is not true or false");
 }
+
+TEST(Metadata, PidBeyondInt64IsNamedAsWritten) {
+  EXPECT_CONTAINS(refusal_of(with(valid_document(), "pid", 18446744073709551615ULL)),
+                  "field `pid` is 18446744073709551615, not a process id");
+}

@@ -201,6 +201,10 @@ TEST(Staleness, FreeKernelLockIsStaleEvenWhenThePidCannotBeChecked) {
     const Verdict verdict = judge(seen(Beacon::free, &metadata, probe), our_machine(), stale_after);
     expect_verdict(verdict, LockState::stale, "holder-exited", "kernel lock");
   }
+  // Saying "runs" of a pid that could not be checked would be a claim nobody verified.
+  const Verdict unknown =
+      judge(seen(Beacon::free, &metadata, pid_unknown()), our_machine(), stale_after);
+  EXPECT_TRUE(mentions(unknown, "cannot be checked")) << unknown.explanation;
 }
 
 TEST(Staleness, FreeKernelLockIsStaleWhenTheMetadataHasNoStartTime) {

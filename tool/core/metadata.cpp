@@ -174,7 +174,8 @@ Result<LockMetadata> parse_metadata(std::string_view bytes) {
   }
   metadata.pid = pid->get<std::int64_t>();
   if (metadata.pid <= 0) {
-    return unusable("field `pid` is " + std::to_string(metadata.pid) + ", not a process id");
+    // dump(): an unsigned value beyond int64 must be shown as written, not as its wrapped value.
+    return unusable("field `pid` is " + pid->dump() + ", not a process id");
   }
   if (const json* start = field("start_time"); start != nullptr && !start->is_null()) {
     if (!start->is_number_unsigned()) {

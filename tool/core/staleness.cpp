@@ -91,9 +91,10 @@ Verdict judge(const Observation& seen, const Observer& observer, Seconds stale_a
         by_pid.explanation += "; no process holds its kernel lock";
         return by_pid;
       }
+      const bool checked = seen.pid.state == os::PidState::alive;
       return stale("holder-exited",
                    "no process holds its kernel lock (" + pid_text(metadata) +
-                       " runs but released it)",
+                       (checked ? " runs but released it)" : " cannot be checked)"),
                    "kernel lock");
     }
     // No kernel locks on this filesystem: the pid is the best evidence we have.
