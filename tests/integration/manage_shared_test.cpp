@@ -384,5 +384,88 @@ TEST_F(SharedLocks, NamedLocksInADirectoryThatCannotBeListedAreStillJudged) {
   EXPECT_TRUE(exists_no_follow(lock_path("also-dead")));
 }
 
+// Members join and leave groups over and over while `clean` runs again and again: eight
+// `--slots 1` contenders in a critical section that detects overlaps, and four `--shared` ones on
+// another lock. Dead members' files crafted beside them prove that clean does remove meanwhile.
+TEST_F(SharedLocks, CleanRacingWithJoiningAndLeavingMembersRemovesNothingHeld) {
+  constexpr int acquisitions_each = 15;
+  make_lock_dir();
+  const std::string work = temp / "work";
+  ASSERT_EQ(::mkdir(work.c_str(), 0755), 0);
+  const std::string log = temp / "log";
+  std::set<std::int64_t> dead_pids;
+  auto craft_dead = [&](const std::string& file_name, const HolderMetadata& metadata) {
+    dead_pids.insert(metadata.pid);
+    write_lock_file(lock_dir + "/" + file_name, to_json(metadata));
+  };
+  craft_dead("slotted.lock+slot.1", as_slots(dead_holder(), 1));
+  craft_dead("readers.lock+shared.0123456789abcdef", as_shared(dead_holder()));
+  for (int i = 0; i < 10; ++i) {
+    craft_dead("orphan-" + std::to_string(i) + ".lock+slot.1", as_slots(dead_holder(), 1));
+  }
+
+  const std::string loop = "i=0; while [ $i -lt " + std::to_string(acquisitions_each) +
+                           " ]; do \"$@\" || exit $?; i=$((i+1)); done";
+  auto contender = [&](const std::string& lock, std::vector<std::string> options,
+                       std::vector<std::string> command) {
+    std::vector<std::string> argv = {"sh", "-c", loop, "sh"};
+    const Command run = run_under_lock(lock, std::move(command), std::move(options));
+    argv.insert(argv.end(), run.argv().begin(), run.argv().end());
+    return program(std::move(argv)).start();
+  };
+  std::vector<Process> processes;
+  for (int i = 0; i < 8; ++i) {
+    processes.push_back(
+        contender("slotted", {"--quiet", "--slots", "1"}, {critical_section_binary(), work, log}));
+  }
+  for (int i = 0; i < 4; ++i) {
+    processes.push_back(contender("readers", {"--quiet", "--shared"}, {"true"}));
+  }
+  auto any_running = [&] {
+    bool running = false;
+    for (Process& process : processes) {
+      running = process.is_running() || running;
+    }
+    return running;
+  };
+
+  std::set<std::string> removed_holder_files;
+  int cleans_during_race = 0;
+  do {
+    for (const json& object : json_from(manage("clean", {"--json"}))) {
+      EXPECT_EQ(object["action"], "removed");
+      if (object["kind"] != "lock") {
+        // A live member's own file is never stale: only the crafted ones may go.
+        EXPECT_EQ(dead_pids.count(object["pid"].get<std::int64_t>()), 1u)
+            << "removed a live member's file: " << object.dump(2);
+        removed_holder_files.insert(object["path"].get<std::string>());
+      } else {
+        // A group's lock file goes only as an empty group (a leaving member may leave one
+        // behind when it finds `clean` looking at it).
+        EXPECT_EQ(object["state"], "stale") << object.dump(2);
+      }
+    }
+    cleans_during_race += any_running() ? 1 : 0;
+  } while (any_running());
+  EXPECT_GE(cleans_during_race, 1);
+
+  for (Process& process : processes) {
+    EXPECT_EQ(process.wait(30s), ExitStatus::exited(0)) << process.stderr_text();
+    // A member warns when its file was removed under it.
+    EXPECT_EQ(process.stderr_text(), "") << process.description();
+  }
+  const std::string entries = read_file(log);
+  EXPECT_EQ(lines_of(entries).size(), std::size_t{8} * acquisitions_each);
+  EXPECT_EQ(count_occurrences(entries, "overlap"), 0u) << entries;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(
+        removed_holder_files.count(lock_dir + "/orphan-" + std::to_string(i) + ".lock+slot.1"), 1u)
+        << i;
+  }
+  // Whatever a member left behind while `clean` looked at it is an empty group now.
+  EXPECT_EQ(run(manage("clean", {"--quiet"})).status, ExitStatus::exited(0));
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+}
+
 } // namespace
 } // namespace buildlock::test
