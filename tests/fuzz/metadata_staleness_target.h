@@ -37,7 +37,8 @@ struct TargetOutcome {
 
 TargetOutcome check_metadata_and_staleness(std::span<const std::uint8_t> input);
 
-// The reason codes judge() may return: the table in docs/protocol.md ("Reason codes").
+// The reason codes judge() may return: the table in docs/protocol.md ("Reason codes"), without the
+// group codes (`members-*`, `group-*`), which core/probe.cpp gives an anchor after judge().
 std::vector<std::string_view> documented_reasons();
 
 } // namespace buildlock::fuzz
