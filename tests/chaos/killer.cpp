@@ -45,18 +45,9 @@ void Killer::resume_due(Clock::time_point now) {
   std::erase_if(stopped_, [](const Stopped& stopped) { return stopped.processes.empty(); });
 }
 
-void Killer::strike() {
-  static constexpr int signals[] = {SIGKILL, SIGINT, SIGTERM, SIGSTOP};
-  static constexpr Target targets[] = {Target::wrapper, Target::command, Target::group};
-  auto& worker =
-      *workers_[std::uniform_int_distribution<std::size_t>(0, workers_.size() - 1)(random_)];
-  const int signal = signals[std::uniform_int_distribution<int>(0, 3)(random_)];
-  const Target target = targets[std::uniform_int_distribution<int>(0, 2)(random_)];
-  const auto stop_for = std::chrono::milliseconds(
-      std::uniform_int_distribution<int>(0, options_.max_stop_ms)(random_));
-
+bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::duration stop_for) {
   bool delivered = false;
-  const bool running = worker.with_wrapper([&](pid_t wrapper) {
+  worker.with_wrapper([&](pid_t wrapper) {
     std::vector<Fd> hit;
     switch (target) {
     case Target::wrapper:
@@ -86,11 +77,30 @@ void Killer::strike() {
       stopped_.push_back({Clock::now() + stop_for, std::move(hit)});
     }
   });
-  if (running && delivered) {
-    ++report_.delivered[{signal, target}];
-  } else {
-    ++report_.missed;
+  return delivered;
+}
+
+void Killer::strike() {
+  static constexpr int signals[] = {SIGKILL, SIGINT, SIGTERM, SIGSTOP};
+  static constexpr Target targets[] = {Target::wrapper, Target::command, Target::group};
+  const std::size_t first =
+      std::uniform_int_distribution<std::size_t>(0, workers_.size() - 1)(random_);
+  const int signal = signals[std::uniform_int_distribution<int>(0, 3)(random_)];
+  const Target target = targets[std::uniform_int_distribution<int>(0, 2)(random_)];
+  const auto stop_for = std::chrono::milliseconds(
+      std::uniform_int_distribution<int>(0, options_.max_stop_ms)(random_));
+
+  // A command runs only while its wrapper holds the lock, so most workers have none at any
+  // instant: look for one from a random worker on, or killing inside the critical section (the
+  // case that matters most) would be rare. Wrappers and groups: the random worker's.
+  const std::size_t tries = target == Target::command ? workers_.size() : 1;
+  for (std::size_t i = 0; i < tries; ++i) {
+    if (strike_worker(*workers_[(first + i) % workers_.size()], signal, target, stop_for)) {
+      ++report_.delivered[{signal, target}];
+      return;
+    }
   }
+  ++report_.missed;
 }
 
 void Killer::run() {

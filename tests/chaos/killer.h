@@ -1,7 +1,8 @@
 // Killer: between random pauses, sends a random signal (SIGKILL, SIGINT, SIGTERM or SIGSTOP) to a
-// random target of a random worker: its wrapper (`buildlock run`), its command (chaos_holder), or
-// its whole process group (both). Every SIGSTOPped process gets SIGCONT after a random 0..max_stop
-// and at the latest when the killer stops, so a stop delays the run but never wedges it.
+// random target: the wrapper (`buildlock run`) of a random worker, its whole process group
+// (wrapper and command), or a command (chaos_holder) of a worker that has one at that instant.
+// Every SIGSTOPped process gets SIGCONT after a random 0..max_stop and at the latest when the
+// killer stops, so a stop delays the run but never wedges it.
 //
 // Every signal goes through a pidfd or to the group of an unreaped wrapper, never to a bare pid
 // number that might have been reused by another program on the machine.
@@ -30,7 +31,7 @@ std::string to_string(Target target);
 struct KillReport {
   // (signal, target) -> signals delivered to a live process.
   std::map<std::pair<int, Target>, int> delivered;
-  int missed = 0;  // the target was not there (no wrapper running, no command yet, gone)
+  int missed = 0;  // the target was not there (no wrapper running, no command anywhere, gone)
   int resumed = 0; // SIGCONTs sent to processes stopped earlier (each stop gets one per process)
 };
 
@@ -53,6 +54,8 @@ private:
 
   void strike_until_stopped();
   void strike();
+  // True when the signal reached a live process of that worker.
+  bool strike_worker(Worker& worker, int signal, Target target, Clock::duration stop_for);
   void resume(Stopped& stopped);
   void resume_due(Clock::time_point now);
   void resume_all();
