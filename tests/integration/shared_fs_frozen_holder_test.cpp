@@ -1,0 +1,120 @@
+// A holder frozen past --stale-after (SIGSTOP, a laptop lid, a paused VM) whose lock was reclaimed
+// meanwhile notices at its next heartbeat after it resumes (issue 6): it says LOCK LOST loudly,
+// and with --stop-if-lost it stops its command and exits 76 instead of writing on under a lock
+// that someone else now holds. Either way it never removes the new holder's lock.
+//
+// The holder runs with --kernel-locks off, as on NFS without a lock daemon. The reclaimer runs in
+// another PID namespace (unshare), where the frozen holder's pid cannot be checked, so only its
+// stopped heartbeat makes its lock stale: exactly what another host would see. Where PID
+// namespaces are not permitted, `buildlock break --force` takes the lock away instead, and the
+// test says so.
+#include "shared_fs_test_support.h"
+#include "support/waiting.h"
+
+#include <csignal>
+#include <gtest/gtest.h>
+#include <iostream>
+#include <sys/stat.h>
+
+namespace buildlock::test {
+namespace {
+
+ino_t inode_of(const std::string& path) {
+  struct stat info {};
+  return ::lstat(path.c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+class SharedFsFrozenHolder : public IntegrationTest {
+protected:
+  void SetUp() override { make_lock_dir(); }
+
+  // Starts a holder of L with --stale-after 1 (a heartbeat every 250 ms) and no kernel lock.
+  std::unique_ptr<Holding> start_frozen_candidate(std::vector<std::string> extra,
+                                                  std::vector<std::string> then) const {
+    std::vector<std::string> options = {"--kernel-locks", "off", "--stale-after", "1"};
+    options.insert(options.end(), extra.begin(), extra.end());
+    return start_holding("L", options, std::move(then));
+  }
+
+  // Freezes `holder`, lets someone take its lock while it is frozen, and returns that new
+  // holder (running until let go). Then resumes the frozen one.
+  std::unique_ptr<Holding> take_lock_while_frozen(Holding& frozen) {
+    frozen.process->send_signal(SIGSTOP);
+    auto reclaimer = std::make_unique<Holding>();
+    std::vector<std::string> argv = run_arguments(
+        "L", scripted({"notify", "3", "wait", "4"}),
+        {"--verbose", "--kernel-locks", "auto", "--stale-after", "1", "--timeout", "20"});
+    argv.insert(argv.begin(), buildlock_binary());
+    const std::string why_not = why_no_pid_namespaces();
+    Command command = why_not.empty() ? in_new_pid_namespace(argv) : program(argv);
+    if (!why_not.empty()) {
+      std::cout << "[ note     ] no PID namespaces here (" << why_not
+                << "): the frozen holder's lock is taken with `buildlock break --force`\n";
+      Finished broken = run(buildlock({"break", "--dir", lock_dir, "--force", "L"}));
+      EXPECT_EQ(broken.status, ExitStatus::exited(0)) << broken.err;
+    }
+    command.pass_fd(3, reclaimer->started.write_fd()).pass_fd(4, reclaimer->release.read_fd());
+    reclaimer->process.emplace(command.start());
+    reclaimer->started.close_write();
+    reclaimer->release.close_read();
+    EXPECT_TRUE(reclaimer->started.receives_byte(15s)) << reclaimer->process->stderr_text();
+    if (why_not.empty()) {
+      const std::string err = reclaimer->process->stderr_text();
+      EXPECT_NE(err.find("reclaimed stale lock `L`"), std::string::npos) << err;
+      EXPECT_NE(err.find("[heartbeat-expired]"), std::string::npos) << err;
+    }
+    new_lock_inode = inode_of(lock_path("L"));
+    frozen.process->send_signal(SIGCONT);
+    return reclaimer;
+  }
+
+  // The new holder's lock outlived the old holder's end, then is released normally.
+  void expect_new_lock_kept_then_released(Holding& reclaimer) {
+    EXPECT_EQ(inode_of(lock_path("L")), new_lock_inode)
+        << "the resumed holder removed or replaced the new holder's lock";
+    reclaimer.let_go();
+    EXPECT_EQ(reclaimer.process->wait(10s), ExitStatus::exited(0))
+        << reclaimer.process->stderr_text();
+    EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+  }
+
+  ino_t new_lock_inode = 0;
+};
+
+constexpr const char* lost_warning =
+    "buildlock: warning: LOCK LOST: lock `L` was taken from this process while `";
+
+TEST_F(SharedFsFrozenHolder, WithStopIfLostItStopsTheCommandAndExits76) {
+  auto frozen = start_frozen_candidate({"--stop-if-lost"}, {});
+  auto reclaimer = take_lock_while_frozen(*frozen);
+
+  // We never let its command go: it ends only because buildlock stops it.
+  EXPECT_EQ(frozen->process->wait(10s), ExitStatus::exited(76)) << frozen->process->stderr_text();
+  const std::string err = frozen->process->stderr_text();
+  EXPECT_EQ(count_occurrences(err, lost_warning), 1U) << err;
+  EXPECT_NE(err.find("stopping the command (--stop-if-lost)"), std::string::npos) << err;
+  EXPECT_EQ(err.find("removed or replaced by someone else"), std::string::npos)
+      << "the loss is said twice:\n"
+      << err;
+  expect_new_lock_kept_then_released(*reclaimer);
+}
+
+TEST_F(SharedFsFrozenHolder, WithoutStopIfLostItWarnsAndKeepsItsCommandsStatus) {
+  auto frozen = start_frozen_candidate({}, {"exit", "3"});
+  auto reclaimer = take_lock_while_frozen(*frozen);
+
+  ASSERT_TRUE(file_eventually_contains(frozen->process->stderr_path(), lost_warning, 10s));
+  EXPECT_TRUE(frozen->process->is_running()) << "the command was stopped without --stop-if-lost";
+  frozen->let_go();
+  EXPECT_EQ(frozen->process->wait(10s), ExitStatus::exited(3)) << frozen->process->stderr_text();
+  const std::string err = frozen->process->stderr_text();
+  EXPECT_EQ(count_occurrences(err, lost_warning), 1U) << err;
+  EXPECT_EQ(err.find("stopping the command"), std::string::npos) << err;
+  EXPECT_EQ(err.find("removed or replaced by someone else"), std::string::npos)
+      << "the loss is said twice:\n"
+      << err;
+  expect_new_lock_kept_then_released(*reclaimer);
+}
+
+} // namespace
+} // namespace buildlock::test
