@@ -384,6 +384,34 @@ TEST_F(SharedLocks, NamedLocksInADirectoryThatCannotBeListedAreStillJudged) {
   EXPECT_TRUE(exists_no_follow(lock_path("also-dead")));
 }
 
+// Without kernel locks the lock file of a group is vouched for by its members' files; status,
+// clean and break given the same --kernel-locks judge it that way too.
+TEST_F(SharedLocks, WithoutKernelLocksTheGroupIsJudgedByItsMembers) {
+  LiveHolder member = hold("cache", {"--shared", "--kernel-locks", "off"});
+  const json lock = object_for(status_json({"--kernel-locks", "off"}), "cache");
+  expect_lock_schema(lock);
+  EXPECT_EQ(lock["state"], "held");
+  EXPECT_EQ(lock["reason"], "members-alive");
+  EXPECT_EQ(lock["judged_by"], "members");
+  ASSERT_EQ(lock["holders"].size(), 1u) << lock.dump(2);
+  EXPECT_EQ(lock["holders"][0]["pid"], member.pid());
+  EXPECT_EQ(lock["holders"][0]["reason"], "pid-alive");
+
+  Finished refused = run(manage("break", {"--kernel-locks", "off", "cache"}));
+  EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
+  EXPECT_TRUE(
+      refused.err.starts_with("buildlock: error: lock `cache` is held by shared holder pid " +
+                              std::to_string(member.pid())))
+      << refused.err;
+  Finished cleaned = run(manage("clean", {"--kernel-locks", "off"}));
+  EXPECT_EQ(cleaned.status, ExitStatus::exited(0)) << cleaned.err;
+  EXPECT_EQ(cleaned.out, "");
+  std::string err;
+  EXPECT_EQ(member.release(&err), ExitStatus::exited(0));
+  EXPECT_EQ(err, "");
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+}
+
 // Members join and leave groups over and over while `clean` runs again and again: eight
 // `--slots 1` contenders in a critical section that detects overlaps, and four `--shared` ones on
 // another lock. Dead members' files crafted beside them prove that clean does remove meanwhile.
