@@ -1,7 +1,8 @@
 // A holder frozen past --stale-after (SIGSTOP, a laptop lid, a paused VM) whose lock was reclaimed
 // meanwhile notices at its next heartbeat after it resumes (issue 6): it says LOCK LOST loudly,
 // and with --stop-if-lost it stops its command and exits 76 instead of writing on under a lock
-// that someone else now holds. Either way it never removes the new holder's lock.
+// that someone else now holds. Either way it never removes the new holder's lock. The same holds
+// for a member of a shared or slotted group, whose holder file is what gets reclaimed.
 //
 // The holder runs with --kernel-locks off, as on NFS without a lock daemon. The reclaimer runs in
 // another PID namespace (unshare), where the frozen holder's pid cannot be checked, so only its
@@ -36,14 +37,19 @@ protected:
     return start_holding("L", options, std::move(then));
   }
 
-  // Freezes `holder`, lets someone take its lock while it is frozen, and returns that new
-  // holder (running until let go). Then resumes the frozen one.
-  std::unique_ptr<Holding> take_lock_while_frozen(Holding& frozen) {
+  // Freezes `holder`, lets someone take its lock while it is frozen (a run with `mode` options,
+  // which says `reclaimed`), and returns that new holder (running until let go). Then resumes
+  // the frozen one. `new_hold` is the file that now names the new holder.
+  std::unique_ptr<Holding>
+  take_lock_while_frozen(Holding& frozen, std::vector<std::string> mode = {},
+                         const std::string& reclaimed = "reclaimed stale lock `L`",
+                         const std::string& new_hold = "L.lock") {
     frozen.process->send_signal(SIGSTOP);
     auto reclaimer = std::make_unique<Holding>();
-    std::vector<std::string> argv = run_arguments(
-        "L", scripted({"notify", "3", "wait", "4"}),
-        {"--verbose", "--kernel-locks", "auto", "--stale-after", "1", "--timeout", "20"});
+    mode.insert(mode.begin(),
+                {"--verbose", "--kernel-locks", "auto", "--stale-after", "1", "--timeout", "20"});
+    std::vector<std::string> argv =
+        run_arguments("L", scripted({"notify", "3", "wait", "4"}), std::move(mode));
     argv.insert(argv.begin(), buildlock_binary());
     const std::string why_not = why_no_pid_namespaces();
     Command command = why_not.empty() ? in_new_pid_namespace(argv) : program(argv);
@@ -60,17 +66,18 @@ protected:
     EXPECT_TRUE(reclaimer->started.receives_byte(15s)) << reclaimer->process->stderr_text();
     if (why_not.empty()) {
       const std::string err = reclaimer->process->stderr_text();
-      EXPECT_NE(err.find("reclaimed stale lock `L`"), std::string::npos) << err;
+      EXPECT_NE(err.find(reclaimed), std::string::npos) << err;
       EXPECT_NE(err.find("[heartbeat-expired]"), std::string::npos) << err;
     }
-    new_lock_inode = inode_of(lock_path("L"));
+    new_hold_path = lock_dir + "/" + new_hold;
+    new_hold_inode = inode_of(new_hold_path);
     frozen.process->send_signal(SIGCONT);
     return reclaimer;
   }
 
   // The new holder's lock outlived the old holder's end, then is released normally.
   void expect_new_lock_kept_then_released(Holding& reclaimer) {
-    EXPECT_EQ(inode_of(lock_path("L")), new_lock_inode)
+    EXPECT_EQ(inode_of(new_hold_path), new_hold_inode)
         << "the resumed holder removed or replaced the new holder's lock";
     reclaimer.let_go();
     EXPECT_EQ(reclaimer.process->wait(10s), ExitStatus::exited(0))
@@ -78,7 +85,8 @@ protected:
     EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
   }
 
-  ino_t new_lock_inode = 0;
+  std::string new_hold_path;
+  ino_t new_hold_inode = 0;
 };
 
 constexpr const char* lost_warning =
@@ -115,6 +123,56 @@ TEST_F(SharedFsFrozenHolder, WithoutStopIfLostItWarnsAndKeepsItsCommandsStatus) 
       << err;
   expect_new_lock_kept_then_released(*reclaimer);
 }
+
+// A member of a shared or slotted group, frozen past the threshold: its holder file is reclaimed
+// (a group whose members all stopped refreshing has ended), and it notices like any holder.
+struct FrozenMember {
+  std::string name;
+  std::vector<std::string> member_mode;
+  std::vector<std::string> reclaimer_mode;
+  std::string reclaimed;
+  std::string new_hold;
+};
+
+void PrintTo(const FrozenMember& member, std::ostream* out) {
+  *out << member.name;
+}
+
+class SharedFsFrozenMember : public SharedFsFrozenHolder,
+                             public ::testing::WithParamInterface<FrozenMember> {};
+
+TEST_P(SharedFsFrozenMember, WithStopIfLostItStopsTheCommandAndExits76) {
+  if (const std::string why = why_no_pid_namespaces(); !why.empty()) {
+    GTEST_SKIP() << "no PID namespaces here, and `break --force` takes a group's anchor, not a "
+                    "member's file: "
+                 << why;
+  }
+  const FrozenMember& member = GetParam();
+  std::vector<std::string> options = member.member_mode;
+  options.push_back("--stop-if-lost");
+  auto frozen = start_frozen_candidate(options, {});
+  auto reclaimer =
+      take_lock_while_frozen(*frozen, member.reclaimer_mode, member.reclaimed, member.new_hold);
+
+  EXPECT_EQ(frozen->process->wait(10s), ExitStatus::exited(76)) << frozen->process->stderr_text();
+  const std::string err = frozen->process->stderr_text();
+  EXPECT_EQ(count_occurrences(err, lost_warning), 1U) << err;
+  EXPECT_NE(err.find("stopping the command (--stop-if-lost)"), std::string::npos) << err;
+  expect_new_lock_kept_then_released(*reclaimer);
+}
+
+INSTANTIATE_TEST_SUITE_P(Groups, SharedFsFrozenMember,
+                         ::testing::Values(FrozenMember{"SharedMemberTakenByAnExclusiveRun",
+                                                        {"--shared"},
+                                                        {},
+                                                        "reclaimed stale shared hold of lock `L`",
+                                                        "L.lock"},
+                                           FrozenMember{"SlotTakenByAnotherSlottedRun",
+                                                        {"--slots", "1"},
+                                                        {"--slots", "1"},
+                                                        "reclaimed stale slot 1 of lock `L`",
+                                                        "L.lock+slot.1"}),
+                         [](const auto& param) { return param.param.name; });
 
 } // namespace
 } // namespace buildlock::test
