@@ -90,7 +90,7 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
         if (!writer_intent) {
           auto intent = acquire_exclusive_file(
               context, os::join_path(request.directory, writer_file_name(request.name)),
-              "the queue for exclusive use of " + what, false);
+              "exclusive request of " + what, false);
           if (!intent) {
             return intent.error();
           }
