@@ -437,11 +437,12 @@ TEST_F(SharedLocks, CleanRacingWithJoiningAndLeavingMembersRemovesNothingHeld) {
   auto contender = [&](const std::string& lock, std::vector<std::string> options,
                        std::vector<std::string> command) {
     std::vector<std::string> argv = {"sh", "-c", loop, "sh"};
-    const Command run = run_under_lock(lock, std::move(command), std::move(options));
-    argv.insert(argv.end(), run.argv().begin(), run.argv().end());
+    const Command buildlock_run = run_under_lock(lock, std::move(command), std::move(options));
+    argv.insert(argv.end(), buildlock_run.argv().begin(), buildlock_run.argv().end());
     return program(std::move(argv)).start();
   };
   std::vector<Process> processes;
+  processes.reserve(12);
   for (int i = 0; i < 8; ++i) {
     processes.push_back(
         contender("slotted", {"--quiet", "--slots", "1"}, {critical_section_binary(), work, log}));

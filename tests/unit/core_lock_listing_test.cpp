@@ -144,6 +144,7 @@ std::vector<DirectoryEntry> classified(const std::vector<std::string>& names) {
 
 std::vector<std::string> file_names(const std::vector<DirectoryEntry>& entries) {
   std::vector<std::string> names;
+  names.reserve(entries.size());
   for (const auto& entry : entries) {
     names.push_back(entry.file_name);
   }
