@@ -78,7 +78,7 @@ class SharedFsHeartbeat : public IntegrationTest {
 protected:
   void SetUp() override { make_lock_dir(); }
 
-  void write_other_host_lock(HolderMetadata metadata) const {
+  void write_other_host_lock(const HolderMetadata& metadata) const {
     write_lock_file(lock_path("L"), to_json(metadata), WallClock::now());
   }
 
