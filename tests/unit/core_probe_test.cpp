@@ -6,6 +6,7 @@
 #include "os/process_identity.h"
 #include "test_directory.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -271,4 +272,38 @@ TEST(Probe, InspectionOfAFreeLockHoldsItsKernelLockUntilDropped) {
     EXPECT_EQ(second.verdict.state, LockState::held);
   }
   EXPECT_EQ(inspect(dir / "x.lock", std::nullopt).beacon, Beacon::free);
+}
+
+// --- Groups without kernel locks
+// ------------------------------------------------------------------
+
+// Another host's shared group: an anchor and one member that heartbeats. Every age, the members'
+// too, is measured on the filesystem's clock (the file server's on NFS), never on this machine's:
+// here the files' times are years in the past of this machine's clock, but a second old on the
+// filesystem's clock passed in, so the group is alive.
+TEST(Probe, GroupMembersAreJudgedOnTheFilesystemsClock) {
+  test::TestDirectory dir;
+  LockMetadata foreign = our_own_metadata();
+  foreign.boot_id = "another-kernel";
+  foreign.host = "another-host";
+  foreign.mode = LockMode::shared;
+  foreign.kernel_lock = false;
+  write_file(dir / "g.lock", serialize_metadata(foreign));
+  write_file(dir / "g.lock+shared.0123456789abcdef", serialize_metadata(foreign));
+  const std::int64_t long_ago = seconds_ns(1'000'000'000); // 2001 on this machine's clock
+  for (const char* name : {"g.lock", "g.lock+shared.0123456789abcdef"}) {
+    const timespec times[2] = {{long_ago / 1'000'000'000, 0}, {long_ago / 1'000'000'000, 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dir / name).c_str(), times, 0), 0);
+  }
+  {
+    // (An inspection keeps the file open, and its kernel lock if it took one: end it here.)
+    const LockInspection anchor = inspect(dir / "g.lock", long_ago + seconds_ns(1));
+    EXPECT_EQ(anchor.verdict.state, LockState::held) << anchor.verdict.explanation;
+    EXPECT_EQ(anchor.verdict.reason, "members-alive") << anchor.verdict.explanation;
+  }
+
+  // Once the member's heartbeat is older than --stale-after on that clock, the group is over.
+  const LockInspection ended = inspect(dir / "g.lock", long_ago + seconds_ns(10));
+  EXPECT_EQ(ended.verdict.state, LockState::stale) << ended.verdict.explanation;
+  EXPECT_EQ(ended.verdict.reason, "group-empty");
 }

@@ -50,6 +50,8 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
         continue;
       }
       filesystem_now_ns = created->filesystem_now_ns;
+    } else {
+      filesystem_now_ns = context.filesystem_now();
     }
     // Who holds the lock matters only when we are about to say so; reading and parsing the
     // holder's metadata at every handoff is most of a waiter's work otherwise.

@@ -1,5 +1,6 @@
 #include "core/acquire_steps.h"
 
+#include "core/lock_listing.h"
 #include "core/lock_name.h"
 #include "os/file_lock.h"
 #include "os/process_identity.h"
@@ -50,6 +51,24 @@ Status WaitBudget::check(os::TimePoint now, const std::string& whom, const Messa
 
 os::TimePoint WaitBudget::wake_at() const {
   return deadline_ ? std::min(next_notice_, *deadline_) : next_notice_;
+}
+
+std::optional<std::int64_t> AcquireContext::filesystem_now() {
+  if (!filesystem_ns_sample) {
+    if (auto read = read_filesystem_clock(request.directory)) {
+      saw_filesystem_time(*read);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return *filesystem_ns_sample + std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     os::monotonic_now() - filesystem_sampled_at)
+                                     .count();
+}
+
+void AcquireContext::saw_filesystem_time(std::int64_t filesystem_ns) {
+  filesystem_ns_sample = filesystem_ns;
+  filesystem_sampled_at = os::monotonic_now();
 }
 
 LockMetadata my_metadata(const AcquireRequest& request, LockMode mode, int slots) {
@@ -126,6 +145,7 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
     return fail(info.error());
   }
   attempt.filesystem_now_ns = info->mtime_ns;
+  context.saw_filesystem_time(info->mtime_ns);
   auto linked = os::link_new_name(temp_path, path);
   if (linked && !*linked) {
     // On NFS a retransmitted link() can fail with EEXIST although the first transmission created

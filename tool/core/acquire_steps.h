@@ -51,6 +51,15 @@ struct AcquireContext {
   // A group whose members hold no kernel lock was seen: its last members may still be leaving
   // when we get the lock (see wait_until_no_group_members).
   bool saw_group_without_kernel_locks = false;
+  // The filesystem's clock as last read off a file we created there, and when (use
+  // filesystem_now()).
+  std::optional<std::int64_t> filesystem_ns_sample{};
+  os::TimePoint filesystem_sampled_at{};
+
+  // "Now" on the filesystem's clock, for ages: extrapolated from the last time read off a file
+  // we created there (first read with a probe file). Nullopt only when nothing can be created.
+  std::optional<std::int64_t> filesystem_now();
+  void saw_filesystem_time(std::int64_t filesystem_ns);
 
   GroupCleanup cleanup() const {
     return GroupCleanup{request.directory, request.name, request.stale_after, observer,

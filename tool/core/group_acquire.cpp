@@ -1,5 +1,6 @@
 #include "core/group_acquire.h"
 
+#include "core/lock_listing.h"
 #include "core/lock_name.h"
 #include "os/any_release.h"
 #include "os/file_lock.h"
@@ -62,7 +63,7 @@ Status wait_while_writer_queued(AcquireContext& context) {
   for (;;) {
     const os::TimePoint looked_at = os::monotonic_now();
     auto inspected =
-        inspect_lock_file(path, context.observer, request.stale_after, std::nullopt,
+        inspect_lock_file(path, context.observer, request.stale_after, context.filesystem_now(),
                           context.budget.wants_details(looked_at), context.kernel_locks);
     if (!inspected) {
       return inspected.error();
@@ -330,6 +331,8 @@ void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* mess
   if (!names) {
     return;
   }
+  // Ages on the filesystem's clock: this host's may be minutes off the file server's.
+  const std::optional<std::int64_t> filesystem_now_ns = read_filesystem_clock(cleanup.directory);
   for (const std::string& name : *names) {
     auto holder_file = parse_holder_file_name(name);
     if (!holder_file || holder_file->kind != HolderFileKind::shared ||
@@ -338,7 +341,7 @@ void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* mess
     }
     auto inspected =
         inspect_lock_file(os::join_path(cleanup.directory, name), cleanup.observer,
-                          cleanup.stale_after, std::nullopt, true, cleanup.kernel_locks);
+                          cleanup.stale_after, filesystem_now_ns, true, cleanup.kernel_locks);
     if (!inspected || !inspected->is_lock_file() || inspected->verdict.state != LockState::stale) {
       continue;
     }
@@ -360,7 +363,7 @@ Status wait_until_no_group_members(AcquireContext& context) {
   for (;;) {
     const GroupMembers members =
         live_group_members(request.directory, request.name, context.observer, request.stale_after,
-                           context.kernel_locks);
+                           context.kernel_locks, context.filesystem_now());
     if (members.alive == 0) {
       return ok_status();
     }
@@ -386,9 +389,10 @@ bool remove_group_anchor_if_empty(const HeldFile& anchor, const GroupCleanup& cl
   auto moved_entry = os::lstat_entry(private_path);
   const bool ours = moved_entry && moved_entry->type == os::EntryType::regular &&
                     moved_entry->identity == anchor.identity();
-  if (ours && live_group_members(cleanup.directory, cleanup.name, cleanup.observer,
-                                 cleanup.stale_after, cleanup.kernel_locks)
-                      .alive == 0) {
+  if (ours &&
+      live_group_members(cleanup.directory, cleanup.name, cleanup.observer, cleanup.stale_after,
+                         cleanup.kernel_locks, read_filesystem_clock(cleanup.directory))
+              .alive == 0) {
     (void)os::remove_file(private_path);
     return true;
   }

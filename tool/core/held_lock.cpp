@@ -1,6 +1,7 @@
 #include "core/held_lock.h"
 
 #include "core/group_acquire.h"
+#include "core/lock_listing.h"
 #include "core/probe.h"
 #include "os/signals.h"
 
@@ -125,7 +126,7 @@ bool HeldLock::leave_group_without_kernel_locks() {
   // anchor gone (and starts again) or we see its file (and put the anchor back).
   if (!anchor_->still_named() ||
       live_group_members(cleanup_.directory, cleanup_.name, cleanup_.observer, cleanup_.stale_after,
-                         cleanup_.kernel_locks)
+                         cleanup_.kernel_locks, read_filesystem_clock(cleanup_.directory))
               .alive > 0) {
     return false;
   }

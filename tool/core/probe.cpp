@@ -50,14 +50,15 @@ std::optional<std::string> lock_name_of_entry(const std::string& file_name) {
 
 // Judges a group's anchor that no kernel lock vouches for by its members (see the header).
 void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, Seconds stale_after,
-                             bool kernel_locks, Seconds anchor_age) {
+                             bool kernel_locks, std::optional<std::int64_t> filesystem_now_ns,
+                             Seconds anchor_age) {
   const auto [directory, file_name] = split_path(anchor.path);
   const auto name = lock_name_of_lock_file(file_name);
   if (!name) {
     return;
   }
   const GroupMembers members =
-      live_group_members(directory, *name, observer, stale_after, kernel_locks);
+      live_group_members(directory, *name, observer, stale_after, kernel_locks, filesystem_now_ns);
   if (members.alive > 0) {
     anchor.verdict = Verdict{LockState::held,
                              "members-alive",
@@ -211,13 +212,15 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   if (inspection.beacon == Beacon::unsupported && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&
       lock_name_of_lock_file(split_path(path).second)) {
-    judge_anchor_by_members(inspection, observer, stale_after, kernel_locks, observation.age);
+    judge_anchor_by_members(inspection, observer, stale_after, kernel_locks, filesystem_now_ns,
+                            observation.age);
   }
   return inspection;
 }
 
 GroupMembers live_group_members(const std::string& directory, const std::string& name,
-                                const Observer& observer, Seconds stale_after, bool kernel_locks) {
+                                const Observer& observer, Seconds stale_after, bool kernel_locks,
+                                std::optional<std::int64_t> filesystem_now_ns) {
   GroupMembers members;
   auto names = os::list_directory(directory);
   if (!names) {
@@ -232,7 +235,7 @@ GroupMembers live_group_members(const std::string& directory, const std::string&
       continue;
     }
     auto member = inspect_lock_file(os::join_path(directory, entry), observer, stale_after,
-                                    std::nullopt, true, kernel_locks);
+                                    filesystem_now_ns, true, kernel_locks);
     if (member && member->is_lock_file() && member->verdict.state == LockState::held) {
       if (members.alive++ == 0) {
         members.example = member->describe_holder() + ": " + member->verdict.explanation;

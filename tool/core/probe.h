@@ -50,13 +50,15 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
                                          bool details = true, bool kernel_locks = true);
 
 // The holder files (shared or slot) of lock `name` in `directory` that are held, each judged like
-// any lock: the members of a group, counted without relying on the anchor's kernel lock.
+// any lock: the members of a group, counted without relying on the anchor's kernel lock. Ages
+// against `filesystem_now_ns` (the filesystem's clock; nullopt: this machine's).
 struct GroupMembers {
   int alive = 0;
   std::string example; // one of them, described for people
 };
 GroupMembers live_group_members(const std::string& directory, const std::string& name,
-                                const Observer& observer, Seconds stale_after, bool kernel_locks);
+                                const Observer& observer, Seconds stale_after, bool kernel_locks,
+                                std::optional<std::int64_t> filesystem_now_ns);
 
 // Reads and parses the metadata of the inspected file into `metadata` / `metadata_problem`, for
 // an inspection made without details.
