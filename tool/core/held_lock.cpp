@@ -3,6 +3,7 @@
 #include "core/group_acquire.h"
 #include "core/lock_listing.h"
 #include "core/probe.h"
+#include "os/clock.h"
 #include "os/signals.h"
 
 namespace buildlock::core {
@@ -13,9 +14,18 @@ HeldFile::HeldFile(os::Fd fd, std::string path, os::FileIdentity identity, os::L
       kernel_lock_(kernel_lock) {}
 
 bool HeldFile::still_named() const {
-  auto current = os::lstat_entry(path_);
-  // An error looking is not proof of loss (a network filesystem hiccup): only a different answer.
-  return !current || (current->type == os::EntryType::regular && current->identity == identity_);
+  auto named = [this] {
+    auto current = os::lstat_entry(path_);
+    // An error looking is not proof of loss (a network filesystem hiccup): only another answer.
+    return !current || (current->type == os::EntryType::regular && current->identity == identity_);
+  };
+  if (named()) {
+    return true;
+  }
+  // A reclaimer without kernel locks moves a file aside for an instant to recognise it, and puts
+  // it back when it is not the one it judged: look once more before calling the lock lost.
+  os::sleep_until(os::monotonic_now() + std::chrono::milliseconds(20));
+  return named();
 }
 
 void HeldFile::heartbeat(const Messages& messages) {
