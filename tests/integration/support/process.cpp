@@ -48,8 +48,14 @@ merged_environment(const std::vector<std::pair<std::string, std::optional<std::s
       entries.push_back(text);
     }
   }
-  for (const auto& [name, value] : changes) {
-    if (value) {
+  // The last change of a variable wins (a test may override what IntegrationTest::program() set).
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    const auto& [name, value] = changes[i];
+    bool changed_again = false;
+    for (std::size_t later = i + 1; later < changes.size(); ++later) {
+      changed_again = changed_again || changes[later].first == name;
+    }
+    if (value && !changed_again) {
       entries.push_back(name + "=" + *value);
     }
   }

@@ -43,7 +43,7 @@ class Command {
 public:
   explicit Command(std::vector<std::string> argv);
 
-  // Environment: this process's, with these changes.
+  // Environment: this process's, with these changes (the last change of a variable wins).
   Command& env(std::string name, std::string value);
   Command& unset_env(std::string name);
   // The child gets `parent_fd` as its descriptor `child_fd` (not close-on-exec).
