@@ -153,6 +153,7 @@ TEST_F(RunNesting, LeftoverProcessOfAnEndedHoldTakesTheLockItself) {
 
 // BUILDLOCK_HELD naming the right file through a descriptor that is not the holder's open file
 // (here: the lock file opened separately) proves nothing: the kernel lock is someone else's.
+// Without kernel locks the claim proves no more, and the claimant must wait all the same.
 TEST_F(RunNesting, ClaimingToBeNestedWithoutHoldingTheLockDoesNotGetIn) {
   auto holder = start_holding("X");
   const int lock_fd = ::open(lock_path("X").c_str(), O_RDONLY | O_CLOEXEC);

@@ -118,6 +118,9 @@ TEST_F(RunShared, WriterIsNotStarvedByAStreamOfReaders) {
   }
 }
 
+// Without kernel locks the anchor is judged by its members' files: its only member is dead, so
+// the group is empty at once (the one-second `group-forming` grace is for an anchor that has no
+// member file yet, docs/shared-filesystems.md).
 TEST_F(RunShared, KilledSharedHolderIsReclaimedAtOnce) {
   auto reader =
       start_holding("L", {"--shared"}, {}, [](Command& command) { command.own_process_group(); });

@@ -144,6 +144,7 @@ INSTANTIATE_TEST_SUITE_P(Signals, RunSignalToBuildlock, ::testing::Values(SIGINT
 // nothing behind and its command never runs.
 class RunSignalWhileWaiting : public RunSignals, public ::testing::WithParamInterface<int> {};
 
+// (Without kernel locks the waiter polls the live holder's pid instead: the same must hold.)
 TEST_P(RunSignalWhileWaiting, OnAHeldKernelLockEndsBuildlockPromptlyAndRunsNothing) {
   auto holder = start_holding("L");
   const std::string holder_lock = read_file(lock_path("L"));
@@ -152,7 +153,8 @@ TEST_P(RunSignalWhileWaiting, OnAHeldKernelLockEndsBuildlockPromptlyAndRunsNothi
   command.pass_fd(3, ran.write_fd());
   Process waiter = command.start();
   ran.close_write();
-  ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "[kernel-lock-held]", 10s));
+  ASSERT_TRUE(
+      file_eventually_contains(waiter.stderr_path(), "[" + live_holder_reason() + "]", 10s));
 
   const auto signalled_at = Clock::now();
   waiter.send_signal(GetParam());
@@ -199,7 +201,8 @@ TEST_F(RunSignals, CtrlCWhileWaitingEndsBuildlockBySigint) {
   command.pass_fd(3, ran.write_fd()).controlling_terminal(terminal.slave_path());
   Process waiter = command.start();
   ran.close_write();
-  ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "[kernel-lock-held]", 10s));
+  ASSERT_TRUE(
+      file_eventually_contains(waiter.stderr_path(), "[" + live_holder_reason() + "]", 10s));
   terminal.press_ctrl_c();
   EXPECT_EQ(waiter.wait(5s), ExitStatus::killed_by(SIGINT)) << waiter.stderr_text();
   EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran after all";

@@ -37,7 +37,8 @@ TEST_F(RunSlots, NHoldersRunTogetherAndTheNextOneWaits) {
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
 }
 
-// The waiter sleeps on both taken slots; whichever is let go first wakes it.
+// The waiter sleeps on both taken slots; whichever is let go first wakes it. Without kernel
+// locks it polls the slots like any waiter (10 ms doubling to 250 ms): the same bound still holds.
 TEST_F(RunSlots, AWaiterTakesWhicheverSlotIsFreedFirstWithinMilliseconds) {
   auto first = start_holding("L", {"--slots", "2"});
   auto second = start_holding("L", {"--slots", "2"});
@@ -49,7 +50,9 @@ TEST_F(RunSlots, AWaiterTakesWhicheverSlotIsFreedFirstWithinMilliseconds) {
   ASSERT_TRUE(waiter->started.receives_byte(10s)) << waiter->process->stderr_text();
   const auto latency = waiter->started.last_byte_time() - released_at;
   report_measurement("slot handoff", latency);
-  EXPECT_LT(latency, 500ms) << "a freed slot must wake its waiter at once, not at a poll";
+  EXPECT_LT(latency, 500ms) << (kernel_locks_off()
+                                    ? "a freed slot must be seen within one poll interval (250 ms)"
+                                    : "a freed slot must wake its waiter at once, not at a poll");
   first->let_go();
   waiter->let_go();
   EXPECT_EQ(first->process->wait(10s), ExitStatus::exited(0));

@@ -1,5 +1,7 @@
 #include "support/integration_test.h"
 
+#include "support/kernel_locks.h"
+
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -24,9 +26,13 @@ Command IntegrationTest::buildlock(std::vector<std::string> arguments) {
 
 Command IntegrationTest::program(std::vector<std::string> argv) {
   Command command(std::move(argv));
-  for (const char* variable :
-       {"BUILDLOCK_DIR", "BUILDLOCK_TIMEOUT", "BUILDLOCK_STALE_AFTER", "BUILDLOCK_HELD"}) {
+  for (const char* variable : {"BUILDLOCK_DIR", "BUILDLOCK_TIMEOUT", "BUILDLOCK_STALE_AFTER",
+                               "BUILDLOCK_HELD", "BUILDLOCK_KERNEL_LOCKS"}) {
     command.unset_env(variable);
+  }
+  if (kernel_locks_off()) {
+    // Inherited by everything the program starts: nested runs, shell loops, status, clean, break.
+    command.env("BUILDLOCK_KERNEL_LOCKS", "off");
   }
   return command;
 }
@@ -35,6 +41,10 @@ std::vector<std::string> IntegrationTest::run_arguments(const std::string& lock,
                                                         std::vector<std::string> command,
                                                         std::vector<std::string> options) const {
   std::vector<std::string> arguments = {"run", "--dir", lock_dir};
+  if (kernel_locks_off()) {
+    // The option as well as the variable (program()): the pass covers both ways of forcing it.
+    arguments.insert(arguments.end(), {"--kernel-locks", "off"});
+  }
   arguments.insert(arguments.end(), options.begin(), options.end());
   arguments.push_back(lock);
   arguments.push_back("--");

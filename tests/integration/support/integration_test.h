@@ -3,10 +3,12 @@
 // Each test case gets its own TempDir with a lock directory path inside (not created: buildlock
 // creates it like `mkdir -p`; make_lock_dir() creates it for tests that craft entries first),
 // and builds buildlock command lines with an environment free of the developer's BUILDLOCK_*
-// settings.
+// settings; in the no-kernel-lock pass every buildlock runs with kernel locks off
+// (support/kernel_locks.h).
 #pragma once
 
 #include "support/binaries.h"
+#include "support/kernel_locks.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
 
@@ -39,11 +41,12 @@ protected:
   // DIR/NAME.lock
   std::string lock_path(std::string_view name) const;
 
-  // `buildlock ARGUMENTS...`
+  // `buildlock ARGUMENTS...` (with BUILDLOCK_KERNEL_LOCKS=off in the no-kernel-lock pass)
   static Command buildlock(std::vector<std::string> arguments);
   // Any program, with the BUILDLOCK_* variables unset like buildlock() (for shells, loops, ...).
   static Command program(std::vector<std::string> argv);
-  // `buildlock run --dir <lock_dir> OPTIONS... LOCK -- COMMAND...`
+  // `buildlock run --dir <lock_dir> OPTIONS... LOCK -- COMMAND...` (`run --dir <lock_dir>
+  // --kernel-locks off OPTIONS...` in the no-kernel-lock pass)
   Command run_under_lock(const std::string& lock, std::vector<std::string> command,
                          std::vector<std::string> options = {}) const;
   // The argv of that command without the buildlock binary's path in front, for nesting.
