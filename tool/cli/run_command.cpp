@@ -175,7 +175,8 @@ int run_command(const RunOptions& options) {
   const char* inherited = std::getenv(core::held_locks_variable);
 
   const core::AncestorHold ancestor =
-      core::ancestor_hold(inherited, settings->directory, options.lock, settings->mode);
+      core::ancestor_hold(inherited, settings->directory, options.lock, settings->mode,
+                          settings->kernel_locks != core::KernelLockUse::never);
   if (ancestor == core::AncestorHold::conflicting) {
     return report(Error{ErrorKind::mode_conflict,
                         "lock `" + options.lock +

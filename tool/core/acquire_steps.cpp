@@ -186,6 +186,19 @@ Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
     return std::move(removed.error())
         .with("cannot reclaim stale lock `" + context.request.name + "`");
   }
+  if (!*removed && holder.beacon == Beacon::unsupported) {
+    // Without kernel locks "not removed" can mean "put back": it changed after it was judged, or
+    // could not be recognised. Do not spin on it: pause like any waiter, within the deadline.
+    const os::TimePoint now = os::monotonic_now();
+    if (auto within = context.budget.check(
+            now, describe_wait("lock `" + context.request.name + "`", holder), context.messages);
+        !within) {
+      return within.error();
+    }
+    os::sleep_until(std::min(context.budget.wake_at(), now + to_clock(context.poll_interval)));
+    context.poll_interval =
+        std::min<std::chrono::milliseconds>(context.poll_interval * 2, max_poll_interval);
+  }
   if (*removed && what) {
     // Worth a line in every build log: it explains why a build did not wait.
     context.messages.notice("reclaimed stale " + *what + " of " + holder.describe_holder() + ": " +

@@ -15,6 +15,17 @@ using namespace std::chrono_literals;
 // A holder judged by age or pid cannot wake us: look again at least this often.
 constexpr auto recheck_interval = 1s;
 
+// When a waiter nobody can wake looks again: with kernel locks only holders judged by age or
+// pid are polled (every second); without, everyone is, often at first (as sleep_on does).
+os::MonotonicClock::duration next_look(AcquireContext& context) {
+  if (context.kernel_locks) {
+    return recheck_interval;
+  }
+  const auto interval = context.poll_interval;
+  context.poll_interval = std::min<std::chrono::milliseconds>(context.poll_interval * 2, 250ms);
+  return interval;
+}
+
 std::string held_as(const LockMetadata& metadata) {
   switch (metadata.mode) {
   case LockMode::exclusive:
@@ -185,7 +196,7 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
       }
     } else {
       holder.fd.reset();
-      os::sleep_until(std::min(context.budget.wake_at(), os::monotonic_now() + recheck_interval));
+      os::sleep_until(std::min(context.budget.wake_at(), os::monotonic_now() + next_look(context)));
     }
   }
 }
@@ -274,7 +285,7 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
       if (holder.beacon == Beacon::held) {
         watched.push_back(&holder.fd);
       } else {
-        wake_at = std::min(wake_at, os::monotonic_now() + recheck_interval);
+        wake_at = std::min(wake_at, os::monotonic_now() + next_look(context));
       }
     }
     if (watched.empty()) {

@@ -59,7 +59,9 @@ bool HeldFile::release(const Messages* messages) {
     messages->warning("lock `" + path_ +
                       "` was removed or replaced by someone else while this process held it");
   }
-  os::unlock(fd_);
+  if (kernel_lock_) {
+    os::unlock(fd_); // never call flock without kernel locks: on some mounts it hangs
+  }
   fd_.reset();
   return removed;
 }

@@ -1,7 +1,9 @@
 #include "core/nesting.h"
 
 #include "core/lock_name.h"
+#include "core/metadata.h"
 #include "os/file_lock.h"
+#include "os/process_identity.h"
 
 #include <charconv>
 #include <string_view>
@@ -50,6 +52,51 @@ std::vector<HeldEntry> parse_entries(std::string_view text) {
   return entries;
 }
 
+// The metadata of the lock file at `path`, if usable.
+std::optional<LockMetadata> metadata_of(const std::string& path) {
+  auto fd = os::open_regular_file(path);
+  if (!fd) {
+    return std::nullopt;
+  }
+  bool truncated = false;
+  auto bytes = os::read_prefix(*fd, max_metadata_bytes, truncated);
+  if (!bytes || truncated) {
+    return std::nullopt;
+  }
+  auto metadata = parse_metadata(*bytes);
+  if (!metadata) {
+    return std::nullopt;
+  }
+  return std::move(*metadata);
+}
+
+// False only when the holder says it keeps no kernel lock (then a free one proves nothing).
+bool holder_took_kernel_lock(const std::string& lock_path) {
+  auto metadata = metadata_of(lock_path);
+  return !metadata || metadata->kernel_lock;
+}
+
+// Without a kernel lock to ask, the lock file's holder must be one of our ancestors: the same
+// kernel and PID namespace, a pid on our chain of parents, started when the lock says.
+bool holder_is_an_ancestor(const std::string& lock_path) {
+  auto metadata = metadata_of(lock_path);
+  const auto& local = os::local_identity();
+  if (!metadata || metadata->boot_id.empty() || metadata->boot_id != local.boot_id ||
+      metadata->pid_namespace != local.pid_namespace) {
+    return false;
+  }
+  std::optional<std::int64_t> ancestor = os::parent_pid();
+  for (int depth = 0; ancestor && *ancestor > 1 && depth < 64; ++depth) {
+    if (*ancestor == metadata->pid) {
+      const os::PidProbe probe = os::probe_pid(*ancestor);
+      return probe.state == os::PidState::alive && (!metadata->start_time || !probe.start_time ||
+                                                    *metadata->start_time == *probe.start_time);
+    }
+    ancestor = os::parent_of(*ancestor);
+  }
+  return false;
+}
+
 } // namespace
 
 std::string held_locks_value(const char* inherited, int fd, os::FileIdentity identity) {
@@ -62,7 +109,7 @@ std::string held_locks_value(const char* inherited, int fd, os::FileIdentity ide
   return value;
 }
 
-bool held_by_ancestor(const char* held_locks, const std::string& lock_path) {
+bool held_by_ancestor(const char* held_locks, const std::string& lock_path, bool kernel_locks) {
   if (held_locks == nullptr || *held_locks == '\0') {
     return false;
   }
@@ -78,22 +125,29 @@ bool held_by_ancestor(const char* held_locks, const std::string& lock_path) {
     if (!inherited || !(inherited->identity == current->identity)) {
       continue;
     }
+    if (!kernel_locks) {
+      return holder_is_an_ancestor(lock_path);
+    }
     // Succeeds only if our open file description holds the kernel lock (re-locking is a no-op)
-    // or nobody does; fails if a different open of the file holds it.
+    // or nobody does; fails if a different open of the file holds it. A holder that took no
+    // kernel lock (its metadata says so) is asked the other way.
     auto attempt = os::try_lock(entry.fd);
+    if (attempt && *attempt == os::LockAttempt::unsupported) {
+      return holder_is_an_ancestor(lock_path);
+    }
     if (attempt && *attempt == os::LockAttempt::acquired) {
-      return true;
+      return holder_took_kernel_lock(lock_path) || holder_is_an_ancestor(lock_path);
     }
   }
   return false;
 }
 
 AncestorHold ancestor_hold(const char* held_locks, const std::string& directory,
-                           const std::string& name, LockMode mode) {
+                           const std::string& name, LockMode mode, bool kernel_locks) {
   if (held_locks == nullptr || *held_locks == '\0') {
     return AncestorHold::none;
   }
-  if (held_by_ancestor(held_locks, os::join_path(directory, lock_file_name(name)))) {
+  if (held_by_ancestor(held_locks, os::join_path(directory, lock_file_name(name)), kernel_locks)) {
     return AncestorHold::covering;
   }
   // A shared or slotted hold is named by its holder file, whose name we do not know.
@@ -104,7 +158,7 @@ AncestorHold ancestor_hold(const char* held_locks, const std::string& directory,
   for (const std::string& file_name : *names) {
     auto holder = parse_holder_file_name(file_name);
     if (!holder || holder->lock_name != name || holder->kind == HolderFileKind::writer ||
-        !held_by_ancestor(held_locks, os::join_path(directory, file_name))) {
+        !held_by_ancestor(held_locks, os::join_path(directory, file_name), kernel_locks)) {
       continue;
     }
     const bool same_kind = (holder->kind == HolderFileKind::shared && mode == LockMode::shared) ||

@@ -23,7 +23,10 @@ inline constexpr const char* held_locks_variable = "BUILDLOCK_HELD";
 std::string held_locks_value(const char* inherited, int fd, os::FileIdentity identity);
 
 // True when this process already holds the file at `lock_path` through an ancestor.
-bool held_by_ancestor(const char* held_locks, const std::string& lock_path);
+// Without `kernel_locks` (or for a holder that took none) the holder must be an ancestor process:
+// its pid on our chain of parents, with the recorded start time.
+bool held_by_ancestor(const char* held_locks, const std::string& lock_path,
+                      bool kernel_locks = true);
 
 enum class AncestorHold {
   none,        // no ancestor holds lock NAME: acquire it
@@ -35,6 +38,6 @@ enum class AncestorHold {
 // How an ancestor holds lock `name` of `directory`, for a request of `mode`. An exclusive hold
 // covers every request; a shared hold covers `--shared`, a slot covers `--slots`.
 AncestorHold ancestor_hold(const char* held_locks, const std::string& directory,
-                           const std::string& name, LockMode mode);
+                           const std::string& name, LockMode mode, bool kernel_locks);
 
 } // namespace buildlock::core

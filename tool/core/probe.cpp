@@ -66,7 +66,8 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
                                  " member(s) of the group alive, e.g. " + members.example,
                              "members",
                              {}};
-  } else if (anchor_age > empty_group_grace) {
+  } else if (members.files > 0 || anchor_age > empty_group_grace) {
+    // Members that are all dead, or none for longer than it takes to add the first one.
     anchor.verdict =
         Verdict{LockState::stale, "group-empty", "no member of the group is alive", "members", {}};
   } else {
@@ -94,7 +95,8 @@ Result<bool> remove_by_rename(const LockInspection& inspection) {
     if (auto fd = os::open_regular_file(private_path)) {
       bool truncated = false;
       auto bytes = os::read_prefix(*fd, max_metadata_bytes, truncated);
-      same = bytes && !truncated && *bytes == inspection.metadata_bytes;
+      same = bytes && truncated == inspection.metadata_truncated &&
+             *bytes == inspection.metadata_bytes;
     }
   }
   if (same) {
@@ -236,6 +238,9 @@ GroupMembers live_group_members(const std::string& directory, const std::string&
     }
     auto member = inspect_lock_file(os::join_path(directory, entry), observer, stale_after,
                                     filesystem_now_ns, true, kernel_locks);
+    if (member && member->exists()) {
+      ++members.files;
+    }
     if (member && member->is_lock_file() && member->verdict.state == LockState::held) {
       if (members.alive++ == 0) {
         members.example = member->describe_holder() + ": " + member->verdict.explanation;
@@ -249,11 +254,14 @@ void read_metadata(LockInspection& inspection) {
   inspection.metadata.reset();
   inspection.metadata_problem.clear();
   inspection.metadata_bytes.clear();
+  inspection.metadata_truncated = false;
   bool truncated = false;
   auto bytes = os::read_prefix(inspection.fd, max_metadata_bytes, truncated);
   if (!bytes) {
     inspection.metadata_problem = bytes.error().message;
   } else if (truncated) {
+    inspection.metadata_bytes = *bytes;
+    inspection.metadata_truncated = true;
     inspection.metadata_problem = "larger than " + std::to_string(max_metadata_bytes) + " bytes";
   } else {
     inspection.metadata_bytes = *bytes;

@@ -23,8 +23,9 @@ struct LockInspection {
   os::Fd fd;
   Beacon beacon = Beacon::held;
   std::optional<LockMetadata> metadata;
-  std::string metadata_problem; // why `metadata` is empty
-  std::string metadata_bytes;   // as read, to recognise the file again before removing it
+  std::string metadata_problem;    // why `metadata` is empty
+  std::string metadata_bytes;      // as read (at most 64 KiB), to recognise the file again before
+  bool metadata_truncated = false; // removing it; true when the file holds more than that
   Verdict verdict;
 
   bool exists() const { return entry.type != os::EntryType::missing; }
@@ -54,6 +55,7 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
 // against `filesystem_now_ns` (the filesystem's clock; nullopt: this machine's).
 struct GroupMembers {
   int alive = 0;
+  int files = 0;       // holder files present, dead ones included
   std::string example; // one of them, described for people
 };
 GroupMembers live_group_members(const std::string& directory, const std::string& name,
