@@ -67,7 +67,7 @@ step_pid=$(wait_until_downloading)
 processes=$(descendants "$build_pid")
 kill -STOP $processes # freeze the build so that nothing starts or ends while we kill
 processes=$(descendants "$build_pid")
-kill -KILL $processes
+kill -KILL $processes 2>/dev/null || true # one may have ended before it was frozen
 { wait "$build_pid"; } 2>/dev/null || true
 echo "  killed $(echo $processes | wc -w) processes; left behind in the lock directory: $(lock_files)"
 next_build "kill -9"

@@ -405,3 +405,30 @@ TEST(Metadata, PidBeyondInt64IsNamedAsWritten) {
   EXPECT_CONTAINS(refusal_of(with(valid_document(), "pid", 18446744073709551615ULL)),
                   "field `pid` is 18446744073709551615, not a process id");
 }
+
+// A link step's command line can be megabytes; its lock must stay readable (and so reclaimable
+// at once), so only the start of the command is recorded.
+TEST(Metadata, AHugeCommandIsCutSoThatTheMetadataStaysReadable) {
+  LockMetadata metadata = full_metadata();
+  metadata.command = {"c++", "-o", "app"};
+  for (int i = 0; i < 20000; ++i) {
+    metadata.command.push_back("object_file_number_" + std::to_string(i) + ".o");
+  }
+  metadata.command.push_back(std::string(100000, '\x01')); // escaped as \u0001: six bytes each
+  const std::string text = serialize_metadata(metadata);
+  EXPECT_LT(text.size(), max_metadata_bytes);
+  auto parsed = parse_metadata(text);
+  ASSERT_TRUE(parsed) << parsed.error().message;
+  ASSERT_GE(parsed->command.size(), 4U);
+  EXPECT_EQ(parsed->command[0], "c++");
+  EXPECT_NE(parsed->command.back().find("more arguments)"), std::string::npos)
+      << parsed->command.back();
+
+  LockMetadata one_huge_word = full_metadata();
+  one_huge_word.command = {"sh", "-c", std::string(200000, '\n')};
+  EXPECT_LT(serialize_metadata(one_huge_word).size(), max_metadata_bytes);
+  EXPECT_TRUE(parse_metadata(serialize_metadata(one_huge_word)));
+
+  // What was cut is recorded unchanged when read back and written again.
+  EXPECT_EQ(serialize_metadata(*parsed), text);
+}

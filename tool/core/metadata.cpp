@@ -27,6 +27,40 @@ Result<LockMode> parse_mode(const std::string& text) {
   return unusable("field `mode` is `" + text.substr(0, 40) + "`, not exclusive, shared or slots");
 }
 
+// The command is for people, and a link step's can be megabytes: recording it whole would make
+// the metadata too large for every reader (max_metadata_bytes), and its lock could then be
+// judged by age only. At most this many bytes of arguments are kept (JSON escaping at most
+// sextuples them, still well within the limit), then a note of how many were left out.
+constexpr std::size_t max_command_bytes = 8 * 1024;
+
+std::vector<std::string> command_for_metadata(const std::vector<std::string>& command) {
+  std::size_t total = 0;
+  for (const std::string& argument : command) {
+    total += argument.size();
+  }
+  if (total <= max_command_bytes) {
+    return command;
+  }
+  // Cut so that what is kept, the "..." and the note fit the budget together: a command read
+  // back from a lock file is then recorded unchanged (serialising is idempotent).
+  constexpr std::size_t note_reserve = 48; // "... (<up to 20 digits> more arguments)"
+  std::size_t available = max_command_bytes - note_reserve;
+  std::vector<std::string> kept;
+  std::size_t i = 0;
+  for (; i < command.size() && command[i].size() <= available; ++i) {
+    kept.push_back(command[i]);
+    available -= command[i].size();
+  }
+  if (i < command.size() && available > 3) {
+    kept.push_back(command[i].substr(0, available - 3) + "...");
+    ++i;
+  }
+  if (i < command.size()) {
+    kept.push_back("... (" + std::to_string(command.size() - i) + " more arguments)");
+  }
+  return kept;
+}
+
 } // namespace
 
 std::string_view mode_name(LockMode mode) {
@@ -54,7 +88,7 @@ std::string serialize_metadata(const LockMetadata& metadata) {
       {"host", metadata.host},
       {"user", metadata.user},
       {"uid", metadata.uid ? json(*metadata.uid) : json(nullptr)},
-      {"command", metadata.command},
+      {"command", command_for_metadata(metadata.command)},
       {"acquired_at", metadata.acquired_at},
   };
   if (metadata.mode == LockMode::slots) {

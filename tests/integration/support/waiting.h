@@ -22,6 +22,12 @@ Clock::duration median(std::vector<Clock::duration> samples);
 std::vector<std::string> lines_of(const std::string& text);
 std::size_t count_occurrences(const std::string& text, const std::string& needle);
 
+// A bound on a whole workload (not on one latency), scaled like the ctest timeouts for slow
+// (sanitized) builds.
+inline milliseconds workload_bound(milliseconds bound) {
+  return bound * BUILDLOCK_TEST_TIMEOUT_FACTOR;
+}
+
 // Milliseconds as a double, for messages.
 double to_ms(Clock::duration duration);
 
