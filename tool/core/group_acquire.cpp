@@ -237,20 +237,29 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
     std::vector<LockInspection> taken;
     for (int slot = 1; slot <= request.slots;) {
       const std::string path = os::join_path(request.directory, slot_file_name(request.name, slot));
-      auto created = try_create(context, path, metadata, os::LockType::exclusive, true);
-      if (!created) {
-        return created.error();
-      }
-      if (created->file) {
-        context.messages.explain("acquired slot " + std::to_string(slot) + " of " +
-                                 what_of(request) + " (" + path + ")");
-        return HeldLock(std::move(anchor), std::move(*created->file), context.cleanup());
-      }
-      if (created->retry) {
-        continue;
+      std::optional<std::int64_t> filesystem_now_ns;
+      // Most slots a waiter looks at are taken: look first, so that a taken one costs no
+      // temporary file.
+      if (auto existing = os::lstat_entry(path);
+          existing && existing->type != os::EntryType::missing) {
+        filesystem_now_ns = context.filesystem_now();
+      } else {
+        auto created = try_create(context, path, metadata, os::LockType::exclusive, true);
+        if (!created) {
+          return created.error();
+        }
+        if (created->file) {
+          context.messages.explain("acquired slot " + std::to_string(slot) + " of " +
+                                   what_of(request) + " (" + path + ")");
+          return HeldLock(std::move(anchor), std::move(*created->file), context.cleanup());
+        }
+        if (created->retry) {
+          continue;
+        }
+        filesystem_now_ns = created->filesystem_now_ns;
       }
       auto inspected = inspect_lock_file(path, context.observer, request.stale_after,
-                                         created->filesystem_now_ns, details, context.kernel_locks);
+                                         filesystem_now_ns, details, context.kernel_locks);
       if (!inspected) {
         return inspected.error();
       }

@@ -52,14 +52,23 @@ public:
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
 
-  // Interrupts the blocking flock() until the thread has seen `stop_`: a signal sent just before
-  // it entered flock() is lost, so keep sending until it is done.
+  // Asks the thread to stop and interrupts its flock(); the destructor makes sure it happened.
+  // Asking every watcher first lets them all wind down at once instead of one after another.
+  void request_stop() {
+    stop_.store(true);
+    ::pthread_kill(thread_.native_handle(), wake_signal);
+  }
+
+  // A signal sent just before the thread entered flock() is lost, so keep sending until it is
+  // done, waiting for it in between rather than sleeping blindly.
   ~Watcher() {
     stop_.store(true);
-    while (!done_.load()) {
+    std::unique_lock guard(done_mutex_);
+    while (!done_) {
       ::pthread_kill(thread_.native_handle(), wake_signal);
-      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      done_changed_.wait_for(guard, std::chrono::microseconds(200));
     }
+    guard.unlock();
     thread_.join();
   }
 
@@ -80,11 +89,17 @@ private:
         break;
       }
     }
-    done_.store(true);
+    {
+      std::lock_guard guard(done_mutex_);
+      done_ = true;
+    }
+    done_changed_.notify_one();
   }
 
   std::atomic<bool> stop_{false};
-  std::atomic<bool> done_{false};
+  std::mutex done_mutex_;
+  std::condition_variable done_changed_;
+  bool done_ = false;
   std::thread thread_; // last: starts after the flags exist
 };
 
@@ -107,6 +122,9 @@ Result<AnyRelease> wait_for_any_release(const std::vector<const Fd*>& files, Tim
     released = outcome.released;
     error = outcome.error;
     guard.unlock();
+    for (auto& watcher : watchers) {
+      watcher->request_stop();
+    }
     // Destroying the watchers stops and joins them; a watcher that got its lock meanwhile has
     // already dropped it.
   }

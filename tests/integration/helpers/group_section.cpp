@@ -10,9 +10,10 @@
 // stays inside for a moment, looks again, and removes its marker. Exit 0 unless something fails
 // (99): a violation is reported by the log, not by a lost run.
 //
-// With GROUP_SECTION_KILL_PERCENT=P in the environment, it then (with probability P%) kills its
-// parent, the buildlock holding the lock, and itself with SIGKILL instead of leaving: a holder
-// that dies inside its critical section, leaving its lock files for the next one to reclaim.
+// With GROUP_SECTION_KILL_PERCENT=P in the environment, it then (with probability P%) logs
+// "KIND PID killed inside" and kills its parent, the buildlock holding the lock, and itself with
+// SIGKILL instead of leaving: a holder that dies inside its critical section, leaving its lock
+// files for the next one to reclaim.
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -133,15 +134,24 @@ int main(int argc, char** argv) {
   }
   ::close(log);
 
+  // The marker goes before any death: a dying process has already dropped its locks while it
+  // still looks alive, and a leftover marker's pid may be reused by an unrelated process. Either
+  // would count someone inside who is not. (While we still hold the lock nobody can enter, so
+  // nothing is missed.)
+  if (::unlink(marker.c_str()) != 0) {
+    fail("remove " + marker);
+  }
   if (const char* percent = std::getenv("GROUP_SECTION_KILL_PERCENT")) {
     std::mt19937 random(static_cast<unsigned>(self) * 2654435761U);
     if (static_cast<int>(random() % 100) < std::atoi(percent)) {
+      const std::string killing = kind + " " + std::to_string(self) + " killed inside\n";
+      const int again = ::open(argv[3], O_WRONLY | O_APPEND | O_CLOEXEC);
+      if (again < 0 || ::write(again, killing.data(), killing.size()) < 0) {
+        fail(std::string("write ") + argv[3]);
+      }
       ::kill(::getppid(), SIGKILL);
       ::raise(SIGKILL);
     }
-  }
-  if (::unlink(marker.c_str()) != 0) {
-    fail("remove " + marker);
   }
   return 0;
 }
