@@ -66,6 +66,12 @@ std::optional<std::int64_t> AcquireContext::filesystem_now() {
                                      .count();
 }
 
+std::chrono::milliseconds AcquireContext::next_poll() {
+  const auto interval = poll_interval;
+  poll_interval = std::min<std::chrono::milliseconds>(poll_interval * 2, max_poll_interval);
+  return interval;
+}
+
 void AcquireContext::saw_filesystem_time(std::int64_t filesystem_ns) {
   filesystem_ns_sample = filesystem_ns;
   filesystem_sampled_at = os::monotonic_now();
@@ -195,9 +201,7 @@ Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
         !within) {
       return within.error();
     }
-    os::sleep_until(std::min(context.budget.wake_at(), now + to_clock(context.poll_interval)));
-    context.poll_interval =
-        std::min<std::chrono::milliseconds>(context.poll_interval * 2, max_poll_interval);
+    os::sleep_until(std::min(context.budget.wake_at(), now + to_clock(context.next_poll())));
   }
   if (*removed && what) {
     // Worth a line in every build log: it explains why a build did not wait.
@@ -232,9 +236,7 @@ Result<os::Fd> sleep_on(AcquireContext& context, LockInspection& holder, os::Loc
       holder.verdict.stale_in.value_or(age_recheck_interval) + 10ms, age_recheck_interval));
   if (!context.kernel_locks) {
     // Nobody can wake us when the holder leaves either: look often at first, then less.
-    recheck = std::min(recheck, to_clock(context.poll_interval));
-    context.poll_interval =
-        std::min<std::chrono::milliseconds>(context.poll_interval * 2, max_poll_interval);
+    recheck = std::min(recheck, to_clock(context.next_poll()));
   }
   wake_at = std::min(wake_at, now + recheck);
   holder.fd.reset(); // never sleep on someone else's kernel lock

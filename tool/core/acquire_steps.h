@@ -46,7 +46,7 @@ struct AcquireContext {
   // Whether this acquisition uses kernel locks: false with --kernel-locks off, and from the
   // moment `auto` found a filesystem without them.
   bool kernel_locks = true;
-  // Without kernel locks nobody wakes a waiter: it looks again after this, doubling up to a limit.
+  // Without kernel locks nobody wakes a waiter: it looks again after next_poll().
   std::chrono::milliseconds poll_interval{10};
   // A group whose members hold no kernel lock was seen: its last members may still be leaving
   // when we get the lock (see wait_until_no_group_members).
@@ -60,6 +60,9 @@ struct AcquireContext {
   // we created there (first read with a probe file). Nullopt only when nothing can be created.
   std::optional<std::int64_t> filesystem_now();
   void saw_filesystem_time(std::int64_t filesystem_ns);
+  // The pause before a waiter that nobody can wake looks again: 10 ms at first, doubling up to
+  // 250 ms (ccache retries every 10-50 ms; a lock held for minutes costs 4 looks a second).
+  std::chrono::milliseconds next_poll();
 
   GroupCleanup cleanup() const {
     return GroupCleanup{request.directory, request.name, request.stale_after, observer,

@@ -21,9 +21,7 @@ os::MonotonicClock::duration next_look(AcquireContext& context) {
   if (context.kernel_locks) {
     return recheck_interval;
   }
-  const auto interval = context.poll_interval;
-  context.poll_interval = std::min<std::chrono::milliseconds>(context.poll_interval * 2, 250ms);
-  return interval;
+  return context.next_poll();
 }
 
 std::string held_as(const LockMetadata& metadata) {
@@ -394,8 +392,7 @@ Status wait_until_no_group_members(AcquireContext& context) {
     if (auto within = context.budget.check(now, whom, context.messages); !within) {
       return within.error();
     }
-    os::sleep_until(std::min(context.budget.wake_at(), now + context.poll_interval));
-    context.poll_interval = std::min<std::chrono::milliseconds>(context.poll_interval * 2, 250ms);
+    os::sleep_until(std::min(context.budget.wake_at(), now + context.next_poll()));
   }
 }
 
