@@ -31,7 +31,7 @@ Result<LockMode> parse_mode(const std::string& text) {
 // the metadata too large for every reader (max_metadata_bytes), and its lock could then be
 // judged by age only. At most this many bytes of arguments are kept (JSON escaping at most
 // sextuples them, still well within the limit), then a note of how many were left out.
-constexpr std::size_t max_command_bytes = 8 * 1024;
+constexpr std::size_t max_command_bytes = std::size_t{8} * 1024;
 
 std::vector<std::string> command_for_metadata(const std::vector<std::string>& command) {
   std::size_t total = 0;
