@@ -177,8 +177,7 @@ TEST_F(SharedLocks, KilledSharedHolderIsStaleAndCleanRemovesOnlyItsFile) {
   LiveHolder killed = hold_killable("cache", {"--shared"});
   LiveHolder survivor = hold("cache", {"--shared"});
   const std::int64_t killed_pid = killed.pid();
-  killed.process().signal_group(SIGKILL);
-  EXPECT_EQ(killed.process().wait(10s), ExitStatus::killed_by(SIGKILL));
+  EXPECT_EQ(killed.kill_everything(), ExitStatus::killed_by(SIGKILL));
 
   const json lock = object_for(status_json(), "cache");
   EXPECT_EQ(lock["state"], "held") << "the survivor still holds the group";
@@ -215,8 +214,7 @@ TEST_F(SharedLocks, KilledSharedHolderIsStaleAndCleanRemovesOnlyItsFile) {
 
 TEST_F(SharedLocks, KilledSlotHolderIsStaleAndItsSlotCleaned) {
   LiveHolder killed = hold_killable("links", {"--slots", "2"});
-  killed.process().signal_group(SIGKILL);
-  EXPECT_EQ(killed.process().wait(10s), ExitStatus::killed_by(SIGKILL));
+  EXPECT_EQ(killed.kill_everything(), ExitStatus::killed_by(SIGKILL));
   // Nobody is left: the anchor is an empty group and the slot file an orphan.
   const json lock = object_for(status_json(), "links");
   EXPECT_EQ(lock["state"], "stale");

@@ -10,6 +10,7 @@
 #include "support/process.h"
 
 #include <algorithm>
+#include <csignal>
 #include <gtest/gtest.h>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -38,6 +39,17 @@ public:
 
   Process& process() { return *process_; }
   pid_t pid() const { return process_->pid(); }
+
+  // kill -9 of buildlock and its command (a holder started in its own process group), returning
+  // once both are gone: the command holds the pipe's write end until it dies, and with it the
+  // lock's kernel lock, which may outlive buildlock by a moment.
+  ExitStatus kill_everything() {
+    process_->signal_group(SIGKILL);
+    ExitStatus status = process_->wait(10s);
+    EXPECT_EQ(running_.read_to_end(10s), std::string())
+        << "the command of `" << lock_ << "` outlived the kill";
+    return status;
+  }
 
   // Lets the command end; returns how `buildlock run` ended, its stderr in `err`.
   ExitStatus release(std::string* err = nullptr) {

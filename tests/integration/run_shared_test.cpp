@@ -126,6 +126,8 @@ TEST_F(RunShared, KilledSharedHolderIsReclaimedAtOnce) {
       start_holding("L", {"--shared"}, {}, [](Command& command) { command.own_process_group(); });
   reader->process->signal_group(SIGKILL);
   EXPECT_EQ(reader->process->wait(10s), ExitStatus::killed_by(SIGKILL));
+  // End-of-file on the command's pipe: the command is dead too (it held the write end).
+  ASSERT_EQ(reader->started.read_to_end(10s), std::string());
 
   Finished writer = run(run_under_lock("L", {"true"}, {"--timeout", "0"}));
   EXPECT_EQ(writer.status, ExitStatus::exited(0)) << writer.err;

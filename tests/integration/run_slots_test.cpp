@@ -100,6 +100,8 @@ TEST_F(RunSlots, KilledSlotHolderIsReclaimedAtOnce) {
                               [](Command& command) { command.own_process_group(); });
   holder->process->signal_group(SIGKILL);
   EXPECT_EQ(holder->process->wait(10s), ExitStatus::killed_by(SIGKILL));
+  // End-of-file on the command's pipe: the command is dead too (it held the write end).
+  ASSERT_EQ(holder->started.read_to_end(10s), std::string());
   Finished next = run(run_under_lock("L", {"true"}, {"--slots", "1", "--timeout", "0"}));
   EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
   EXPECT_NE(next.err.find("reclaimed stale slot 1 of lock `L`"), std::string::npos) << next.err;

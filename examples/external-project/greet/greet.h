@@ -1,2 +1,4 @@
 #pragma once
-inline const char* greeting() { return "hello from the shared prefix"; }
+inline const char* greeting() {
+  return "hello from the shared prefix";
+}
