@@ -307,3 +307,36 @@ TEST(Probe, GroupMembersAreJudgedOnTheFilesystemsClock) {
   EXPECT_EQ(ended.verdict.state, LockState::stale) << ended.verdict.explanation;
   EXPECT_EQ(ended.verdict.reason, "group-empty");
 }
+
+// Another host's lock is judged by its heartbeat, and our kernel lock does not exclude that
+// host's reclaimers: it is removed only if, moved aside, it is still exactly what was judged. A
+// heartbeat that came in between (same inode, newer time) keeps it.
+TEST(Probe, ForeignLockRefreshedAfterItWasJudgedIsPutBackNotRemoved) {
+  test::TestDirectory dir;
+  LockMetadata foreign = our_own_metadata();
+  foreign.boot_id = "another-kernel";
+  foreign.host = "another-host";
+  write_file(dir / "f.lock", serialize_metadata(foreign));
+  const std::int64_t written = mtime_of(dir / "f.lock");
+  LockInspection judged = inspect(dir / "f.lock", written + seconds_ns(10));
+  ASSERT_EQ(judged.verdict.state, LockState::stale) << judged.verdict.explanation;
+  ASSERT_EQ(judged.beacon, Beacon::free);
+  EXPECT_FALSE(judged.kernel_lock_excludes_reclaimers);
+
+  // The holder's heartbeat, after the judgment.
+  const timespec later[2] = {{0, UTIME_OMIT}, {written / 1'000'000'000 + 5, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (dir / "f.lock").c_str(), later, 0), 0);
+  auto removed = remove_inspected(judged);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_FALSE(*removed);
+  EXPECT_TRUE(os::lstat_entry(dir / "f.lock")->type == os::EntryType::regular)
+      << "a refreshed lock was removed";
+
+  // Not refreshed since: removed. (The first inspection's kernel lock ends first.)
+  judged.fd.reset();
+  LockInspection again = inspect(dir / "f.lock", mtime_of(dir / "f.lock") + seconds_ns(10));
+  ASSERT_EQ(again.verdict.state, LockState::stale);
+  auto removed_now = remove_inspected(again);
+  ASSERT_TRUE(removed_now) << removed_now.error().message;
+  EXPECT_TRUE(*removed_now);
+}

@@ -193,6 +193,9 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     return inspection;
   }
   read_metadata(inspection);
+  inspection.kernel_lock_excludes_reclaimers = inspection.beacon == Beacon::free &&
+                                               inspection.metadata &&
+                                               same_kernel(*inspection.metadata, observer);
   if (inspection.beacon == Beacon::free && inspection.metadata &&
       !inspection.metadata->kernel_lock) {
     // Its holder never took the kernel lock (--kernel-locks off): free proves nothing.
@@ -282,7 +285,11 @@ Result<bool> remove_inspected(const LockInspection& inspection) {
   }
   switch (inspection.beacon) {
   case Beacon::free:
-    return remove_if_still_inspected_file(inspection);
+    if (inspection.kernel_lock_excludes_reclaimers) {
+      return remove_if_still_inspected_file(inspection);
+    }
+    // Another host's file: its reclaimers there are not excluded by our kernel lock.
+    return remove_by_rename(inspection);
   case Beacon::unsupported:
     return remove_by_rename(inspection);
   case Beacon::held:

@@ -22,6 +22,10 @@ struct LockInspection {
   // holds the kernel lock, which is what makes a following reclaim race-free.
   os::Fd fd;
   Beacon beacon = Beacon::held;
+  // The free kernel lock we took is proof enough to remove the file under: its holder ran on our
+  // kernel (same boot id). For anyone else's file, a kernel lock on a network filesystem may be
+  // local to one client and exclude nobody on another host.
+  bool kernel_lock_excludes_reclaimers = false;
   std::optional<LockMetadata> metadata;
   std::string metadata_problem;    // why `metadata` is empty
   std::string metadata_bytes;      // as read (at most 64 KiB), to recognise the file again before
@@ -68,10 +72,10 @@ void read_metadata(LockInspection& inspection);
 
 // Removes an inspected stale lock, but only while the inspection holds its kernel lock and the
 // name still points at the inspected file: a fresh lock created meanwhile is never removed.
-// Without kernel locks (beacon `unsupported`), by renaming it to a private name, checking that
-// what was moved is exactly what was judged (inode, modification time, content), and only then
-// removing it; otherwise it is put back. Returns false when there was nothing (any more) to
-// remove.
+// Without kernel locks (beacon `unsupported`), and for a holder on another kernel, by renaming it
+// to a private name, checking that what was moved is exactly what was judged (inode,
+// modification time, content), and only then removing it; otherwise it is put back. Returns false
+// when there was nothing (any more) to remove.
 Result<bool> remove_inspected(const LockInspection& inspection);
 
 // The last step of every removal: unlink the name only if it still points at the inspected file
