@@ -2,6 +2,7 @@
 
 #include "core/lock_name.h"
 #include "core/metadata.h"
+#include "core/probe.h"
 #include "os/file_lock.h"
 #include "os/process_identity.h"
 
@@ -52,22 +53,16 @@ std::vector<HeldEntry> parse_entries(std::string_view text) {
   return entries;
 }
 
-// The metadata of the lock file at `path`, if usable.
+// The metadata of the lock file at `path`, if usable, read as any inspection reads it.
 std::optional<LockMetadata> metadata_of(const std::string& path) {
   auto fd = os::open_regular_file(path);
   if (!fd) {
     return std::nullopt;
   }
-  bool truncated = false;
-  auto bytes = os::read_prefix(*fd, max_metadata_bytes, truncated);
-  if (!bytes || truncated) {
-    return std::nullopt;
-  }
-  auto metadata = parse_metadata(*bytes);
-  if (!metadata) {
-    return std::nullopt;
-  }
-  return std::move(*metadata);
+  LockInspection inspection;
+  inspection.fd = std::move(*fd);
+  read_metadata(inspection);
+  return std::move(inspection.metadata);
 }
 
 // False only when the holder says it keeps no kernel lock (then a free one proves nothing).
