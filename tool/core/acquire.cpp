@@ -130,12 +130,12 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
   AcquireContext context{request, signals, messages, current_observer(),
                          WaitBudget(request.timeout, messages.verbose)};
   context.kernel_locks = request.kernel_locks != KernelLockUse::never;
-  const std::string what = "lock `" + request.name + "`";
+  const std::string what = what_of(request);
   if (request.mode != LockMode::exclusive) {
     return acquire_in_group(context);
   }
-  const std::string lock_path = os::join_path(request.directory, lock_file_name(request.name));
-  auto file = acquire_exclusive_file(context, lock_path, what, true);
+  const std::string path = lock_path(request);
+  auto file = acquire_exclusive_file(context, path, what, true);
   if (!file) {
     return file.error();
   }
@@ -145,7 +145,7 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
       return drained.error();
     }
   }
-  messages.explain("acquired " + what + " (" + lock_path + ")");
+  messages.explain("acquired " + what + " (" + path + ")");
   return HeldLock(std::move(*file));
 }
 

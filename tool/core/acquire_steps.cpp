@@ -77,6 +77,14 @@ void AcquireContext::saw_filesystem_time(std::int64_t filesystem_ns) {
   filesystem_sampled_at = os::monotonic_now();
 }
 
+std::string lock_path(const AcquireRequest& request) {
+  return os::join_path(request.directory, lock_file_name(request.name));
+}
+
+std::string what_of(const AcquireRequest& request) {
+  return "lock `" + request.name + "`";
+}
+
 LockMetadata my_metadata(const AcquireRequest& request, LockMode mode, int slots) {
   const auto& local = os::local_identity();
   LockMetadata metadata;
@@ -181,13 +189,23 @@ Error not_a_lock_file(const LockInspection& inspection) {
                    "needed)"};
 }
 
-Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
-                     const std::optional<std::string>& what) {
+Result<bool> remove_stale(const LockInspection& holder, const std::optional<std::string>& what,
+                          const Messages* messages) {
   Result<bool> removed = false;
   {
     os::DeferSignals defer;
     removed = remove_inspected(holder);
   }
+  if (removed && *removed && what && messages != nullptr) {
+    messages->notice("reclaimed stale " + *what + " of " + holder.describe_holder() + ": " +
+                     holder.verdict.explanation + " [" + holder.verdict.reason + "]");
+  }
+  return removed;
+}
+
+Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
+                     const std::optional<std::string>& what) {
+  Result<bool> removed = remove_stale(holder, what, &context.messages);
   if (!removed) {
     return std::move(removed.error())
         .with("cannot reclaim stale lock `" + context.request.name + "`");
@@ -196,17 +214,12 @@ Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
     // Without kernel locks "not removed" can mean "put back": it changed after it was judged, or
     // could not be recognised. Do not spin on it: pause like any waiter, within the deadline.
     const os::TimePoint now = os::monotonic_now();
-    if (auto within = context.budget.check(
-            now, describe_wait("lock `" + context.request.name + "`", holder), context.messages);
+    if (auto within = context.budget.check(now, describe_wait(what_of(context.request), holder),
+                                           context.messages);
         !within) {
       return within.error();
     }
     os::sleep_until(std::min(context.budget.wake_at(), now + to_clock(context.next_poll())));
-  }
-  if (*removed && what) {
-    // Worth a line in every build log: it explains why a build did not wait.
-    context.messages.notice("reclaimed stale " + *what + " of " + holder.describe_holder() + ": " +
-                            holder.verdict.explanation + " [" + holder.verdict.reason + "]");
   }
   return removed;
 }

@@ -70,6 +70,10 @@ struct AcquireContext {
   }
 };
 
+// DIR/NAME.lock of the request, and "lock `NAME`" for messages.
+std::string lock_path(const AcquireRequest& request);
+std::string what_of(const AcquireRequest& request);
+
 // This process as a holder of `mode` (and `slots`).
 LockMetadata my_metadata(const AcquireRequest& request, LockMode mode, int slots);
 
@@ -88,6 +92,13 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
 
 // `path` is not a regular file: buildlock will not touch it.
 Error not_a_lock_file(const LockInspection& inspection);
+
+// Removes `holder`, judged stale, with termination signals deferred (core/probe.h
+// remove_inspected), and when it was removed and `what` is given, says so: "reclaimed stale
+// <what> of <holder>: <why> [<reason>]" (worth a line in every build log: it explains why a build
+// did not wait). Shared by waiters and by the group's last member sweeping dead members' files.
+Result<bool> remove_stale(const LockInspection& holder, const std::optional<std::string>& what,
+                          const Messages* messages);
 
 // Reclaims `holder`, judged stale, and says so naming it `what` ("lock `X`", "slot 2 of lock
 // `X`"); nullopt: quietly (an empty group's anchor is not news). Returns whether it was removed.

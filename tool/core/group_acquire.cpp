@@ -57,14 +57,6 @@ bool can_share(const LockMetadata& held, const AcquireRequest& request) {
   return true;
 }
 
-std::string lock_path(const AcquireRequest& request) {
-  return os::join_path(request.directory, lock_file_name(request.name));
-}
-
-std::string what_of(const AcquireRequest& request) {
-  return "lock `" + request.name + "`";
-}
-
 // Shared runs let a queued exclusive run go first: wait while `NAME.lock+writer` is held.
 Status wait_while_writer_queued(AcquireContext& context) {
   const AcquireRequest& request = context.request;
@@ -328,7 +320,7 @@ Result<bool> held_by_group(LockInspection& holder) {
 
 Error mode_conflict(const AcquireRequest& request, const LockInspection& holder) {
   return Error{ErrorKind::mode_conflict,
-               "lock `" + request.name + "` is held " + held_as(*holder.metadata) + " by " +
+               what_of(request) + " is held " + held_as(*holder.metadata) + " by " +
                    holder.describe_holder() + "; this run asks for " + asked_as(request) +
                    " (every user of one lock must use the same mode and slot count)"};
 }
@@ -363,16 +355,7 @@ void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* mess
     if (!inspected || !inspected->is_lock_file() || inspected->verdict.state != LockState::stale) {
       continue;
     }
-    Result<bool> removed = false;
-    {
-      os::DeferSignals defer;
-      removed = remove_inspected(*inspected);
-    }
-    if (removed && *removed && messages != nullptr) {
-      messages->notice("reclaimed stale shared hold of lock `" + cleanup.name + "` of " +
-                       inspected->describe_holder() + ": " + inspected->verdict.explanation + " [" +
-                       inspected->verdict.reason + "]");
-    }
+    (void)remove_stale(*inspected, "shared hold of lock `" + cleanup.name + "`", messages);
   }
 }
 
