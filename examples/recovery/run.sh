@@ -41,6 +41,20 @@ descendants() {
                               if (q == root) print p } }'
 }
 
+# freeze PID: SIGSTOP to PID and every process below it, again until no new one appears, so that
+# nothing starts or ends while they are killed; prints them. (A process may start or end between
+# listing and stopping: a single pass can miss one, and a vanished one makes kill fail.)
+freeze() {
+  frozen=""
+  while :; do
+    now=$(descendants "$1" | sort -n)
+    kill -STOP $now 2>/dev/null || true
+    [ "$now" = "$frozen" ] && break
+    frozen=$now
+  done
+  echo $frozen
+}
+
 # next_build WHAT [TIMEOUT]: build again with a quick download. BUILDLOCK_TIMEOUT=0 (the default
 # here) makes buildlock fail instead of waiting, so success proves that the lock was free or
 # reclaimed on the spot.
@@ -64,10 +78,8 @@ lock_files() { # the lock files in the lock directory, by name
 echo "1. kill -9 of every process of a build that holds the lock (OOM kill, cancelled CI job)"
 start_build
 step_pid=$(wait_until_downloading)
-processes=$(descendants "$build_pid")
-kill -STOP $processes # freeze the build so that nothing starts or ends while we kill
-processes=$(descendants "$build_pid")
-kill -KILL $processes 2>/dev/null || true # one may have ended before it was frozen
+processes=$(freeze "$build_pid")
+kill -KILL $processes
 { wait "$build_pid"; } 2>/dev/null || true
 echo "  killed $(echo $processes | wc -w) processes; left behind in the lock directory: $(lock_files)"
 next_build "kill -9"
