@@ -22,8 +22,9 @@ bool HeldFile::still_named() const {
   if (named()) {
     return true;
   }
-  // A reclaimer without kernel locks moves a file aside for an instant to recognise it, and puts
-  // it back when it is not the one it judged: look once more before calling the lock lost.
+  // Without kernel locks, the last member leaving a group removes the anchor for an instant while
+  // it counts the members, and puts it back when it finds one: look once more before calling the
+  // lock lost.
   os::sleep_until(os::monotonic_now() + std::chrono::milliseconds(20));
   return named();
 }
