@@ -106,6 +106,20 @@ protected:
       craft_lock("L", holder_on_other_host(), WallClock::now() + one_year);
     }
   }
+
+  // `run --timeout 0` gives up (exit 75) without running its command, and `clean` keeps the lock.
+  void expect_no_second_holder() {
+    Pipe ran;
+    Command command =
+        run_under_lock("L", scripted({"notify", "3"}), {"--timeout", "0", "--stale-after", "1"});
+    command.pass_fd(3, ran.write_fd());
+    Finished timed_out = run(command);
+    ran.close_write();
+    EXPECT_EQ(timed_out.status, ExitStatus::exited(75)) << timed_out.err;
+    EXPECT_TRUE(is_one_error_line(timed_out.err, "timed out after "));
+    EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran";
+    EXPECT_EQ(json_from(manage("clean", {"--json", "--stale-after", "1"})), json::array());
+  }
 };
 
 // Judged by its age, a lock "refreshed" a year from now stays held (no age is negative; it is
@@ -121,17 +135,7 @@ TEST_P(HostileModificationTimeJudgedByAge, StaysHeldUntilBrokenByHand) {
   EXPECT_EQ(status[0]["age_seconds"], 0.0) << status.dump(2);
   EXPECT_GT(status[0]["stale_in_seconds"].get<double>(), 364.0 * 24 * 3600) << status.dump(2);
 
-  Pipe ran;
-  Command command =
-      run_under_lock("L", scripted({"notify", "3"}), {"--timeout", "0", "--stale-after", "1"});
-  command.pass_fd(3, ran.write_fd());
-  Finished timed_out = run(command);
-  ran.close_write();
-  EXPECT_EQ(timed_out.status, ExitStatus::exited(75)) << timed_out.err;
-  EXPECT_TRUE(is_one_error_line(timed_out.err, "timed out after "));
-  EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran";
-
-  EXPECT_EQ(json_from(manage("clean", {"--json", "--stale-after", "1"})), json::array());
+  expect_no_second_holder();
   Finished refused = run(manage("break", {"--stale-after", "1", "L"}));
   EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
   EXPECT_TRUE(is_one_error_line(refused.err, "lock `L` is held by "));
@@ -155,15 +159,7 @@ TEST_P(HostileModificationTimeJudgedByAge, PastTheYear2262StaysHeldToo) {
   ASSERT_EQ(status.size(), 1u) << status.dump(2);
   EXPECT_EQ(status[0]["state"], "held") << status.dump(2);
 
-  Pipe ran;
-  Command command =
-      run_under_lock("L", scripted({"notify", "3"}), {"--timeout", "0", "--stale-after", "1"});
-  command.pass_fd(3, ran.write_fd());
-  Finished timed_out = run(command);
-  ran.close_write();
-  EXPECT_EQ(timed_out.status, ExitStatus::exited(75)) << timed_out.err;
-  EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran";
-  EXPECT_EQ(json_from(manage("clean", {"--json", "--stale-after", "1"})), json::array());
+  expect_no_second_holder();
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{"L.lock"});
 }
 

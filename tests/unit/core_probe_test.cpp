@@ -329,9 +329,9 @@ TEST(Probe, GroupMembersAreJudgedOnTheFilesystemsClock) {
 }
 
 // Another host's lock is judged by its heartbeat, and our kernel lock does not exclude that
-// host's reclaimers: it is removed only if, moved aside, it is still exactly what was judged. A
+// host's reclaimers: it is removed only if, claimed, it is still exactly what was judged. A
 // heartbeat that came in between (same inode, newer time) keeps it.
-TEST(Probe, ForeignLockRefreshedAfterItWasJudgedIsPutBackNotRemoved) {
+TEST(Probe, ForeignLockRefreshedAfterItWasJudgedIsKeptNotRemoved) {
   test::TestDirectory dir;
   LockMetadata foreign = our_own_metadata();
   foreign.boot_id = "another-kernel";
