@@ -85,7 +85,7 @@ void print_summary(std::ostream& out, const Options& options, const VariantResul
     out << "  at the end        status: " << listing(result.leftovers.status_states)
         << "; clean removed: " << listing(result.leftovers.cleaned) << "; then "
         << result.leftovers.aged_out
-        << " temp files without metadata (protected by the age rule) with --stale-after 0\n";
+        << " temp files without metadata (protected by the age rule) with --stale-after 0.2\n";
   }
   out << "  violations        " << result.violation_count() << "\n";
   for (const std::string& violation : result.violations()) {

@@ -165,14 +165,17 @@ void check_verdict(const Verdict& verdict, const Observation& seen, const Observ
   }
   if (verdict.reason == "pid-alive") {
     require(seen.beacon == Beacon::unsupported, "pid-alive only without kernel locks", about);
+    require(seen.pid.state == PidState::alive, "pid-alive only for a pid seen alive", about);
   }
   if (verdict.reason == "holder-exited") {
     require(seen.beacon == Beacon::free, "holder-exited only for a free kernel lock", about);
   }
   if (verdict.reason == "previous-boot") {
     require(seen.metadata->host == observer.host && seen.metadata->boot_id != observer.boot_id &&
-                seen.age > observer.uptime,
-            "previous-boot only for this host's lock untouched since before the boot", about);
+                seen.age > observer.uptime && seen.age > stale_after,
+            "previous-boot only for this host's lock untouched since before the boot and for "
+            "longer than --stale-after",
+            about);
   }
 }
 

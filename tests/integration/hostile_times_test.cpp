@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace buildlock::test {
@@ -105,6 +106,20 @@ protected:
       craft_lock("L", holder_on_other_host(), WallClock::now() + one_year);
     }
   }
+
+  // `run --timeout 0` gives up (exit 75) without running its command, and `clean` keeps the lock.
+  void expect_no_second_holder() {
+    Pipe ran;
+    Command command =
+        run_under_lock("L", scripted({"notify", "3"}), {"--timeout", "0", "--stale-after", "1"});
+    command.pass_fd(3, ran.write_fd());
+    Finished timed_out = run(command);
+    ran.close_write();
+    EXPECT_EQ(timed_out.status, ExitStatus::exited(75)) << timed_out.err;
+    EXPECT_TRUE(is_one_error_line(timed_out.err, "timed out after "));
+    EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran";
+    EXPECT_EQ(json_from(manage("clean", {"--json", "--stale-after", "1"})), json::array());
+  }
 };
 
 // Judged by its age, a lock "refreshed" a year from now stays held (no age is negative; it is
@@ -120,17 +135,7 @@ TEST_P(HostileModificationTimeJudgedByAge, StaysHeldUntilBrokenByHand) {
   EXPECT_EQ(status[0]["age_seconds"], 0.0) << status.dump(2);
   EXPECT_GT(status[0]["stale_in_seconds"].get<double>(), 364.0 * 24 * 3600) << status.dump(2);
 
-  Pipe ran;
-  Command command =
-      run_under_lock("L", scripted({"notify", "3"}), {"--timeout", "0", "--stale-after", "1"});
-  command.pass_fd(3, ran.write_fd());
-  Finished timed_out = run(command);
-  ran.close_write();
-  EXPECT_EQ(timed_out.status, ExitStatus::exited(75)) << timed_out.err;
-  EXPECT_TRUE(is_one_error_line(timed_out.err, "timed out after "));
-  EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran";
-
-  EXPECT_EQ(json_from(manage("clean", {"--json", "--stale-after", "1"})), json::array());
+  expect_no_second_holder();
   Finished refused = run(manage("break", {"--stale-after", "1", "L"}));
   EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
   EXPECT_TRUE(is_one_error_line(refused.err, "lock `L` is held by "));
@@ -140,6 +145,22 @@ TEST_P(HostileModificationTimeJudgedByAge, StaysHeldUntilBrokenByHand) {
   EXPECT_EQ(broken.status, ExitStatus::exited(0)) << broken.err;
   EXPECT_TRUE(broken.err.starts_with("buildlock: warning: broke lock `L`")) << broken.err;
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+}
+
+// Issue 13, finding 10: past 2262 (where int64 nanoseconds end) the time used to wrap around to
+// the distant past, and the lock was reclaimed at once. It must stay held like any future time.
+TEST_P(HostileModificationTimeJudgedByAge, PastTheYear2262StaysHeldToo) {
+  craft();
+  const timespec year_2400[2] = {{0, UTIME_OMIT}, {13'569'465'600, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, lock_path("L").c_str(), year_2400, 0), 0);
+  freeze_outside();
+
+  const json status = status_json({"L", "--stale-after", "1"});
+  ASSERT_EQ(status.size(), 1u) << status.dump(2);
+  EXPECT_EQ(status[0]["state"], "held") << status.dump(2);
+
+  expect_no_second_holder();
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{"L.lock"});
 }
 
 INSTANTIATE_TEST_SUITE_P(Holders, HostileModificationTimeJudgedByAge,

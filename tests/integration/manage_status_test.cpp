@@ -189,6 +189,29 @@ TEST_F(Status, StaleAfterComesFromTheEnvironmentLikeForRun) {
   EXPECT_EQ(from_environment["state"], "stale");
 }
 
+// Issue 13, finding 10: every subcommand that judges locks refuses a --stale-after below 0.2 s,
+// which would call live holders stale (`clean` would remove them).
+TEST_F(Status, StaleAfterBelowTheMinimumIsAUsageErrorForEverySubcommandThatJudges) {
+  craft_lock("remote", holder_on_other_host(), WallClock::now() - 1s);
+  for (const std::vector<std::string>& arguments :
+       {std::vector<std::string>{"status", "--stale-after", "0"},
+        {"clean", "--stale-after", "0"},
+        {"break", "--stale-after", "0.1", "remote"},
+        {"break", "--force", "--stale-after", "0", "remote"}}) {
+    Finished finished = run(manage(arguments[0], {arguments.begin() + 1, arguments.end()}));
+    EXPECT_EQ(finished.status, ExitStatus::exited(2)) << arguments[0] << ": " << finished.err;
+    EXPECT_TRUE(finished.err.starts_with("buildlock: error: --stale-after: `"))
+        << arguments[0] << ": " << finished.err;
+    EXPECT_EQ(std::count(finished.err.begin(), finished.err.end(), '\n'), 1) << finished.err;
+    EXPECT_EQ(finished.out, "");
+  }
+  Finished from_environment = run(manage("clean", {}).env("BUILDLOCK_STALE_AFTER", "0"));
+  EXPECT_EQ(from_environment.status, ExitStatus::exited(2)) << from_environment.err;
+  EXPECT_TRUE(from_environment.err.starts_with("buildlock: error: $BUILDLOCK_STALE_AFTER: `0`"))
+      << from_environment.err;
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{"remote.lock"});
+}
+
 TEST_F(Status, RecentLockWithoutMetadataIsHeldByAge) {
   make_lock_dir();
   write_lock_file(lock_path("garbage"), "this is not JSON");

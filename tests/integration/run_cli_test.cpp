@@ -81,6 +81,27 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair{"--stale-after", "soon"}, std::pair{"--stale-after", "-5"}),
     [](const auto& param) { return "case" + std::to_string(param.index); });
 
+// Issue 13, finding 10: --stale-after 0 (or anything below 0.2 s, where a holder's heartbeat,
+// at most every 50 ms, no longer fits four times into the limit) would make live holders stale.
+TEST_F(RunUsage, StaleAfterBelowTheMinimumIsAUsageErrorThatSaysTheMinimum) {
+  for (const std::string value : {"0", "0.1", "1e-9"}) {
+    Finished finished =
+        run(buildlock(run_arguments("L", notify_command(), {"--stale-after", value})));
+    EXPECT_EQ(finished.status, ExitStatus::exited(2)) << finished.err;
+    EXPECT_TRUE(is_one_error_line(finished.err));
+    EXPECT_TRUE(finished.err.starts_with("buildlock: error: --stale-after: `" + value +
+                                         "` is less than the minimum of 0.2s"))
+        << finished.err;
+  }
+  Command from_environment = run_under_lock("L", notify_command());
+  from_environment.env("BUILDLOCK_STALE_AFTER", "0");
+  expect_usage_error({}, &from_environment);
+  EXPECT_FALSE(exists_no_follow(lock_dir));
+
+  Finished at_minimum = run(run_under_lock("L", scripted({"exit", "0"}), {"--stale-after", "0.2"}));
+  EXPECT_EQ(at_minimum.status, ExitStatus::exited(0)) << at_minimum.err;
+}
+
 TEST_F(RunUsage, InvalidTimeoutFromTheEnvironmentIsAUsageError) {
   Command command = run_under_lock("L", notify_command());
   command.env("BUILDLOCK_TIMEOUT", "forever");

@@ -114,6 +114,35 @@ TEST_F(RunReclaim, LockFromAnotherBootRefreshedSinceThisBootIsLeftAlone) {
   expect_left_alone("heartbeat-fresh");
 }
 
+// Issue 13, finding 1: another machine with our host name (a VM cloned from our image) whose
+// holder last refreshed before we booted, but within --stale-after. Our short uptime must not
+// make it "previous boot": its holder may still be alive.
+TEST_F(RunReclaim, LockOfANamesakeOlderThanOurUptimeButWithinStaleAfterIsLeftAlone) {
+  HolderMetadata metadata = metadata_for_local_process(::getpid());
+  metadata.boot_id = other_boot_id();
+  metadata.pid = 4242;
+  metadata.start_time = 17;
+  const auto refreshed = boot_time() - std::chrono::minutes(10);
+  write_lock_file(lock_path("L"), to_json(metadata), refreshed);
+  // A limit that makes the namesake's heartbeat fresh: its age plus an hour.
+  const auto limit =
+      std::chrono::duration_cast<std::chrono::seconds>(WallClock::now() - refreshed + 1h);
+  expect_left_alone("heartbeat-fresh", {"--stale-after", std::to_string(limit.count())});
+}
+
+// Issue 13, finding 10: a holder without kernel locks (`"kernel_lock": false`) on this kernel
+// whose pid cannot be checked (beyond any pid this kernel hands out) used to be "alive" forever.
+// It vouches for nothing, so the heartbeat decides: held while fresh, reclaimed once expired.
+TEST_F(RunReclaim, LockWithoutKernelLockWhosePidCannotBeCheckedFallsToTheHeartbeat) {
+  HolderMetadata metadata = metadata_for_local_process(::getpid());
+  metadata.pid = std::int64_t{1} << 40;
+  std::string json = to_json(metadata);
+  json.insert(json.rfind('}'), R"(,"kernel_lock":false)");
+  write_lock_file(lock_path("L"), json, WallClock::now() - std::chrono::seconds(5));
+  expect_left_alone("heartbeat-fresh", {"--stale-after", "60"});
+  expect_reclaimed_at_once("heartbeat-expired", {"--stale-after", "2"});
+}
+
 // Another host cannot be checked: its lock lives as long as it keeps refreshing.
 TEST_F(RunReclaim, LockFromAnotherHostIsLeftAloneWhileFresh) {
   HolderMetadata metadata = metadata_for_local_process(::getpid());

@@ -153,6 +153,26 @@ TEST(Probe, UnlockedGarbageIsJudgedByItsAgeOnTheGivenClock) {
   EXPECT_EQ(old.verdict.reason, "no-metadata-expired");
 }
 
+// Issue 13, finding 10: int64 nanoseconds end in 2262. A heartbeat after that (a file touched by
+// hand, a broken server clock) used to wrap around to the distant past and make the lock stale at
+// once; it saturates to the far future instead, which keeps the lock held.
+TEST(Probe, ModificationTimePastTheYear2262IsFarFutureNeverAncient) {
+  test::TestDirectory dir;
+  LockMetadata foreign = our_own_metadata();
+  foreign.boot_id = "another-kernel";
+  foreign.host = "another-host";
+  write_file(dir / "f.lock", serialize_metadata(foreign));
+  write_file(dir / "garbage.lock", "garbage\n");
+  const timespec year_2400[2] = {{0, UTIME_OMIT}, {13'569'465'600, 0}};
+  for (const char* name : {"f.lock", "garbage.lock"}) {
+    ASSERT_EQ(::utimensat(AT_FDCWD, (dir / name).c_str(), year_2400, 0), 0);
+    EXPECT_GT(mtime_of(dir / name), os::wall_clock_ns()) << name;
+    const LockInspection inspection = inspect(dir / name, os::wall_clock_ns());
+    EXPECT_EQ(inspection.verdict.state, LockState::held)
+        << name << ": " << inspection.verdict.explanation;
+  }
+}
+
 TEST(Probe, EmptyFileHasNoMetadata) {
   test::TestDirectory dir;
   write_file(dir / "x.lock", "");
@@ -309,9 +329,9 @@ TEST(Probe, GroupMembersAreJudgedOnTheFilesystemsClock) {
 }
 
 // Another host's lock is judged by its heartbeat, and our kernel lock does not exclude that
-// host's reclaimers: it is removed only if, moved aside, it is still exactly what was judged. A
+// host's reclaimers: it is removed only if, claimed, it is still exactly what was judged. A
 // heartbeat that came in between (same inode, newer time) keeps it.
-TEST(Probe, ForeignLockRefreshedAfterItWasJudgedIsPutBackNotRemoved) {
+TEST(Probe, ForeignLockRefreshedAfterItWasJudgedIsKeptNotRemoved) {
   test::TestDirectory dir;
   LockMetadata foreign = our_own_metadata();
   foreign.boot_id = "another-kernel";

@@ -270,12 +270,20 @@ TEST(Staleness, WithoutKernelLocksALivePidWithUnknownStartTimeIsHeld) {
                  LockState::held, "pid-alive", "pid check");
 }
 
-TEST(Staleness, WithoutKernelLocksAnUncheckablePidIsHeld) {
+// Issue 13, finding 10: a pid that cannot be checked (beyond this kernel's range) used to keep a
+// lock without kernel locks alive forever. It vouches for nothing: the heartbeat decides.
+TEST(Staleness, WithoutKernelLocksAnUncheckablePidFallsToTheHeartbeat) {
   const LockMetadata metadata = local_holder();
-  const Verdict verdict =
-      judge(seen(Beacon::unsupported, &metadata, pid_unknown()), our_machine(), stale_after);
-  expect_verdict(verdict, LockState::held, "pid-alive", "pid check");
-  EXPECT_TRUE(mentions(verdict, "cannot be checked")) << verdict.explanation;
+  const Verdict fresh = judge(seen(Beacon::unsupported, &metadata, pid_unknown(), Seconds(30)),
+                              our_machine(), stale_after);
+  expect_verdict(fresh, LockState::held, "heartbeat-fresh", "heartbeat");
+  ASSERT_TRUE(fresh.stale_in);
+  EXPECT_DOUBLE_EQ(fresh.stale_in->count(), 90.0);
+  EXPECT_TRUE(mentions(fresh, "cannot be checked")) << fresh.explanation;
+
+  const Verdict expired = judge(seen(Beacon::unsupported, &metadata, pid_unknown(), Seconds(121)),
+                                our_machine(), stale_after);
+  expect_verdict(expired, LockState::stale, "heartbeat-expired", "age");
 }
 
 TEST(Staleness, WithoutKernelLocksAnotherPidNamespaceFallsToTheHeartbeat) {
@@ -308,14 +316,34 @@ TEST(Staleness, LockFromAPreviousBootOfThisHostIsStale) {
   }
 }
 
-TEST(Staleness, PreviousBootIsJudgedEvenWhenYoungerThanStaleAfter) {
-  // Rebooted 10 s ago; the lock was last refreshed 60 s ago, well inside --stale-after.
+// Issue 13, finding 1: a VM that booted 8 s ago and a namesake (cloned from the same image) whose
+// live holder refreshed 20 s ago, within its heartbeat interval of --stale-after / 4 = 30 s. The
+// lock is older than our uptime, yet its holder may be alive: it must not be robbed.
+TEST(Staleness, NamesakeMachineIsNeverRobbedWithinStaleAfterHoweverShortOurUptime) {
+  Observer observer = our_machine();
+  observer.uptime = Seconds(8);
+  const LockMetadata metadata = from_previous_boot();
+  for (Beacon beacon : {Beacon::free, Beacon::unsupported}) {
+    for (double age : {20.0, 60.0, 120.0}) {
+      const Verdict verdict =
+          judge(seen(beacon, &metadata, pid_dead(), Seconds(age)), observer, stale_after);
+      expect_verdict(verdict, LockState::held, "heartbeat-fresh", "heartbeat");
+      ASSERT_TRUE(verdict.stale_in);
+      EXPECT_DOUBLE_EQ(verdict.stale_in->count(), 120.0 - age);
+    }
+  }
+}
+
+TEST(Staleness, PreviousBootIsStaleOnlyOnceOlderThanStaleAfter) {
+  // Rebooted 10 s ago; the lock was last refreshed 121 s ago: expired by the age rule, and the
+  // reason says why nobody refreshed it.
   Observer observer = our_machine();
   observer.uptime = Seconds(10);
   const LockMetadata metadata = from_previous_boot();
   const Verdict verdict =
-      judge(seen(Beacon::free, &metadata, pid_unknown(), Seconds(60)), observer, stale_after);
+      judge(seen(Beacon::free, &metadata, pid_unknown(), Seconds(121)), observer, stale_after);
   expect_verdict(verdict, LockState::stale, "previous-boot", "boot id");
+  EXPECT_TRUE(mentions(verdict, "2m01s")) << verdict.explanation;
 }
 
 TEST(Staleness, SameHostNameRefreshedAfterOurBootFallsToTheHeartbeat) {

@@ -76,4 +76,22 @@ Result<std::optional<core::Seconds>> seconds_option(const std::optional<std::str
   return fallback;
 }
 
+Result<core::Seconds> stale_after_option(const std::optional<std::string>& value) {
+  const char* variable = "BUILDLOCK_STALE_AFTER";
+  auto stale_after = seconds_option(value, "--stale-after", variable, default_stale_after);
+  if (!stale_after) {
+    return stale_after.error();
+  }
+  if (**stale_after < min_stale_after) {
+    // The text parsed as a number, so it is printable; it may still be long ("0.000...").
+    const std::string text = value ? *value : std::string(std::getenv(variable));
+    return Error{ErrorKind::usage,
+                 std::string(value ? "--stale-after" : "$BUILDLOCK_STALE_AFTER") + ": `" +
+                     text.substr(0, 40) + "` is less than the minimum of " +
+                     core::format_duration(min_stale_after) +
+                     " (holders refresh their locks every --stale-after / 4, at most every 50 ms)"};
+  }
+  return **stale_after;
+}
+
 } // namespace buildlock::cli

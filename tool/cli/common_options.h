@@ -34,6 +34,10 @@ enum ExitCode : int {
 // --stale-after when neither the option nor $BUILDLOCK_STALE_AFTER is given (every subcommand
 // must judge locks alike).
 inline constexpr core::Seconds default_stale_after{120};
+// The shortest --stale-after: a holder refreshes its lock every stale-after / 4, but never more
+// often than every 50 ms, so below this a live holder's heartbeat could not stay inside the
+// limit with the 4x margin the age rule relies on (and 0 would make every such lock stale).
+inline constexpr core::Seconds min_stale_after{0.2};
 
 int exit_code_for(ErrorKind kind);
 
@@ -57,5 +61,9 @@ struct CommonOptions {
 Result<std::optional<core::Seconds>> seconds_option(const std::optional<std::string>& value,
                                                     const char* option_name, const char* variable,
                                                     std::optional<core::Seconds> fallback);
+
+// --stale-after if given, else $BUILDLOCK_STALE_AFTER, else the default; at least
+// min_stale_after (a usage error otherwise). Every subcommand that judges locks takes it.
+Result<core::Seconds> stale_after_option(const std::optional<std::string>& value);
 
 } // namespace buildlock::cli

@@ -92,8 +92,7 @@ Result<core::SurveyContext> survey_context(const JudgingOptions& options) {
   if (!directory) {
     return directory.error();
   }
-  auto stale_after = seconds_option(options.stale_after, "--stale-after", "BUILDLOCK_STALE_AFTER",
-                                    default_stale_after);
+  auto stale_after = stale_after_option(options.stale_after);
   if (!stale_after) {
     return stale_after.error();
   }
@@ -105,7 +104,7 @@ Result<core::SurveyContext> survey_context(const JudgingOptions& options) {
   context.directory = std::move(*directory);
   context.kernel_locks = *kernel_locks != core::KernelLockUse::never;
   context.observer = core::current_observer();
-  context.stale_after = **stale_after;
+  context.stale_after = *stale_after;
   context.filesystem_now_ns = core::read_filesystem_clock(context.directory);
   context.local_now_ns = os::wall_clock_ns();
   return context;

@@ -80,12 +80,11 @@ Result<RunSettings> settings_from(const RunOptions& options) {
     return timeout.error();
   }
   settings.timeout = *timeout;
-  auto stale_after = seconds_option(options.stale_after, "--stale-after", "BUILDLOCK_STALE_AFTER",
-                                    default_stale_after);
+  auto stale_after = stale_after_option(options.stale_after);
   if (!stale_after) {
     return stale_after.error();
   }
-  settings.stale_after = **stale_after;
+  settings.stale_after = *stale_after;
   auto kernel_locks = options.common.kernel_lock_use();
   if (!kernel_locks) {
     return kernel_locks.error();

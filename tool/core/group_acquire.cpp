@@ -1,5 +1,6 @@
 #include "core/group_acquire.h"
 
+#include "core/claimed_removal.h"
 #include "core/lock_listing.h"
 #include "core/lock_name.h"
 #include "os/any_release.h"
@@ -380,29 +381,20 @@ Status wait_until_no_group_members(AcquireContext& context) {
 }
 
 bool remove_group_anchor_if_empty(const HeldFile& anchor, const GroupCleanup& cleanup) {
-  const std::string private_path =
-      os::join_path(cleanup.directory, temp_file_name(cleanup.name, random_token()));
-  auto moved = os::move_to_new_name(anchor.path(), private_path);
-  if (!moved || !*moved) {
-    return false;
-  }
-  auto moved_entry = os::lstat_entry(private_path);
-  const bool ours = moved_entry && moved_entry->type == os::EntryType::regular &&
-                    moved_entry->identity == anchor.identity();
-  if (ours &&
-      live_group_members(cleanup.directory, cleanup.name, cleanup.observer, cleanup.stale_after,
-                         cleanup.kernel_locks, read_filesystem_clock(cleanup.directory))
-              .alive == 0) {
-    (void)os::remove_file(private_path);
-    return true;
-  }
-  // Someone joined, or it was not ours: put it back. If a new lock took the name meanwhile, an
-  // anchor of ours serves nobody any more (our late joiner sees it gone and starts again).
-  auto restored = os::link_new_name(private_path, anchor.path());
-  if ((restored && *restored) || ours) {
-    (void)os::remove_file(private_path);
-  }
-  return false;
+  // Claimed first, so that only our own anchor is ever removed, never a lock that replaced it.
+  // The name is gone while the members are counted once more: a member that joins now checks
+  // the anchor after creating its file, so either it finds the name gone (and starts again) or
+  // we count it (and put the anchor back; if a new lock took the name meanwhile, that lock's
+  // creator waits for the members it finds: wait_until_no_group_members).
+  auto removed = remove_claimed(
+      RemovalTarget{anchor.path(), anchor.identity(), std::nullopt, cleanup.stale_after, {}},
+      [&cleanup] {
+        return live_group_members(cleanup.directory, cleanup.name, cleanup.observer,
+                                  cleanup.stale_after, cleanup.kernel_locks,
+                                  read_filesystem_clock(cleanup.directory))
+                   .alive > 0;
+      });
+  return removed && *removed;
 }
 
 Result<HeldLock> acquire_in_group(AcquireContext& context) {

@@ -27,8 +27,8 @@ Result<bool> held_by_group(LockInspection& holder);
 // a group that ended a moment ago is still inside (docs/protocol.md, "Without kernel locks").
 Status wait_until_no_group_members(AcquireContext& context);
 
-// Without kernel locks: removes our group's anchor if no member is alive (moved aside, members
-// counted again, then removed or put back). Returns true when removed.
+// Without kernel locks: removes our group's anchor if no member is alive (claimed, its name
+// removed, members counted again, then put back if one is found). Returns true when removed.
 bool remove_group_anchor_if_empty(const HeldFile& anchor, const GroupCleanup& cleanup);
 
 // The error for a request that cannot share the lock as `holder` holds it.

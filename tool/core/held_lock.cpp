@@ -22,8 +22,9 @@ bool HeldFile::still_named() const {
   if (named()) {
     return true;
   }
-  // A reclaimer without kernel locks moves a file aside for an instant to recognise it, and puts
-  // it back when it is not the one it judged: look once more before calling the lock lost.
+  // Without kernel locks, the last member leaving a group removes the anchor for an instant while
+  // it counts the members, and puts it back when it finds one: look once more before calling the
+  // lock lost.
   os::sleep_until(os::monotonic_now() + std::chrono::milliseconds(20));
   return named();
 }
@@ -133,9 +134,10 @@ void HeldLock::release(const Messages* messages) {
 
 bool HeldLock::leave_group_without_kernel_locks() {
   // Without kernel locks the group is its members' files. Ours is gone already; if another
-  // member is alive, the group goes on. Otherwise move the anchor aside and look once more: a
-  // member that joined meanwhile checks the anchor after creating its file, so either it sees the
-  // anchor gone (and starts again) or we see its file (and put the anchor back).
+  // member is alive, the group goes on. Otherwise claim the anchor, remove its name and look once
+  // more (remove_group_anchor_if_empty): a member that joined meanwhile checks the anchor after
+  // creating its file, so either it sees the anchor gone (and starts again) or we see its file
+  // (and put the anchor back).
   if (!anchor_->still_named() ||
       live_group_members(cleanup_.directory, cleanup_.name, cleanup_.observer, cleanup_.stale_after,
                          cleanup_.kernel_locks, read_filesystem_clock(cleanup_.directory))

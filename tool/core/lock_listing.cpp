@@ -56,6 +56,10 @@ std::optional<DirectoryEntry> classify_entry_name(const std::string& file_name) 
   if (auto name = lock_name_of_temp_file(file_name)) {
     return DirectoryEntry{EntryKind::temp_file, std::move(*name), file_name};
   }
+  if (auto name = lock_name_of_claim_file(file_name)) {
+    // Left over like a temporary file when its remover was killed; judged by its own age.
+    return DirectoryEntry{EntryKind::temp_file, std::move(*name), file_name};
+  }
   if (auto holder = parse_holder_file_name(file_name)) {
     EntryKind kind = EntryKind::shared_holder;
     switch (holder->kind) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
 #include <random>
 
 namespace buildlock::core {
@@ -85,15 +86,17 @@ std::optional<std::string> lock_name_of_lock_file(std::string_view file_name) {
   return std::string(name);
 }
 
-std::optional<std::string> lock_name_of_temp_file(std::string_view file_name) {
-  // "." + name + "." + 16 hex + ".tmp"
-  const std::size_t fixed = 1 + 1 + random_token_length + temp_file_suffix.size();
-  if (file_name.size() <= fixed || file_name.front() != '.' ||
-      !file_name.ends_with(temp_file_suffix)) {
+namespace {
+
+// "." + name + "." + 16 hex + suffix: the lock name, if the name has that form.
+std::optional<std::string> lock_name_of_hidden_file(std::string_view file_name,
+                                                    std::string_view suffix) {
+  const std::size_t fixed = 1 + 1 + random_token_length + suffix.size();
+  if (file_name.size() <= fixed || file_name.front() != '.' || !file_name.ends_with(suffix)) {
     return std::nullopt;
   }
-  std::string_view token = file_name.substr(
-      file_name.size() - temp_file_suffix.size() - random_token_length, random_token_length);
+  std::string_view token =
+      file_name.substr(file_name.size() - suffix.size() - random_token_length, random_token_length);
   for (char c : token) {
     if (!is_hex(c)) {
       return std::nullopt;
@@ -104,6 +107,16 @@ std::optional<std::string> lock_name_of_temp_file(std::string_view file_name) {
     return std::nullopt;
   }
   return std::string(name);
+}
+
+} // namespace
+
+std::optional<std::string> lock_name_of_temp_file(std::string_view file_name) {
+  return lock_name_of_hidden_file(file_name, temp_file_suffix);
+}
+
+std::optional<std::string> lock_name_of_claim_file(std::string_view file_name) {
+  return lock_name_of_hidden_file(file_name, claim_file_suffix);
 }
 
 std::string shared_holder_file_name(std::string_view name, std::string_view random_part) {
@@ -156,6 +169,12 @@ std::optional<HolderFile> parse_holder_file_name(std::string_view file_name) {
     return holder;
   }
   return std::nullopt;
+}
+
+std::string claim_file_name(std::string_view name, std::uint64_t inode) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(inode));
+  return "." + std::string(name) + "." + hex + std::string(claim_file_suffix);
 }
 
 std::string random_token() {

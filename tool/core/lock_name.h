@@ -7,6 +7,7 @@
 
 #include "os/result.h"
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@ namespace buildlock::core {
 inline constexpr std::size_t max_lock_name_length = 128;
 inline constexpr std::string_view lock_file_suffix = ".lock";
 inline constexpr std::string_view temp_file_suffix = ".tmp";
+inline constexpr std::string_view claim_file_suffix = ".claim";
 
 // Ok, or a usage error that says what is wrong with `name`.
 Status validate_lock_name(std::string_view name);
@@ -25,6 +27,10 @@ std::string lock_file_name(std::string_view name);
 
 // ".<name>.<random>.tmp": where a lock is prepared before it is linked into place.
 std::string temp_file_name(std::string_view name, std::string_view random_part);
+
+// ".<name>.<inode as 16 lowercase hex digits>.claim": a remover's claim on one file of lock
+// `name` (core/claimed_removal.h). The same file always gets the same claim name.
+std::string claim_file_name(std::string_view name, std::uint64_t inode);
 
 // The lock name of a directory entry, if the entry is a lock file (`<valid name>.lock`).
 std::optional<std::string> lock_name_of_lock_file(std::string_view file_name);
@@ -56,6 +62,8 @@ std::optional<HolderFile> parse_holder_file_name(std::string_view file_name);
 
 // The lock name of a directory entry, if the entry is a buildlock temporary file.
 std::optional<std::string> lock_name_of_temp_file(std::string_view file_name);
+// The lock name of a directory entry, if the entry is a remover's claim.
+std::optional<std::string> lock_name_of_claim_file(std::string_view file_name);
 
 // 16 random hex digits for temporary file names.
 std::string random_token();

@@ -1,5 +1,6 @@
 #include "core/probe.h"
 
+#include "core/claimed_removal.h"
 #include "core/lock_name.h"
 #include "os/clock.h"
 #include "os/file_lock.h"
@@ -37,15 +38,27 @@ std::pair<std::string, std::string> split_path(const std::string& path) {
   return {path.substr(0, slash == 0 ? 1 : slash), path.substr(slash + 1)};
 }
 
-// The lock a lock file or holder file belongs to.
-std::optional<std::string> lock_name_of_entry(const std::string& file_name) {
-  if (auto name = lock_name_of_lock_file(file_name)) {
-    return name;
+bool is_claim(const std::string& path) {
+  return lock_name_of_claim_file(split_path(path).second).has_value();
+}
+
+// A remover's claim (core/claimed_removal.h) is a second name of the file it claims, whose
+// metadata says nothing about the claim: it is judged by its own age, the time since its file
+// last changed status, by the rule that removers use to drop an abandoned claim.
+void judge_claim(LockInspection& claim, std::int64_t now_ns, Seconds stale_after) {
+  const Seconds age(double(now_ns - claim.entry.ctime_ns) / 1e9);
+  if (age > stale_after) {
+    claim.verdict = Verdict{LockState::stale,
+                            "claim-abandoned",
+                            "a remover's claim left " + format_duration(age) +
+                                " ago, more than the " + format_duration(stale_after) + " limit",
+                            "age",
+                            {}};
+  } else {
+    claim.verdict = Verdict{LockState::held, "claim-in-use",
+                            "a remover's claim made " + format_duration(age) + " ago", "age",
+                            stale_after - age};
   }
-  if (auto holder = parse_holder_file_name(file_name)) {
-    return holder->lock_name;
-  }
-  return std::nullopt;
 }
 
 // Judges a group's anchor that no kernel lock vouches for by its members (see the header).
@@ -75,39 +88,6 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
         Verdict{LockState::held, "group-forming", "a group whose first member is being added",
                 "members", empty_group_grace - anchor_age};
   }
-}
-
-// remove_inspected() without a kernel lock: rename, recognise, then remove (or put back).
-Result<bool> remove_by_rename(const LockInspection& inspection) {
-  const auto [directory, file_name] = split_path(inspection.path);
-  const std::string private_path = os::join_path(
-      directory,
-      temp_file_name(lock_name_of_entry(file_name).value_or("buildlock-break"), random_token()));
-  auto moved = os::move_to_new_name(inspection.path, private_path);
-  if (!moved || !*moved) {
-    return moved;
-  }
-  // The one moved is what was judged only if nobody refreshed or replaced it since.
-  bool same = false;
-  if (auto now = os::lstat_entry(private_path); now && now->type == os::EntryType::regular &&
-                                                now->identity == inspection.entry.identity &&
-                                                now->mtime_ns == inspection.entry.mtime_ns) {
-    if (auto fd = os::open_regular_file(private_path)) {
-      bool truncated = false;
-      auto bytes = os::read_prefix(*fd, max_metadata_bytes, truncated);
-      same = bytes && truncated == inspection.metadata_truncated &&
-             *bytes == inspection.metadata_bytes;
-    }
-  }
-  if (same) {
-    return os::remove_file(private_path);
-  }
-  // Put it back, unless a new lock took the name meanwhile: then it stays under the private name
-  // (its holder notices the loss at its next heartbeat; `clean` removes it later).
-  if (auto restored = os::link_new_name(private_path, inspection.path); restored && *restored) {
-    (void)os::remove_file(private_path);
-  }
-  return false;
 }
 
 } // namespace
@@ -212,8 +192,14 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     observation.pid = os::probe_pid(inspection.metadata->pid);
   }
   const std::int64_t now_ns = filesystem_now_ns.value_or(os::wall_clock_ns());
+  inspection.judged_at_ns = now_ns;
+  inspection.stale_after = stale_after;
   observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
   inspection.verdict = judge(observation, observer, stale_after);
+  if (inspection.beacon != Beacon::held && is_claim(path)) {
+    judge_claim(inspection, now_ns, stale_after);
+    return inspection;
+  }
   if (inspection.beacon == Beacon::unsupported && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&
       lock_name_of_lock_file(split_path(path).second)) {
@@ -256,18 +242,13 @@ GroupMembers live_group_members(const std::string& directory, const std::string&
 void read_metadata(LockInspection& inspection) {
   inspection.metadata.reset();
   inspection.metadata_problem.clear();
-  inspection.metadata_bytes.clear();
-  inspection.metadata_truncated = false;
   bool truncated = false;
   auto bytes = os::read_prefix(inspection.fd, max_metadata_bytes, truncated);
   if (!bytes) {
     inspection.metadata_problem = bytes.error().message;
   } else if (truncated) {
-    inspection.metadata_bytes = *bytes;
-    inspection.metadata_truncated = true;
     inspection.metadata_problem = "larger than " + std::to_string(max_metadata_bytes) + " bytes";
   } else {
-    inspection.metadata_bytes = *bytes;
     auto parsed = parse_metadata(*bytes);
     if (parsed) {
       inspection.metadata = std::move(*parsed);
@@ -277,11 +258,24 @@ void read_metadata(LockInspection& inspection) {
   }
 }
 
+namespace {
+
+RemovalTarget removal_target(const LockInspection& inspection) {
+  return RemovalTarget{inspection.path, inspection.entry.identity, inspection.entry.mtime_ns,
+                       inspection.stale_after, inspection.judged_at_ns};
+}
+
+} // namespace
+
 Result<bool> remove_inspected(const LockInspection& inspection) {
-  // With kernel locks, only their holder may remove the file; without, only what is recognised
-  // after moving it aside (see docs/protocol.md, "Reclaim").
+  // With kernel locks, only their holder may remove the file; without, only its claimant, while
+  // the name still names it (see docs/protocol.md, "Reclaim").
   if (!inspection.fd) {
     return false;
+  }
+  if (inspection.beacon != Beacon::held && is_claim(inspection.path)) {
+    // Only a second name of a file (judged abandoned): removing it never displaces a lock.
+    return remove_if_still_inspected_file(inspection);
   }
   switch (inspection.beacon) {
   case Beacon::free:
@@ -289,9 +283,9 @@ Result<bool> remove_inspected(const LockInspection& inspection) {
       return remove_if_still_inspected_file(inspection);
     }
     // Another host's file: its reclaimers there are not excluded by our kernel lock.
-    return remove_by_rename(inspection);
+    return remove_claimed(removal_target(inspection));
   case Beacon::unsupported:
-    return remove_by_rename(inspection);
+    return remove_claimed(removal_target(inspection));
   case Beacon::held:
     break;
   }

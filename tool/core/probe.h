@@ -27,10 +27,12 @@ struct LockInspection {
   // local to one client and exclude nobody on another host.
   bool kernel_lock_excludes_reclaimers = false;
   std::optional<LockMetadata> metadata;
-  std::string metadata_problem;    // why `metadata` is empty
-  std::string metadata_bytes;      // as read (at most 64 KiB), to recognise the file again before
-  bool metadata_truncated = false; // removing it; true when the file holds more than that
+  std::string metadata_problem; // why `metadata` is empty
   Verdict verdict;
+  // When it was judged, on the filesystem's clock, and by which --stale-after (for claims, see
+  // core/claimed_removal.h). Unset when it was not judged.
+  std::optional<std::int64_t> judged_at_ns;
+  Seconds stale_after{0};
 
   bool exists() const { return entry.type != os::EntryType::missing; }
   bool is_lock_file() const { return entry.type == os::EntryType::regular; }
@@ -72,10 +74,10 @@ void read_metadata(LockInspection& inspection);
 
 // Removes an inspected stale lock, but only while the inspection holds its kernel lock and the
 // name still points at the inspected file: a fresh lock created meanwhile is never removed.
-// Without kernel locks (beacon `unsupported`), and for a holder on another kernel, by renaming it
-// to a private name, checking that what was moved is exactly what was judged (inode,
-// modification time, content), and only then removing it; otherwise it is put back. Returns false
-// when there was nothing (any more) to remove.
+// Without kernel locks (beacon `unsupported`), and for a holder on another kernel, by claiming the
+// judged file first (core/claimed_removal.h): never by moving the name, which could displace a
+// lock that was not judged. Returns false when there was nothing (any more) to remove, or someone
+// else is removing it.
 Result<bool> remove_inspected(const LockInspection& inspection);
 
 // The last step of every removal: unlink the name only if it still points at the inspected file

@@ -97,21 +97,31 @@ Verdict judge(const Observation& seen, const Observer& observer, Seconds stale_a
                        (checked ? " runs but released it)" : " cannot be checked)"),
                    "kernel lock");
     }
-    // No kernel locks on this filesystem: the pid is the best evidence we have.
-    if (same_pid_namespace(metadata, observer)) {
+    // No kernel locks on this filesystem: the pid is the best evidence we have, when it can be
+    // checked at all. A pid that cannot (out of this kernel's range) vouches for nothing, so the
+    // heartbeat decides, as for any holder we cannot check; never "alive forever".
+    if (same_pid_namespace(metadata, observer) && seen.pid.state != os::PidState::unknown) {
       return judge_by_pid(seen, metadata);
+    }
+    if (same_pid_namespace(metadata, observer)) {
+      return judge_by_age(seen, stale_after, "heartbeat-expired", "heartbeat-fresh",
+                          "holder " + pid_text(metadata) + ", which cannot be checked,");
     }
     return judge_by_age(seen, stale_after, "heartbeat-expired", "heartbeat-fresh",
                         "holder in another PID namespace");
   }
 
-  // Same host name, another boot id, and nothing has touched the lock since this machine booted:
-  // its holder died with the previous boot. (A lock refreshed after our boot was written by
-  // another machine that happens to share our host name, so it falls to the age rule.)
+  // Same host name, another boot id: our own previous boot, or another machine that shares our
+  // host name (VMs and containers cloned from one image). Nothing in the metadata tells them
+  // apart, and a live namesake refreshes only every stale_after / 4, so a lock of any age up to
+  // stale_after may be alive there, whatever our uptime says. The uptime therefore never
+  // shortens the age rule; it only explains an expired lock untouched since before our boot.
   if (!metadata.boot_id.empty() && !observer.boot_id.empty() && metadata.host == observer.host &&
-      seen.age > observer.uptime) {
+      seen.age > observer.uptime && seen.age > stale_after) {
     return stale("previous-boot",
-                 "written before this machine booted (boot id " + metadata.boot_id + ")",
+                 "written before this machine booted (boot id " + metadata.boot_id +
+                     ") and not refreshed for " + format_duration(seen.age) + ", more than the " +
+                     format_duration(stale_after) + " limit",
                  "boot id");
   }
   return judge_by_age(seen, stale_after, "heartbeat-expired", "heartbeat-fresh",

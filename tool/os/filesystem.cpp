@@ -34,11 +34,35 @@ EntryType type_of(mode_t mode) {
   return EntryType::other;
 }
 
+// Nanoseconds since the epoch, saturated: int64 nanoseconds end in the year 2262, and a time past
+// that (a file touched by hand, a broken server clock) must read as "far in the future", never
+// wrap around to "long ago", which would make a lock judged by its age stale at once. The low end
+// is kept well inside the range so that "now minus mtime" cannot overflow either.
+std::int64_t saturated_ns(std::int64_t seconds, long nanoseconds) {
+  constexpr std::int64_t max_seconds = INT64_MAX / 1'000'000'000 - 1;
+  constexpr std::int64_t min_seconds = -max_seconds / 2;
+  if (seconds > max_seconds) {
+    return max_seconds * 1'000'000'000;
+  }
+  if (seconds < min_seconds) {
+    return min_seconds * 1'000'000'000;
+  }
+  return seconds * 1'000'000'000 + nanoseconds;
+}
+
 std::int64_t mtime_ns_of(const struct stat& st) {
 #if defined(__APPLE__)
-  return std::int64_t(st.st_mtimespec.tv_sec) * 1'000'000'000 + st.st_mtimespec.tv_nsec;
+  return saturated_ns(st.st_mtimespec.tv_sec, st.st_mtimespec.tv_nsec);
 #else
-  return std::int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return saturated_ns(st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+#endif
+}
+
+std::int64_t ctime_ns_of(const struct stat& st) {
+#if defined(__APPLE__)
+  return saturated_ns(st.st_ctimespec.tv_sec, st.st_ctimespec.tv_nsec);
+#else
+  return saturated_ns(st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
 #endif
 }
 
@@ -48,6 +72,7 @@ EntryInfo info_of(const struct stat& st) {
   info.identity = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
   info.size = st.st_size;
   info.mtime_ns = mtime_ns_of(st);
+  info.ctime_ns = ctime_ns_of(st);
   info.owner_uid = st.st_uid;
   info.mode = st.st_mode & 07777;
   return info;
@@ -257,19 +282,17 @@ Result<bool> link_new_name(const std::string& from, const std::string& to) {
   return path_error("cannot create", to, errno);
 }
 
-Result<bool> move_to_new_name(const std::string& from, const std::string& to) {
-  // Only ever called with a fresh random `to`; an existing one would be replaced, so check first
-  // rather than rely on renameat2(RENAME_NOREPLACE), which Linux alone has.
-  if (auto existing = lstat_entry(to); !existing || existing->type != EntryType::missing) {
-    return Error{ErrorKind::lock_directory, "`" + to + "` exists already"};
+Result<LinkOutcome> link_unless_taken(const std::string& from, const std::string& to) {
+  if (::link(from.c_str(), to.c_str()) == 0) {
+    return LinkOutcome::linked;
   }
-  if (::rename(from.c_str(), to.c_str()) == 0) {
-    return true;
+  if (errno == EEXIST) {
+    return LinkOutcome::name_taken;
   }
   if (errno == ENOENT) {
-    return false;
+    return LinkOutcome::source_gone;
   }
-  return path_error("cannot rename", from, errno);
+  return path_error("cannot link", from, errno);
 }
 
 Result<bool> remove_file(const std::string& path) {

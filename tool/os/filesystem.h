@@ -29,6 +29,7 @@ struct EntryInfo {
   FileIdentity identity;
   std::int64_t size = 0;
   std::int64_t mtime_ns = 0; // modification time on the filesystem's own clock
+  std::int64_t ctime_ns = 0; // status change time (link, unlink, rename, utimes), same clock
   std::int64_t owner_uid = -1;
   std::uint32_t mode = 0; // permission bits, including sticky
 };
@@ -61,9 +62,9 @@ Result<std::string> read_prefix(const Fd& fd, std::size_t limit, bool& truncated
 // link(): true when `to` was created, false when it already existed.
 Result<bool> link_new_name(const std::string& from, const std::string& to);
 
-// rename() to a name that does not exist (a fresh private one): true when moved, false when
-// `from` was already gone.
-Result<bool> move_to_new_name(const std::string& from, const std::string& to);
+// link() of an existing file: `from` gone is an outcome, not an error.
+enum class LinkOutcome { linked, name_taken, source_gone };
+Result<LinkOutcome> link_unless_taken(const std::string& from, const std::string& to);
 
 // unlink(): true when removed, false when it was already gone.
 Result<bool> remove_file(const std::string& path);
