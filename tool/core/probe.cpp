@@ -167,8 +167,20 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   inspection.entry = *opened;
 
   Result<os::LockAttempt> attempt = os::LockAttempt::unsupported;
+  bool metadata_read = false;
   if (kernel_locks) {
     attempt = os::try_lock(inspection.fd);
+  } else {
+    // Without kernel locks of our own we still ask the kernel lock of a holder on our kernel that
+    // says it keeps one: flock demonstrably works on this file for this kernel, and only the
+    // kernel lock knows that a killed wrapper's command still runs under the lock (a pid check
+    // would call it dead). docs/protocol.md, "Mixing kernel-lock settings".
+    read_metadata(inspection);
+    metadata_read = true;
+    if (inspection.metadata && inspection.metadata->kernel_lock &&
+        same_kernel(*inspection.metadata, observer)) {
+      attempt = os::try_lock(inspection.fd);
+    }
   }
   if (!attempt) {
     return attempt.error();
@@ -192,7 +204,9 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     inspection.verdict = judge(Observation{}, observer, stale_after);
     return inspection;
   }
-  read_metadata(inspection);
+  if (!metadata_read) {
+    read_metadata(inspection);
+  }
   inspection.kernel_lock_excludes_reclaimers = inspection.beacon == Beacon::free &&
                                                inspection.metadata &&
                                                same_kernel(*inspection.metadata, observer);
@@ -214,7 +228,7 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   const std::int64_t now_ns = filesystem_now_ns.value_or(os::wall_clock_ns());
   observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
   inspection.verdict = judge(observation, observer, stale_after);
-  if (inspection.beacon == Beacon::unsupported && inspection.metadata &&
+  if (inspection.beacon != Beacon::held && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&
       lock_name_of_lock_file(split_path(path).second)) {
     judge_anchor_by_members(inspection, observer, stale_after, kernel_locks, filesystem_now_ns,
