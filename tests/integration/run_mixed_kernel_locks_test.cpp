@@ -26,7 +26,7 @@ class RunMixedKernelLocks : public IntegrationTest {
 protected:
   // Like start_holding(), with `prefix` in front of buildlock (to run it as "another host").
   std::unique_ptr<Holding> start_holding_via(const std::vector<std::string>& prefix,
-                                             std::vector<std::string> options) const {
+                                             const std::vector<std::string>& options) const {
     auto holding = std::make_unique<Holding>();
     std::vector<std::string> argv = prefix;
     argv.push_back(buildlock_binary());
