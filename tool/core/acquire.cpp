@@ -84,7 +84,9 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
       }
       continue;
     }
-    if (as_lock && !(holder.beacon == Beacon::free && holder.kernel_lock_excludes_reclaimers)) {
+    if (as_lock) {
+      // A group? Its members' shared kernel locks say so; where its kernel lock is not held (no
+      // kernel locks, or members that hold none on it, judged by their files), its metadata.
       auto group = held_by_group(holder);
       if (!group) {
         return group.error();
