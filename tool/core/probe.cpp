@@ -59,6 +59,12 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
   }
   const GroupMembers members =
       live_group_members(directory, *name, observer, stale_after, kernel_locks, filesystem_now_ns);
+  if (members.alive == 0 && anchor.kernel_lock_excludes_reclaimers) {
+    // Its kernel lock, free on its creator's kernel, already says that no member holding it is
+    // left, and that its creator is gone (it holds its share from before the name exists): no
+    // group is forming, and the kernel lock's verdict stands.
+    return;
+  }
   if (members.alive > 0) {
     anchor.verdict = Verdict{LockState::held,
                              "members-alive",
