@@ -179,34 +179,52 @@ protected:
     argv.insert(argv.begin(), buildlock_binary());
     return argv;
   }
+
+  // The outer `run --shared L` runs `PREFIX... buildlock run --shared L -- true` once an exclusive
+  // run is queued behind it; the inner run must run at once.
+  void expect_inner_shared_run_despite_queued_writer(std::vector<std::string> prefix) {
+    Pipe started, release, inner_status;
+    std::vector<std::string> steps = {"notify", "3", "wait", "4", "run", "5"};
+    steps.insert(steps.end(), prefix.begin(), prefix.end());
+    for (auto& word : nested_run("L", {"true"}, {"--shared", "--timeout", "5"})) {
+      steps.push_back(std::move(word));
+    }
+    Process outer = run_under_lock("L", scripted(steps), {"--shared"})
+                        .pass_fd(3, started.write_fd())
+                        .pass_fd(4, release.read_fd())
+                        .pass_fd(5, inner_status.write_fd())
+                        .start();
+    started.close_write();
+    release.close_read();
+    inner_status.close_write();
+    ASSERT_TRUE(started.receives_byte(10s)) << outer.stderr_text();
+
+    auto writer = start_holding("L", {"--verbose"}, {}, nullptr, false);
+    ASSERT_TRUE(file_eventually_contains(writer->process->stderr_path(), "is held by", 10s));
+    release.write_byte();
+    EXPECT_EQ(inner_status.read_to_end(10s), "exit 0") << outer.stderr_text();
+    EXPECT_EQ(outer.wait(10s), ExitStatus::exited(0)) << outer.stderr_text();
+    ASSERT_TRUE(writer->started.receives_byte(10s)) << writer->process->stderr_text();
+    writer->let_go();
+    EXPECT_EQ(writer->process->wait(10s), ExitStatus::exited(0));
+  }
 };
 
 // The inner shared run must not queue behind a writer that waits for the outer one: that would
 // be a deadlock (writer waits for outer, outer for inner, inner for writer).
 TEST_F(RunSharedNesting, SharedRunInsideASharedHoldRunsDespiteAQueuedWriter) {
-  Pipe started, release, inner_status;
-  std::vector<std::string> steps = {"notify", "3", "wait", "4", "run", "5"};
-  for (auto& word : nested_run("L", {"true"}, {"--shared", "--timeout", "5"})) {
-    steps.push_back(std::move(word));
-  }
-  Process outer = run_under_lock("L", scripted(steps), {"--shared"})
-                      .pass_fd(3, started.write_fd())
-                      .pass_fd(4, release.read_fd())
-                      .pass_fd(5, inner_status.write_fd())
-                      .start();
-  started.close_write();
-  release.close_read();
-  inner_status.close_write();
-  ASSERT_TRUE(started.receives_byte(10s)) << outer.stderr_text();
+  expect_inner_shared_run_despite_queued_writer({});
+}
 
-  auto writer = start_holding("L", {"--verbose"}, {}, nullptr, false);
-  ASSERT_TRUE(file_eventually_contains(writer->process->stderr_path(), "is held by", 10s));
-  release.write_byte();
-  EXPECT_EQ(inner_status.read_to_end(10s), "exit 0") << outer.stderr_text();
-  EXPECT_EQ(outer.wait(10s), ExitStatus::exited(0)) << outer.stderr_text();
-  ASSERT_TRUE(writer->started.receives_byte(10s)) << writer->process->stderr_text();
-  writer->let_go();
-  EXPECT_EQ(writer->process->wait(10s), ExitStatus::exited(0));
+// Python's subprocess (close_fds=True by default) and others close every inherited descriptor on
+// the way: the inner run must then recognise its ancestor by the pid chain, or it queues behind a
+// writer that waits for the outer run, which waits for it.
+TEST_F(RunSharedNesting, SharedRunWhoseInheritedDescriptorsWereClosedRunsDespiteAQueuedWriter) {
+  expect_inner_shared_run_despite_queued_writer(
+      {"bash", "-c",
+       R"(for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then eval "exec $n<&-"; fi; done
+          exec "$@")",
+       "bash"});
 }
 
 TEST_F(RunSharedNesting, ExclusiveRunInsideASharedHoldIsRefusedInsteadOfWaitingForItself) {

@@ -75,12 +75,14 @@ std::vector<ForeignLock> foreign_locks() {
       {"ContainerWithoutKernelLockLivePidHereExpired",
        [] { return without_kernel_lock(metadata_from_other_container(::getpid())); }, seconds(10),
        false, auto_locks, true, "heartbeat-expired", "in another PID namespace"},
-      {"ContainerSeenWithKernelLocksOffDeadPidHereFresh",
-       [] { return to_json(metadata_from_other_container(reaped_pid())); }, seconds(0), false,
-       no_locks, false, "heartbeat-fresh", "in another PID namespace"},
-      {"ContainerSeenWithKernelLocksOffLivePidHereExpired",
-       [] { return to_json(metadata_from_other_container(::getpid())); }, seconds(10), false,
-       no_locks, true, "heartbeat-expired", "in another PID namespace"},
+      // Seen without kernel locks: a holder on this kernel that says it keeps one is still asked
+      // through it (docs/protocol.md, "Mixing kernel-lock settings").
+      {"ContainerSeenWithKernelLocksOffKernelLockFree",
+       [] { return to_json(metadata_from_other_container(::getpid())); }, seconds(0), false,
+       no_locks, true, "holder-exited", "in another PID namespace"},
+      {"ContainerSeenWithKernelLocksOffDeadPidHereKernelLockHeld",
+       [] { return to_json(metadata_from_other_container(reaped_pid())); }, seconds(600), true,
+       no_locks, false, "kernel-lock-held", ""},
       // Another kernel: a free kernel lock proves nothing (NFS may not show the other host's), a
       // pid that is dead here means nothing.
       {"OtherHostDeadPidHereKernelLockFreeFresh",
@@ -179,8 +181,10 @@ TEST_F(SharedFsForeignMetadata, SlotsOfOtherHostsAndContainersAreCountedByTheirO
   EXPECT_EQ(directory_entries(lock_dir), (std::vector<std::string>{"L.lock", "L.lock+slot.2"}));
 }
 
-// When a group ends (its anchor's holder died here), the files of its shared members are swept
-// only where their own rule says so: another host's fresh file and a live container's stay.
+// An anchor whose creator died here is not an ended group while members of other hosts or
+// containers, which hold no kernel lock on it, are alive by their own rules (another host's
+// fresh file, a live container's held file); once they are not, the group is over and every
+// member's file is swept.
 TEST_F(SharedFsForeignMetadata, SharedMembersOfOtherHostsAndContainersAreSweptByTheirOwnRules) {
   HolderMetadata dead_creator = metadata_for_local_process(::getpid());
   dead_creator.pid = reaped_pid();
@@ -195,21 +199,35 @@ TEST_F(SharedFsForeignMetadata, SharedMembersOfOtherHostsAndContainersAreSweptBy
   write_lock_file(holder_file("+shared.00000000000000a3"),
                   to_json(as_shared(metadata_from_other_container(::getpid()))));
   write_lock_file(holder_file("+shared.00000000000000a4"), live_container);
-  const HeldFileLock live(holder_file("+shared.00000000000000a4"), HeldFileLock::Mode::exclusive);
+  std::optional<HeldFileLock> live;
+  live.emplace(holder_file("+shared.00000000000000a4"), HeldFileLock::Mode::exclusive);
+  const std::vector<std::string> all = {
+      "L.lock", "L.lock+shared.00000000000000a1", "L.lock+shared.00000000000000a2",
+      "L.lock+shared.00000000000000a3", "L.lock+shared.00000000000000a4"};
 
   bool ran = false;
   Finished finished = try_lock("0", {"--kernel-locks", "auto", "--stale-after", "2"}, ran);
+  EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
+  EXPECT_FALSE(ran);
+  EXPECT_NE(finished.err.find("[members-alive]"), std::string::npos) << finished.err;
+  EXPECT_EQ(directory_entries(lock_dir), all);
+
+  // The other host stops refreshing: the live container still keeps the group.
+  set_mtime(holder_file("+shared.00000000000000a1"), WallClock::now() - seconds(10));
+  finished = try_lock("0", {"--kernel-locks", "auto", "--stale-after", "2"}, ran);
+  EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
+  EXPECT_EQ(directory_entries(lock_dir), all);
+  EXPECT_EQ(read_file(holder_file("+shared.00000000000000a4")), live_container);
+
+  live.reset(); // the container's member ends
+  finished = try_lock("0", {"--kernel-locks", "auto", "--stale-after", "2"}, ran);
   EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
   EXPECT_TRUE(ran);
-  EXPECT_EQ(count_occurrences(finished.err, "reclaimed stale shared hold of lock `L`"), 2U)
+  EXPECT_EQ(count_occurrences(finished.err, "reclaimed stale shared hold of lock `L`"), 4U)
       << finished.err;
   EXPECT_NE(finished.err.find("[heartbeat-expired]"), std::string::npos) << finished.err;
   EXPECT_NE(finished.err.find("[holder-exited]"), std::string::npos) << finished.err;
-  EXPECT_EQ(directory_entries(lock_dir),
-            (std::vector<std::string>{"L.lock+shared.00000000000000a1",
-                                      "L.lock+shared.00000000000000a4"}));
-  EXPECT_EQ(read_file(holder_file("+shared.00000000000000a1")), fresh_other_host);
-  EXPECT_EQ(read_file(holder_file("+shared.00000000000000a4")), live_container);
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
 }
 
 // Without kernel locks (NFS without a lock daemon), a slotted group of other hosts is joined by

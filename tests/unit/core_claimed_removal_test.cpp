@@ -9,7 +9,7 @@
 // why these cases are a program of their own (buildlock_interleaving_tests): the interposed calls
 // pass straight through unless a case arms the intruder.
 #include "core/claimed_removal.h"
-#include "core/group_acquire.h"
+#include "core/group_end.h"
 #include "core/lock_name.h"
 #include "core/probe.h"
 #include "os/process_identity.h"
@@ -328,9 +328,11 @@ TEST(ClaimedRemoval, LastMemberNeverRemovesALockThatReplacedItsAnchor) {
 
   prepare_intruder(dir, path);
   intruder.armed = true;
-  const bool removed = remove_group_anchor_if_empty(anchor, cleanup_of(dir));
+  auto removed =
+      remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
   intruder.armed = false;
-  EXPECT_FALSE(removed);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_FALSE(*removed);
   EXPECT_GT(intruder.attempts, 0);
   EXPECT_FALSE(intruder.got_in) << "the name was emptied under the lock that replaced the anchor";
   EXPECT_EQ(identity_of(path), replacement);
@@ -342,7 +344,10 @@ TEST(ClaimedRemoval, LastMemberRemovesItsAnchorWhenNoMemberIsLeft) {
   const std::string path = dir / "g.lock";
   create_lock_file(dir, path, anchor_metadata());
   HeldFile anchor = our_anchor(path);
-  EXPECT_TRUE(remove_group_anchor_if_empty(anchor, cleanup_of(dir)));
+  auto removed =
+      remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_TRUE(*removed);
   EXPECT_FALSE(os::lstat_entry(path)->type == os::EntryType::regular);
   EXPECT_EQ(claims_in(dir), std::vector<std::string>{});
 }
@@ -356,7 +361,10 @@ TEST(ClaimedRemoval, LastMemberPutsTheAnchorBackForAMemberThatJoined) {
   member.mode = LockMode::shared;
   member.kernel_lock = false;
   create_lock_file(dir, dir / shared_holder_file_name("g", "0123456789abcdef"), member);
-  EXPECT_FALSE(remove_group_anchor_if_empty(anchor, cleanup_of(dir)));
+  auto removed =
+      remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_FALSE(*removed);
   EXPECT_EQ(identity_of(path), anchor.identity());
   EXPECT_EQ(claims_in(dir), std::vector<std::string>{});
 }

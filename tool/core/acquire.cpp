@@ -73,17 +73,26 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
       auto reclaimed =
           as_lock ? reclaim_lock_file(context, holder) : reclaim(context, holder, what);
       if (!reclaimed) {
+        if (as_lock) {
+          if (auto adopted =
+                  adopt_unremovable_anchor(holder, reclaimed.error(), os::LockType::exclusive)) {
+            context.signals.set_mode(os::TerminationMode::record);
+            return std::move(*adopted);
+          }
+        }
         return reclaimed.error();
       }
       continue;
     }
-    if (as_lock && holder.beacon != Beacon::free) {
+    if (as_lock) {
+      // A group? Its members' shared kernel locks say so; where its kernel lock is not held (no
+      // kernel locks, or members that hold none on it, judged by their files), its metadata.
       auto group = held_by_group(holder);
       if (!group) {
         return group.error();
       }
       if (*group) {
-        if (holder.beacon == Beacon::unsupported) {
+        if (holder.beacon != Beacon::held) {
           context.saw_group_without_kernel_locks = true;
         }
         if (holder.metadata && holder.metadata->mode == LockMode::slots) {
@@ -141,8 +150,13 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
   }
   if (!context.kernel_locks || context.saw_group_without_kernel_locks) {
     // No kernel lock keeps the members of a group that just ended out; their files do.
-    if (auto drained = wait_until_no_group_members(context); !drained) {
+    auto drained = wait_until_no_group_members(context);
+    if (!drained) {
       return drained.error();
+    }
+    if (*drained != 0) {
+      file->release(&messages);
+      os::die_by_signal(*drained);
     }
   }
   messages.explain("acquired " + what + " (" + path + ")");

@@ -182,6 +182,13 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
   return attempt;
 }
 
+void resume_waiting(AcquireContext& context) {
+  context.signals.set_mode(os::TerminationMode::die);
+  if (const auto received = context.signals.take_signals(); !received.empty()) {
+    os::die_by_signal(received.front().number);
+  }
+}
+
 Error not_a_lock_file(const LockInspection& inspection) {
   return Error{ErrorKind::lock_directory,
                "`" + inspection.path + "` is " + os::describe(inspection.entry.type) +

@@ -90,6 +90,10 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
                                  const LockMetadata& metadata, os::LockType type,
                                  bool completes_hold);
 
+// Back to waiting after a hold that was just created had to be let go again (the group ended
+// while we joined): termination signals kill again, and one recorded meanwhile kills now.
+void resume_waiting(AcquireContext& context);
+
 // `path` is not a regular file: buildlock will not touch it.
 Error not_a_lock_file(const LockInspection& inspection);
 

@@ -129,21 +129,40 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
     }
     if (holder.verdict.state == LockState::stale) {
       if (auto reclaimed = reclaim_lock_file(context, holder); !reclaimed) {
+        if (holder.metadata && can_share(*holder.metadata, request)) {
+          if (auto adopted =
+                  adopt_unremovable_anchor(holder, reclaimed.error(), os::LockType::shared)) {
+            return std::move(*adopted);
+          }
+        }
         return reclaimed.error();
       }
       continue;
     }
-    if (holder.beacon == Beacon::unsupported && holder.metadata) {
-      // Without kernel locks a group is joined by adding a member file (acquire_in_group checks
+    if (holder.beacon != Beacon::held && holder.metadata) {
+      // A group whose anchor's kernel lock nobody holds (no kernel locks, or a group of members
+      // without them or of another host) is joined by adding a member file (acquire_in_group checks
       // afterwards that this anchor still stands); an exclusive holder is waited for.
       if (!can_share(*holder.metadata, request)) {
         return mode_conflict(request, holder);
       }
       if (holder.metadata->mode != LockMode::exclusive) {
+        if (holder.beacon == Beacon::free) {
+          // Our inspection holds it exclusively: share it instead, so that members and writers
+          // on our kernel see us.
+          auto shared = os::try_lock(holder.fd, os::LockType::shared);
+          if (!shared) {
+            return shared.error();
+          }
+          if (*shared != os::LockAttempt::acquired) {
+            continue;
+          }
+        }
         return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
-                        false);
+                        holder.beacon == Beacon::free);
       }
     }
+    bool unreadable_group = false;
     if (holder.beacon == Beacon::held) {
       auto group = held_by_group(holder);
       if (!group) {
@@ -152,6 +171,7 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
       if (holder.metadata && !can_share(*holder.metadata, request)) {
         return mode_conflict(request, holder);
       }
+      unreadable_group = *group && !holder.metadata;
       if (*group && holder.metadata && holder.metadata->mode != LockMode::exclusive) {
         // Join: our own shared kernel lock, then check that the name still points at the file
         // we locked (a group that ended removed it under an exclusive lock we would have seen).
@@ -179,10 +199,14 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
         !within) {
       return within.error();
     }
-    // An exclusive holder (or a group whose metadata we cannot read): sleep until it lets go.
+    // An exclusive holder: sleep until it lets go. A group whose metadata we cannot read (a
+    // newer version) cannot be joined, and a shared sleep would return at once (a spin, one
+    // temporary file per turn): sleep until its last member has left, as behind a writer.
     if (holder.beacon == Beacon::held &&
         !(holder.metadata && holder.metadata->mode != LockMode::exclusive)) {
-      if (auto woke = sleep_on(context, holder, os::LockType::shared); !woke) {
+      const os::LockType sleep_type =
+          unreadable_group ? os::LockType::exclusive : os::LockType::shared;
+      if (auto woke = sleep_on(context, holder, sleep_type); !woke) {
         return woke.error();
       }
     } else {
@@ -301,7 +325,7 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
 } // namespace
 
 Result<bool> held_by_group(LockInspection& holder) {
-  if (holder.beacon == Beacon::unsupported) {
+  if (holder.beacon != Beacon::held) {
     return holder.metadata && holder.metadata->mode != LockMode::exclusive;
   }
   auto shared = os::try_lock(holder.fd, os::LockType::shared);
@@ -326,77 +350,6 @@ Error mode_conflict(const AcquireRequest& request, const LockInspection& holder)
                    " (every user of one lock must use the same mode and slot count)"};
 }
 
-Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& holder) {
-  const bool group_anchor = holder.metadata && holder.metadata->mode != LockMode::exclusive;
-  auto removed =
-      reclaim(context, holder,
-              group_anchor ? std::nullopt : std::optional<std::string>(what_of(context.request)));
-  if (removed && *removed && group_anchor) {
-    sweep_dead_shared_holders(context.cleanup(), &context.messages);
-  }
-  return removed;
-}
-
-void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* messages) {
-  auto names = os::list_directory(cleanup.directory);
-  if (!names) {
-    return;
-  }
-  // Ages on the filesystem's clock: this host's may be minutes off the file server's.
-  const std::optional<std::int64_t> filesystem_now_ns = read_filesystem_clock(cleanup.directory);
-  for (const std::string& name : *names) {
-    auto holder_file = parse_holder_file_name(name);
-    if (!holder_file || holder_file->kind != HolderFileKind::shared ||
-        holder_file->lock_name != cleanup.name) {
-      continue;
-    }
-    auto inspected =
-        inspect_lock_file(os::join_path(cleanup.directory, name), cleanup.observer,
-                          cleanup.stale_after, filesystem_now_ns, true, cleanup.kernel_locks);
-    if (!inspected || !inspected->is_lock_file() || inspected->verdict.state != LockState::stale) {
-      continue;
-    }
-    (void)remove_stale(*inspected, "shared hold of lock `" + cleanup.name + "`", messages);
-  }
-}
-
-Status wait_until_no_group_members(AcquireContext& context) {
-  const AcquireRequest& request = context.request;
-  for (;;) {
-    const GroupMembers members =
-        live_group_members(request.directory, request.name, context.observer, request.stale_after,
-                           context.kernel_locks, context.filesystem_now());
-    if (members.alive == 0) {
-      return ok_status();
-    }
-    const os::TimePoint now = os::monotonic_now();
-    const std::string whom = "the last members of a group of " + what_of(request) + " to leave (" +
-                             members.example + ")";
-    context.messages.explain("waiting for " + whom);
-    if (auto within = context.budget.check(now, whom, context.messages); !within) {
-      return within.error();
-    }
-    os::sleep_until(std::min(context.budget.wake_at(), now + context.next_poll()));
-  }
-}
-
-bool remove_group_anchor_if_empty(const HeldFile& anchor, const GroupCleanup& cleanup) {
-  // Claimed first, so that only our own anchor is ever removed, never a lock that replaced it.
-  // The name is gone while the members are counted once more: a member that joins now checks
-  // the anchor after creating its file, so either it finds the name gone (and starts again) or
-  // we count it (and put the anchor back; if a new lock took the name meanwhile, that lock's
-  // creator waits for the members it finds: wait_until_no_group_members).
-  auto removed = remove_claimed(
-      RemovalTarget{anchor.path(), anchor.identity(), std::nullopt, cleanup.stale_after, {}},
-      [&cleanup] {
-        return live_group_members(cleanup.directory, cleanup.name, cleanup.observer,
-                                  cleanup.stale_after, cleanup.kernel_locks,
-                                  read_filesystem_clock(cleanup.directory))
-                   .alive > 0;
-      });
-  return removed && *removed;
-}
-
 Result<HeldLock> acquire_in_group(AcquireContext& context) {
   const AcquireRequest& request = context.request;
   for (;;) {
@@ -409,6 +362,7 @@ Result<HeldLock> acquire_in_group(AcquireContext& context) {
     if (!anchor) {
       return anchor.error();
     }
+    anchor->join_group(context.cleanup());
     const std::string anchor_path = anchor->path();
     const os::FileIdentity anchor_identity = anchor->identity();
     auto held = request.mode == LockMode::shared
@@ -417,16 +371,18 @@ Result<HeldLock> acquire_in_group(AcquireContext& context) {
     if (!held) {
       return held;
     }
-    if (!context.kernel_locks) {
-      // Without a kernel lock on the anchor, our member file is what keeps the group alive: the
-      // anchor must still be the one we joined now that the file exists, or the group ended
-      // while we joined (see HeldLock::leave_group_without_kernel_locks).
-      auto current = os::lstat_entry(anchor_path);
-      if (current &&
-          !(current->type == os::EntryType::regular && current->identity == anchor_identity)) {
-        held->release(nullptr);
-        continue;
-      }
+    // Members that hold no kernel lock on the anchor (without kernel locks, or of another host)
+    // are kept in by their holder files: the group's last member removes the anchor only after
+    // counting them (HeldFile::leave_group). So the anchor must still be the one we joined now
+    // that our file exists, or the group ended while we joined: then leave and start again.
+    auto current = os::lstat_entry(anchor_path);
+    if (current &&
+        !(current->type == os::EntryType::regular && current->identity == anchor_identity)) {
+      held->release(nullptr);
+      // Not a holder any more: a signal that came meanwhile (recorded) ends us now, and later
+      // ones again end the wait at once.
+      resume_waiting(context);
+      continue;
     }
     context.messages.explain("acquired " + what_of(request) + " " +
                              std::string(mode_name(request.mode)) + " (" + held->own().path() +

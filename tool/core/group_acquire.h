@@ -12,6 +12,7 @@
 #pragma once
 
 #include "core/acquire_steps.h"
+#include "core/group_end.h"
 
 namespace buildlock::core {
 
@@ -23,23 +24,7 @@ Result<HeldLock> acquire_in_group(AcquireContext& context);
 // so. Reads its metadata if not read yet.
 Result<bool> held_by_group(LockInspection& holder);
 
-// Without kernel locks, an exclusive run that has just created NAME.lock waits until no member of
-// a group that ended a moment ago is still inside (docs/protocol.md, "Without kernel locks").
-Status wait_until_no_group_members(AcquireContext& context);
-
-// Without kernel locks: removes our group's anchor if no member is alive (claimed, its name
-// removed, members counted again, then put back if one is found). Returns true when removed.
-bool remove_group_anchor_if_empty(const HeldFile& anchor, const GroupCleanup& cleanup);
-
 // The error for a request that cannot share the lock as `holder` holds it.
 Error mode_conflict(const AcquireRequest& request, const LockInspection& holder);
-
-// Reclaims a stale `NAME.lock`. A group anchor that nobody holds is an ended group, removed
-// quietly; its dead members' files are removed too.
-Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& holder);
-
-// Removes the files of shared holders of `cleanup.name` that are dead (judged like any lock).
-// Without kernel locks the judgment is by pid and heartbeat.
-void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* messages);
 
 } // namespace buildlock::core

@@ -1,6 +1,6 @@
 #include "core/held_lock.h"
 
-#include "core/group_acquire.h"
+#include "core/group_end.h"
 #include "core/lock_listing.h"
 #include "core/probe.h"
 #include "os/clock.h"
@@ -33,7 +33,8 @@ void HeldFile::heartbeat(const Messages& messages) {
   if (!fd_) {
     return;
   }
-  if (auto touched = os::touch(fd_); !touched && !heartbeat_failure_reported_) {
+  if (auto touched = os::touch(fd_);
+      !touched && !heartbeat_failure_reported_ && type_ != os::LockType::shared) {
     heartbeat_failure_reported_ = true;
     messages.warning("cannot refresh lock `" + path_ + "` (" + touched.error().message +
                      "); observers on other hosts may judge it stale after --stale-after");
@@ -46,11 +47,7 @@ bool HeldFile::release(const Messages* messages) {
   }
   os::DeferSignals defer;
   if (type_ == os::LockType::shared) {
-    if (!kernel_lock_) {
-      fd_.reset();
-      return false;
-    }
-    return leave_group_anchor();
+    return leave_group();
   }
   bool removed = false;
   auto current = os::lstat_entry(path_);
@@ -67,20 +64,29 @@ bool HeldFile::release(const Messages* messages) {
   return removed;
 }
 
-bool HeldFile::leave_group_anchor() {
-  // Drop our share (for every inherited copy too), then see whether anyone else still holds
-  // one: whoever gets the exclusive lock is the last to leave and removes the name, under that
-  // lock and only if the name still points at this file, like any reclaim. A member joining at
-  // this instant either sees our exclusive lock (and waits, then finds the name gone) or holds
-  // its share before we try (and we leave the anchor to it).
-  os::unlock(fd_);
+bool HeldFile::leave_group() {
+  // With a kernel lock: drop our share (for every inherited copy too), then see whether anyone
+  // else still holds one: whoever gets the exclusive lock is the last of the members that hold
+  // one. A member joining at this instant either sees our exclusive lock (and waits, then finds
+  // the name gone) or holds its share before we try (and we leave the anchor to it).
+  bool last = true;
+  if (kernel_lock_) {
+    os::unlock(fd_);
+    auto attempt = os::try_lock(fd_, os::LockType::exclusive);
+    last = attempt && *attempt == os::LockAttempt::acquired;
+  }
   bool removed = false;
-  auto attempt = os::try_lock(fd_, os::LockType::exclusive);
-  if (attempt && *attempt == os::LockAttempt::acquired) {
-    auto current = os::lstat_entry(path_);
-    if (current && current->type == os::EntryType::regular && current->identity == identity_) {
-      removed = os::remove_file(path_).ok();
-    }
+  if (last && group_ && still_named() &&
+      live_group_members(group_->directory, group_->name, group_->observer, group_->stale_after,
+                         group_->kernel_locks, read_filesystem_clock(group_->directory))
+              .alive == 0) {
+    // Members without a kernel lock on the anchor (--kernel-locks off, another host) are counted
+    // by their holder files, in every mode. Failing to move it (a sticky directory, and we are
+    // not its creator) leaves an empty anchor that the next run takes over.
+    auto ended = remove_group_anchor_if_empty(path_, identity_, *group_);
+    removed = ended && *ended;
+  }
+  if (kernel_lock_) {
     os::unlock(fd_);
   }
   fd_.reset();
@@ -115,36 +121,10 @@ bool HeldLock::heartbeat(const Messages& messages) {
 void HeldLock::release(const Messages* messages) {
   const Messages* say = loss_reported_ ? nullptr : messages;
   own_.release(say);
-  if (!anchor_) {
-    return;
-  }
-  bool group_ended = false;
-  if (anchor_->holds_kernel_lock()) {
-    group_ended = anchor_->release(say);
-  } else {
-    os::DeferSignals defer;
-    group_ended = leave_group_without_kernel_locks();
-    anchor_->release(nullptr);
-  }
-  if (group_ended) {
+  if (anchor_ && anchor_->release(say)) {
     // The group ended with us: files of members that died meanwhile are garbage now.
     sweep_dead_shared_holders(cleanup_, messages);
   }
-}
-
-bool HeldLock::leave_group_without_kernel_locks() {
-  // Without kernel locks the group is its members' files. Ours is gone already; if another
-  // member is alive, the group goes on. Otherwise claim the anchor, remove its name and look once
-  // more (remove_group_anchor_if_empty): a member that joined meanwhile checks the anchor after
-  // creating its file, so either it sees the anchor gone (and starts again) or we see its file
-  // (and put the anchor back).
-  if (!anchor_->still_named() ||
-      live_group_members(cleanup_.directory, cleanup_.name, cleanup_.observer, cleanup_.stale_after,
-                         cleanup_.kernel_locks, read_filesystem_clock(cleanup_.directory))
-              .alive > 0) {
-    return false;
-  }
-  return remove_group_anchor_if_empty(*anchor_, cleanup_);
 }
 
 } // namespace buildlock::core

@@ -19,6 +19,16 @@
 
 namespace buildlock::core {
 
+// Where the files of dead shared holders are removed when a group ends with us, and how its
+// members are counted.
+struct GroupCleanup {
+  std::string directory;
+  std::string name;
+  Seconds stale_after{120};
+  Observer observer;
+  bool kernel_locks = true;
+};
+
 // One file whose kernel lock this process holds. Move-only; releases on destruction.
 class HeldFile {
 public:
@@ -38,19 +48,29 @@ public:
   // Whether the name still points at our file (nobody broke or reclaimed it).
   bool still_named() const;
 
+  // Makes this file (held shared) our share of the anchor of `group`: leaving it then ends the
+  // group if no member is left (see release()).
+  void join_group(GroupCleanup group) { group_ = std::move(group); }
+  // For a file we hold but did not create (an adopted anchor): failing to refresh it is expected.
+  void forgo_heartbeat_warning() { heartbeat_failure_reported_ = true; }
+
   // Refreshes the file's mtime: proof of life for observers that cannot see our pid. Warns once
-  // if that fails, since observers on other hosts may then judge the lock stale.
+  // if that fails, since observers on other hosts may then judge the lock stale; except for a
+  // group's anchor, which only its creator can refresh (with umask 022 the others may not), and
+  // which everybody who cannot see its kernel lock judges by its members' own files.
   void heartbeat(const Messages& messages);
 
   // Exclusive: removes the name (if it still points at our file: otherwise someone broke the
   // lock, which is reported), then drops the kernel lock for every inherited copy.
-  // Shared (a group anchor): drops our share; the last member to leave removes the name. Without
-  // a kernel lock, an anchor is only closed here: HeldLock decides whether the group ended.
-  // Returns true when this call removed the name. Idempotent.
+  // Shared (a group anchor): drops our share; the last member to leave (the one that then gets
+  // the kernel lock exclusively, or without kernel locks any member that finds no other) removes
+  // the name, but only if no member's holder file is alive: a member that holds no kernel lock
+  // on the anchor (--kernel-locks off, another host) is still counted. Returns true when this call
+  // removed the name. Idempotent.
   bool release(const Messages* messages);
 
 private:
-  bool leave_group_anchor();
+  bool leave_group();
 
   os::Fd fd_;
   std::string path_;
@@ -58,15 +78,7 @@ private:
   os::LockType type_;
   bool kernel_lock_;
   bool heartbeat_failure_reported_ = false;
-};
-
-// Where the files of dead shared holders are removed when a group ends with us.
-struct GroupCleanup {
-  std::string directory;
-  std::string name;
-  Seconds stale_after{120};
-  Observer observer;
-  bool kernel_locks = true;
+  std::optional<GroupCleanup> group_;
 };
 
 // A lock held by this process: exclusive, shared or one slot.
@@ -93,8 +105,6 @@ public:
   void release(const Messages* messages);
 
 private:
-  bool leave_group_without_kernel_locks();
-
   std::optional<HeldFile> anchor_;
   HeldFile own_;
   GroupCleanup cleanup_;

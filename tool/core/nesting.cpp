@@ -118,6 +118,12 @@ bool held_by_ancestor(const char* held_locks, const std::string& lock_path, bool
     }
     auto inherited = os::fstat_entry(entry.fd);
     if (!inherited || !(inherited->identity == current->identity)) {
+      // The descriptor was closed on the way (Python's subprocess closes every descriptor by
+      // default) or reused: the hold can still be proven by the pid chain. Without this, a
+      // nested run queues behind a writer that waits for our ancestor, which waits for us.
+      if (holder_is_an_ancestor(lock_path)) {
+        return true;
+      }
       continue;
     }
     if (!kernel_locks) {

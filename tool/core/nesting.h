@@ -5,7 +5,10 @@
 // lock file's identity. An inner run of the same lock proceeds without waiting only if all three
 // still agree: the name points at that file, the inherited descriptor is that file, and the
 // descriptor's kernel lock is ours. A process that outlives the outer hold fails the first test
-// (the outer run removed the name when it released) and waits like anyone else.
+// (the outer run removed the name when it released) and waits like anyone else. When the
+// descriptor did not reach us (closed on the way, as Python's subprocess does by default), the
+// hold is proven instead by the pid chain: the file's recorded holder, with its start time, is
+// one of our ancestors (and so is still waiting for us).
 #pragma once
 
 #include "core/metadata.h"

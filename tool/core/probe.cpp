@@ -72,6 +72,12 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
   }
   const GroupMembers members =
       live_group_members(directory, *name, observer, stale_after, kernel_locks, filesystem_now_ns);
+  if (members.alive == 0 && anchor.kernel_lock_excludes_reclaimers) {
+    // Its kernel lock, free on its creator's kernel, already says that no member holding it is
+    // left, and that its creator is gone (it holds its share from before the name exists): no
+    // group is forming, and the kernel lock's verdict stands.
+    return;
+  }
   if (members.alive > 0) {
     anchor.verdict = Verdict{LockState::held,
                              "members-alive",
@@ -147,8 +153,20 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   inspection.entry = *opened;
 
   Result<os::LockAttempt> attempt = os::LockAttempt::unsupported;
+  bool metadata_read = false;
   if (kernel_locks) {
     attempt = os::try_lock(inspection.fd);
+  } else {
+    // Without kernel locks of our own we still ask the kernel lock of a holder on our kernel that
+    // says it keeps one: flock demonstrably works on this file for this kernel, and only the
+    // kernel lock knows that a killed wrapper's command still runs under the lock (a pid check
+    // would call it dead). docs/protocol.md, "Mixing kernel-lock settings".
+    read_metadata(inspection);
+    metadata_read = true;
+    if (inspection.metadata && inspection.metadata->kernel_lock &&
+        same_kernel(*inspection.metadata, observer)) {
+      attempt = os::try_lock(inspection.fd);
+    }
   }
   if (!attempt) {
     return attempt.error();
@@ -172,7 +190,9 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     inspection.verdict = judge(Observation{}, observer, stale_after);
     return inspection;
   }
-  read_metadata(inspection);
+  if (!metadata_read) {
+    read_metadata(inspection);
+  }
   inspection.kernel_lock_excludes_reclaimers = inspection.beacon == Beacon::free &&
                                                inspection.metadata &&
                                                same_kernel(*inspection.metadata, observer);
@@ -200,7 +220,7 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     judge_claim(inspection, now_ns, stale_after);
     return inspection;
   }
-  if (inspection.beacon == Beacon::unsupported && inspection.metadata &&
+  if (inspection.beacon != Beacon::held && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&
       lock_name_of_lock_file(split_path(path).second)) {
     judge_anchor_by_members(inspection, observer, stale_after, kernel_locks, filesystem_now_ns,

@@ -47,10 +47,13 @@ struct LockInspection {
 // `kernel_locks` (--kernel-locks off, or a filesystem that has none) flock is never called and
 // every lock is judged by its metadata and age.
 //
-// A group's anchor (`NAME.lock` of mode shared or slots) that no kernel lock vouches for is
-// judged by its members: held while any holder file of the group is, stale once none is and the
-// anchor has not been refreshed for a second (the moment between creating the anchor and the
-// first member's file).
+// A group's anchor (`NAME.lock` of mode shared or slots) whose kernel lock is not held is judged
+// by its members: held while any holder file of the group is, stale once none is and the anchor
+// has not been refreshed for a second (the moment between creating the anchor and the first
+// member's file). Its own kernel lock and heartbeat do not speak for every member: members
+// without kernel locks (--kernel-locks off, or another host's, whose locks a network filesystem
+// may not show) hold no lock on it, and only its creator can refresh it (with umask 022 the
+// others may not), whereas each member refreshes its own file.
 Result<LockInspection> inspect_lock_file(const std::string& path, const Observer& observer,
                                          Seconds stale_after,
                                          std::optional<std::int64_t> filesystem_now_ns,

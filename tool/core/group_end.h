@@ -1,0 +1,51 @@
+// How a group ends, and what is left of it (docs/protocol.md, "Groups", "Leave", and "Mixing
+// kernel-lock settings"). A group is its members' holder files: the anchor's kernel lock is not
+// held by members without kernel locks or on another host, so the anchor is removed only after
+// counting the members' files, by claiming it first (claimed_removal.h); files of dead members are
+// swept; an anchor that we may not remove (a sticky directory) is taken over; and an exclusive run
+// that follows a group without kernel locks waits until its last members have left.
+#pragma once
+
+#include "core/acquire_steps.h"
+#include "core/held_lock.h"
+
+#include <optional>
+#include <string>
+
+namespace buildlock::core {
+
+// Without kernel locks, an exclusive run that has just created NAME.lock waits until no member of
+// a group that ended a moment ago is still inside (docs/protocol.md, "Without kernel locks").
+// Returns 0 then, or the termination signal that arrived meanwhile (the caller holds NAME.lock,
+// so signals are recorded: it must release and die by it).
+Result<int> wait_until_no_group_members(AcquireContext& context);
+
+// Removes the group's anchor at `path` (the file `identity`) if no member is alive: claimed,
+// its name removed, members counted again, then put back if one is found. A member that joins
+// meanwhile checks the anchor after creating its holder file, so either it finds the anchor gone
+// (and starts again) or it is counted. Members are counted by their holder files, not by the
+// anchor's kernel lock, which members without kernel locks or on another host do not hold. Returns
+// true when removed; an error when it may not be claimed or removed (a sticky directory, see
+// adopt_unremovable_anchor).
+Result<bool> remove_group_anchor_if_empty(const std::string& path, os::FileIdentity identity,
+                                          const GroupCleanup& cleanup);
+
+// A group's anchor judged stale whose removal failed with `removal_error` for want of permission
+// (a sticky directory: only its creator, the directory's owner and root may remove it) is taken
+// over instead of stopping: if the inspection holds its kernel lock on the holder's own kernel,
+// that lock excludes everyone, so we hold the file as it stands, under its kernel lock of `type`
+// (exclusive for an exclusive run, shared to join as a group of the anchor's mode), and leave it
+// behind stale again when done. Nullopt when that does not apply (the caller reports the error),
+// or when someone got in meanwhile (the caller may look again).
+std::optional<HeldFile> adopt_unremovable_anchor(LockInspection& holder, const Error& removal_error,
+                                                 os::LockType type);
+
+// Reclaims a stale `NAME.lock`. A group anchor that nobody holds is an ended group, removed
+// quietly; its dead members' files are removed too.
+Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& holder);
+
+// Removes the files of shared holders of `cleanup.name` that are dead (judged like any lock).
+// Without kernel locks the judgment is by pid and heartbeat.
+void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* messages);
+
+} // namespace buildlock::core
