@@ -227,19 +227,56 @@ TEST_F(NfsLikeFs, LockFileWeMayNotWriteIsJudgedByItsHolderNotAnError) {
   EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
 }
 
-TEST_F(NfsLikeFs, StaleLockFileWeMayNotWriteIsReclaimedByItsDeadHoldersPid) {
+// The same file after kill -9 of buildlock alone: a shared lock, which needs only reading, shows
+// that the command still holds the exclusive kernel lock (the pid alone would say "dead").
+TEST_F(NfsLikeFs, LockFileWeMayNotWriteIsKeptByAKilledHoldersCommandThenReclaimed) {
   auto holder = hold();
   ASSERT_EQ(::chmod((dir + "/L.lock").c_str(), 0444), 0) << std::strerror(errno);
   holder->process->send_signal(SIGKILL);
   EXPECT_EQ(holder->process->wait(10s), ExitStatus::killed_by(SIGKILL));
+  {
+    Pipe ran;
+    Finished finished = run(notifying_run(ran, {"--timeout", "0", "--verbose"}));
+    ran.close_write();
+    EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
+    EXPECT_NE(finished.err.find("[kernel-lock-held]"), std::string::npos) << finished.err;
+    EXPECT_TRUE(ran.ends_without_data(5s)) << "the lock was taken from a running command";
+  }
   holder->release.close_write();
   EXPECT_TRUE(holder->command_is_gone());
   Pipe ran;
-  Finished finished = run(notifying_run(ran, {"--timeout", "0"}));
+  Finished finished = run(notifying_run(ran, {"--timeout", "0", "--verbose"}));
   ran.close_write();
   EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
   EXPECT_NE(finished.err.find("reclaimed stale lock `L`"), std::string::npos) << finished.err;
+  EXPECT_NE(finished.err.find("[holder-dead]"), std::string::npos) << finished.err;
   EXPECT_TRUE(ran.receives_byte(5s));
+  EXPECT_EQ(directory_entries(dir), std::vector<std::string>{});
+}
+
+// A group's anchor we may not write: the joiner must hold it shared like every member, or the
+// first member to leave would remove it under the joiner and let a writer in beside it.
+TEST_F(NfsLikeFs, SharedRunJoiningAnAnchorWeMayNotWriteKeepsWritersOut) {
+  auto first = hold({"--shared"});
+  ASSERT_EQ(::chmod((dir + "/L.lock").c_str(), 0444), 0) << std::strerror(errno);
+  auto second = hold({"--shared"});
+  first->release.close_write();
+  EXPECT_EQ(first->process->wait(10s), ExitStatus::exited(0)) << first->process->stderr_text();
+  {
+    Pipe ran;
+    Finished finished = run(notifying_run(ran, {"--timeout", "0.2"}));
+    ran.close_write();
+    EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
+    EXPECT_TRUE(ran.ends_without_data(5s)) << "a writer ran beside a reader";
+  }
+  second->release.close_write();
+  EXPECT_EQ(second->process->wait(10s), ExitStatus::exited(0)) << second->process->stderr_text();
+  Pipe ran;
+  Finished finished = run(notifying_run(ran, {"--timeout", "10"}));
+  ran.close_write();
+  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  EXPECT_TRUE(ran.receives_byte(5s));
+  EXPECT_EQ(directory_entries(dir), std::vector<std::string>{});
 }
 
 TEST_F(NfsLikeFs, StatusCleanAndBreakLeaveAHeldLockAlone) {

@@ -95,6 +95,25 @@ Status wait_while_writer_queued(AcquireContext& context) {
   }
 }
 
+// Joins the group whose anchor `holder` inspected: our own shared kernel lock, then a check that
+// the name still points at the file we locked (a group that ended removed it under an exclusive
+// lock we would have seen). Nothing when the group ended or is ending.
+Result<std::optional<HeldFile>> join_with_share(LockInspection& holder, const std::string& path) {
+  auto joined = os::try_lock(holder.fd, os::LockType::shared);
+  if (!joined) {
+    return joined.error();
+  }
+  if (*joined == os::LockAttempt::acquired) {
+    auto current = os::lstat_entry(path);
+    if (current && current->type == os::EntryType::regular &&
+        current->identity == holder.entry.identity) {
+      return std::optional<HeldFile>(
+          HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared, true));
+    }
+  }
+  return std::optional<HeldFile>();
+}
+
 // Joins the group at NAME.lock (holding its kernel lock shared), or starts it.
 Result<HeldFile> join_anchor(AcquireContext& context) {
   const AcquireRequest& request = context.request;
@@ -139,8 +158,20 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
         return mode_conflict(request, holder);
       }
       if (holder.metadata->mode != LockMode::exclusive) {
-        return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
-                        false);
+        if (!holder.exclusive_lock_untestable) {
+          return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
+                          false);
+        }
+        // An anchor we may not write, on NFS: its members hold it shared, and so must we (a
+        // share needs only reading), or the last of them would remove it under us.
+        auto joined = join_with_share(holder, path);
+        if (!joined) {
+          return joined.error();
+        }
+        if (*joined) {
+          return std::move(**joined);
+        }
+        continue; // ended or ending: look again
       }
     }
     if (holder.beacon == Beacon::held) {
@@ -152,19 +183,12 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
         return mode_conflict(request, holder);
       }
       if (*group && holder.metadata && holder.metadata->mode != LockMode::exclusive) {
-        // Join: our own shared kernel lock, then check that the name still points at the file
-        // we locked (a group that ended removed it under an exclusive lock we would have seen).
-        auto joined = os::try_lock(holder.fd, os::LockType::shared);
+        auto joined = join_with_share(holder, path);
         if (!joined) {
           return joined.error();
         }
-        if (*joined == os::LockAttempt::acquired) {
-          auto current = os::lstat_entry(path);
-          if (current && current->type == os::EntryType::regular &&
-              current->identity == holder.entry.identity) {
-            return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
-                            true);
-          }
+        if (*joined) {
+          return std::move(**joined);
         }
         continue; // ended or ending: look again
       }

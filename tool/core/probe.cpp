@@ -77,6 +77,19 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
   }
 }
 
+// Through a read-only descriptor on NFS only a shared lock can be tried; it is refused while
+// someone holds the file's exclusive lock: a holder of an exclusive lock, holder, slot or writer
+// file, or the command of a killed holder. (A group's anchor is held shared, which this cannot
+// see: its members are asked instead.) The share is dropped at once.
+bool exclusive_lock_held(const os::Fd& fd) {
+  auto shared = os::try_lock(fd, os::LockType::shared);
+  if (shared && *shared == os::LockAttempt::acquired) {
+    os::unlock(fd);
+    return false;
+  }
+  return shared && (*shared == os::LockAttempt::busy || *shared == os::LockAttempt::interrupted);
+}
+
 // remove_inspected() without a kernel lock: rename, recognise, then remove (or put back).
 Result<bool> remove_by_rename(const LockInspection& inspection) {
   const auto [directory, file_name] = split_path(inspection.path);
@@ -148,7 +161,9 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     // Never open what is not a regular file: a FIFO could block, a device could act.
     return inspection;
   }
-  auto fd = os::open_regular_file_if_present(path);
+  // Read-write where we may (NFS grants an exclusive flock only to a descriptor open for
+  // writing); nothing is ever written through it.
+  auto fd = os::open_regular_file_if_present(path, os::OpenFor::locking);
   if (!fd) {
     return fd.error();
   }
@@ -184,9 +199,19 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   case os::LockAttempt::interrupted:
     inspection.beacon = Beacon::held;
     break;
+  case os::LockAttempt::needs_write_access:
+    // Never an error, and never free: judged by pid and heartbeat like a lock without kernel
+    // locks, and reclaimed only by rename-and-recognise.
+    inspection.beacon = Beacon::unsupported;
+    inspection.exclusive_lock_untestable = true;
+    break;
   }
+  // What the verdict goes by: a shared lock refused proves an exclusive holder alive.
+  const Beacon judged = inspection.exclusive_lock_untestable && exclusive_lock_held(inspection.fd)
+                            ? Beacon::held
+                            : inspection.beacon;
 
-  if (!details && inspection.beacon == Beacon::held) {
+  if (!details && judged == Beacon::held) {
     // A held kernel lock is "held" whatever the metadata says (judge()'s first rule).
     inspection.metadata_problem = "not read";
     inspection.verdict = judge(Observation{}, observer, stale_after);
@@ -203,18 +228,18 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   }
 
   Observation observation;
-  observation.beacon = inspection.beacon;
+  observation.beacon = judged;
   observation.metadata = inspection.metadata ? &*inspection.metadata : nullptr;
   // A held kernel lock decides alone (judge() looks no further), so its pid is not probed:
   // `status` on a directory of busy locks would spend a quarter of its time reading /proc.
-  if (inspection.beacon != Beacon::held && inspection.metadata &&
+  if (judged != Beacon::held && inspection.metadata &&
       same_pid_namespace(*inspection.metadata, observer)) {
     observation.pid = os::probe_pid(inspection.metadata->pid);
   }
   const std::int64_t now_ns = filesystem_now_ns.value_or(os::wall_clock_ns());
   observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
   inspection.verdict = judge(observation, observer, stale_after);
-  if (inspection.beacon == Beacon::unsupported && inspection.metadata &&
+  if (judged == Beacon::unsupported && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&
       lock_name_of_lock_file(split_path(path).second)) {
     judge_anchor_by_members(inspection, observer, stale_after, kernel_locks, filesystem_now_ns,
