@@ -99,6 +99,31 @@ protected:
         .pass_fd(3, ran.write_fd());
   }
 
+  // kill -9 of `holder`'s buildlock alone: a run finds the lock held by the command's kernel
+  // lock and does not run; once the command has ended, a run reclaims the lock at once.
+  void expect_kept_by_the_command_of_a_killed_holder_then_reclaimed(ShellHolder& holder) const {
+    holder.process->send_signal(SIGKILL);
+    EXPECT_EQ(holder.process->wait(10s), ExitStatus::killed_by(SIGKILL));
+    {
+      Pipe ran;
+      Finished finished = run(notifying_run(ran, {"--timeout", "0", "--verbose"}));
+      ran.close_write();
+      EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
+      EXPECT_NE(finished.err.find("[kernel-lock-held]"), std::string::npos) << finished.err;
+      EXPECT_TRUE(ran.ends_without_data(5s)) << "the lock was taken from a running command";
+    }
+    holder.release.close_write();
+    EXPECT_TRUE(holder.command_is_gone());
+    Pipe ran;
+    Finished finished = run(notifying_run(ran, {"--timeout", "0", "--verbose"}));
+    ran.close_write();
+    EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+    EXPECT_NE(finished.err.find("reclaimed stale lock `L`"), std::string::npos) << finished.err;
+    EXPECT_NE(finished.err.find("[holder-dead]"), std::string::npos) << finished.err;
+    EXPECT_TRUE(ran.receives_byte(5s));
+    EXPECT_EQ(directory_entries(dir), std::vector<std::string>{});
+  }
+
   // `buildlock SUBCOMMAND --dir DIR ARGUMENTS...`
   Command manage(const std::string& subcommand, std::vector<std::string> arguments = {}) const {
     arguments.insert(arguments.begin(), {subcommand, "--dir", dir});
@@ -189,25 +214,7 @@ TEST_F(NfsLikeFs, ThirdRunOfTwoSlotsWaitsForAFreeSlot) {
 // it; once the command ends, the next run reclaims the lock at once.
 TEST_F(NfsLikeFs, KilledHoldersLockIsKeptByItsCommandThenReclaimedAtOnce) {
   auto holder = hold();
-  holder->process->send_signal(SIGKILL);
-  EXPECT_EQ(holder->process->wait(10s), ExitStatus::killed_by(SIGKILL));
-  {
-    Pipe ran;
-    Finished finished = run(notifying_run(ran, {"--timeout", "0", "--verbose"}));
-    ran.close_write();
-    EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
-    EXPECT_NE(finished.err.find("[kernel-lock-held]"), std::string::npos) << finished.err;
-    EXPECT_TRUE(ran.ends_without_data(5s)) << "the lock was taken from a running command";
-  }
-  holder->release.close_write();
-  EXPECT_TRUE(holder->command_is_gone());
-  Pipe ran;
-  Finished finished = run(notifying_run(ran, {"--timeout", "0"}));
-  ran.close_write();
-  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
-  EXPECT_NE(finished.err.find("reclaimed stale lock `L`"), std::string::npos) << finished.err;
-  EXPECT_TRUE(ran.receives_byte(5s));
-  EXPECT_EQ(directory_entries(dir), std::vector<std::string>{});
+  expect_kept_by_the_command_of_a_killed_holder_then_reclaimed(*holder);
 }
 
 // Someone else's lock file, which we may not open for writing (mode 0444 here, root included):
@@ -232,26 +239,7 @@ TEST_F(NfsLikeFs, LockFileWeMayNotWriteIsJudgedByItsHolderNotAnError) {
 TEST_F(NfsLikeFs, LockFileWeMayNotWriteIsKeptByAKilledHoldersCommandThenReclaimed) {
   auto holder = hold();
   ASSERT_EQ(::chmod((dir + "/L.lock").c_str(), 0444), 0) << std::strerror(errno);
-  holder->process->send_signal(SIGKILL);
-  EXPECT_EQ(holder->process->wait(10s), ExitStatus::killed_by(SIGKILL));
-  {
-    Pipe ran;
-    Finished finished = run(notifying_run(ran, {"--timeout", "0", "--verbose"}));
-    ran.close_write();
-    EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
-    EXPECT_NE(finished.err.find("[kernel-lock-held]"), std::string::npos) << finished.err;
-    EXPECT_TRUE(ran.ends_without_data(5s)) << "the lock was taken from a running command";
-  }
-  holder->release.close_write();
-  EXPECT_TRUE(holder->command_is_gone());
-  Pipe ran;
-  Finished finished = run(notifying_run(ran, {"--timeout", "0", "--verbose"}));
-  ran.close_write();
-  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
-  EXPECT_NE(finished.err.find("reclaimed stale lock `L`"), std::string::npos) << finished.err;
-  EXPECT_NE(finished.err.find("[holder-dead]"), std::string::npos) << finished.err;
-  EXPECT_TRUE(ran.receives_byte(5s));
-  EXPECT_EQ(directory_entries(dir), std::vector<std::string>{});
+  expect_kept_by_the_command_of_a_killed_holder_then_reclaimed(*holder);
 }
 
 // A group's anchor we may not write: the joiner must hold it shared like every member, or the
@@ -279,8 +267,12 @@ TEST_F(NfsLikeFs, SharedRunJoiningAnAnchorWeMayNotWriteKeepsWritersOut) {
   EXPECT_EQ(directory_entries(dir), std::vector<std::string>{});
 }
 
+// Observers now open lock files read-write: they must still change nothing, not even the time.
 TEST_F(NfsLikeFs, StatusCleanAndBreakLeaveAHeldLockAlone) {
   auto holder = hold();
+  const std::string path = dir + "/L.lock";
+  const std::string content = read_file(path);
+  const auto mtime = mtime_of(path);
   Finished status = run(manage("status", {"--json"}));
   EXPECT_EQ(status.status, ExitStatus::exited(0)) << status.err;
   EXPECT_NE(status.out.find("\"kernel-lock-held\""), std::string::npos) << status.out;
@@ -288,7 +280,9 @@ TEST_F(NfsLikeFs, StatusCleanAndBreakLeaveAHeldLockAlone) {
   EXPECT_EQ(clean.status, ExitStatus::exited(0)) << clean.err;
   Finished broken = run(manage("break", {"L"}));
   EXPECT_EQ(broken.status, ExitStatus::exited(75)) << broken.err;
-  EXPECT_TRUE(exists_no_follow(dir + "/L.lock")) << "a held lock was removed";
+  EXPECT_TRUE(exists_no_follow(path)) << "a held lock was removed";
+  EXPECT_EQ(read_file(path), content);
+  EXPECT_EQ(mtime_of(path), mtime) << "looking at a lock changed its modification time";
   holder->release.close_write();
   EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0)) << holder->process->stderr_text();
 }

@@ -151,6 +151,7 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
       }
       continue;
     }
+    bool join = false; // with our own share of the anchor's kernel lock
     if (holder.beacon == Beacon::unsupported && holder.metadata) {
       // Without kernel locks a group is joined by adding a member file (acquire_in_group checks
       // afterwards that this anchor still stands); an exclusive holder is waited for.
@@ -164,14 +165,7 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
         }
         // An anchor we may not write, on NFS: its members hold it shared, and so must we (a
         // share needs only reading), or the last of them would remove it under us.
-        auto joined = join_with_share(holder, path);
-        if (!joined) {
-          return joined.error();
-        }
-        if (*joined) {
-          return std::move(**joined);
-        }
-        continue; // ended or ending: look again
+        join = true;
       }
     }
     if (holder.beacon == Beacon::held) {
@@ -182,16 +176,17 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
       if (holder.metadata && !can_share(*holder.metadata, request)) {
         return mode_conflict(request, holder);
       }
-      if (*group && holder.metadata && holder.metadata->mode != LockMode::exclusive) {
-        auto joined = join_with_share(holder, path);
-        if (!joined) {
-          return joined.error();
-        }
-        if (*joined) {
-          return std::move(**joined);
-        }
-        continue; // ended or ending: look again
+      join = *group && holder.metadata && holder.metadata->mode != LockMode::exclusive;
+    }
+    if (join) {
+      auto joined = join_with_share(holder, path);
+      if (!joined) {
+        return joined.error();
       }
+      if (*joined) {
+        return std::move(**joined);
+      }
+      continue; // ended or ending: look again
     }
     if (context.messages.verbose) {
       context.messages.explain(what_of(request) + " is held by " + holder.describe_holder() + ": " +
