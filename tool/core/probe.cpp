@@ -206,12 +206,11 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     inspection.exclusive_lock_untestable = true;
     break;
   }
-  // What the verdict goes by: a shared lock refused proves an exclusive holder alive.
-  const Beacon judged = inspection.exclusive_lock_untestable && exclusive_lock_held(inspection.fd)
-                            ? Beacon::held
-                            : inspection.beacon;
+  // A shared lock refused proves an exclusive holder alive: the verdict goes by that.
+  const bool exclusive_holder_seen =
+      inspection.exclusive_lock_untestable && exclusive_lock_held(inspection.fd);
 
-  if (!details && judged == Beacon::held) {
+  if (!details && (exclusive_holder_seen || inspection.beacon == Beacon::held)) {
     // A held kernel lock is "held" whatever the metadata says (judge()'s first rule).
     inspection.metadata_problem = "not read";
     inspection.verdict = judge(Observation{}, observer, stale_after);
@@ -226,6 +225,7 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     // Its holder never took the kernel lock (--kernel-locks off): free proves nothing.
     inspection.beacon = Beacon::unsupported;
   }
+  const Beacon judged = exclusive_holder_seen ? Beacon::held : inspection.beacon;
 
   Observation observation;
   observation.beacon = judged;
