@@ -201,19 +201,23 @@ int nfs_opendir(const char* path, fuse_file_info* fi) {
   if (fd == -1) {
     return -errno;
   }
-  DIR* directory = ::fdopendir(fd);
-  if (directory == nullptr) {
-    const int err = errno;
-    ::close(fd);
-    return -err;
-  }
-  fi->fh = reinterpret_cast<uint64_t>(directory);
+  fi->fh = static_cast<uint64_t>(fd);
   return 0;
 }
 
+// The whole listing at once (offsets ignored: FUSE then asks no more), from a copy of the
+// directory's descriptor, so that fh stays a plain descriptor.
 int nfs_readdir(const char*, void* buffer, fuse_fill_dir_t fill, off_t, fuse_file_info* fi,
                 fuse_readdir_flags) {
-  DIR* directory = reinterpret_cast<DIR*>(fi->fh);
+  const int copy = ::dup(static_cast<int>(fi->fh));
+  DIR* directory = copy == -1 ? nullptr : ::fdopendir(copy);
+  if (directory == nullptr) {
+    const int err = errno;
+    if (copy != -1) {
+      ::close(copy);
+    }
+    return -err;
+  }
   ::rewinddir(directory);
   errno = 0;
   while (const dirent* entry = ::readdir(directory)) {
@@ -224,11 +228,13 @@ int nfs_readdir(const char*, void* buffer, fuse_fill_dir_t fill, off_t, fuse_fil
       break;
     }
   }
-  return -errno;
+  const int err = errno;
+  ::closedir(directory);
+  return -err;
 }
 
 int nfs_releasedir(const char*, fuse_file_info* fi) {
-  ::closedir(reinterpret_cast<DIR*>(fi->fh));
+  ::close(static_cast<int>(fi->fh));
   return 0;
 }
 
