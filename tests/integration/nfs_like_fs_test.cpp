@@ -5,7 +5,7 @@
 // No NFS server can run here (no nfs kernel module), so helpers/nfs_like_fs.cpp emulates that
 // client behaviour in a FUSE filesystem over a private directory; every test mounts its own and
 // unmounts it at the end. Where FUSE cannot be mounted the tests fail: they are the only proof of
-// this behaviour, so they never skip (CI installs fuse3 and runs as root).
+// this behaviour, so they never skip (.ci/install-deps installs fuse3).
 //
 // Each run's command is a shell with a child (`sh -c 'scripted_command ...; true'`), as a build
 // step would be.
@@ -53,7 +53,7 @@ protected:
                            .start());
     mounted.close_write();
     ASSERT_TRUE(mounted.receives_byte(10s))
-        << "cannot mount the NFS-like FUSE filesystem (needs /dev/fuse, fuse3 and root): "
+        << "cannot mount the NFS-like FUSE filesystem (needs /dev/fuse and fusermount3): "
         << filesystem->stderr_text();
   }
 

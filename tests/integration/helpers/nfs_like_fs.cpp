@@ -326,12 +326,12 @@ int main(int argc, char** argv) {
   };
   sigemptyset(&interrupt.sa_mask);
   ::sigaction(SIGUSR1, &interrupt, nullptr);
-  // allow_other: a test may act as
-  // another user; default_permissions is left off on purpose, so that opens are checked here,
-  // like an NFS server does.
+  // Only the user who mounts it may use it (no allow_other, which needs user_allow_other in
+  // /etc/fuse.conf for anyone but root); default_permissions is left off on purpose, so that
+  // opens are checked here, like an NFS server does.
   std::string program = argv[0];
   std::string options_flag = "-o";
-  std::string options = "fsname=nfs_like_fs,subtype=nfs_like,allow_other";
+  std::string options = "fsname=nfs_like_fs,subtype=nfs_like";
   char* fuse_argv[] = {program.data(), options_flag.data(), options.data(), nullptr};
   fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
   const fuse_operations ops = operations();
