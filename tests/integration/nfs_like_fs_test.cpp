@@ -99,6 +99,19 @@ protected:
         .pass_fd(3, ran.write_fd());
   }
 
+  // A waiter sees the lock held by its kernel lock, waits, and runs once `holder` has ended.
+  void expect_a_waiter_held_off_until_the_holder_ends(ShellHolder& holder) const {
+    Pipe ran;
+    Process waiter = notifying_run(ran, {"--verbose"}).start();
+    ran.close_write();
+    EXPECT_TRUE(file_eventually_contains(waiter.stderr_path(), "[kernel-lock-held]", 10s));
+    EXPECT_TRUE(waiter.is_running()) << waiter.stderr_text();
+    holder.release.close_write();
+    EXPECT_EQ(holder.process->wait(10s), ExitStatus::exited(0)) << holder.process->stderr_text();
+    EXPECT_TRUE(ran.receives_byte(10s)) << waiter.stderr_text();
+    EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+  }
+
   // kill -9 of `holder`'s buildlock alone: a run finds the lock held by the command's kernel
   // lock and does not run; once the command has ended, a run reclaims the lock at once.
   void expect_kept_by_the_command_of_a_killed_holder_then_reclaimed(ShellHolder& holder) const {
@@ -153,15 +166,7 @@ TEST_F(NfsLikeFs, ExclusiveFlockNeedsADescriptorOpenForWritingAsOnNfs) {
 
 TEST_F(NfsLikeFs, ExclusiveWaiterWaitsForTheHolderThenRuns) {
   auto holder = hold();
-  Pipe ran;
-  Process waiter = notifying_run(ran, {"--verbose"}).start();
-  ran.close_write();
-  EXPECT_TRUE(file_eventually_contains(waiter.stderr_path(), "[kernel-lock-held]", 10s));
-  EXPECT_TRUE(waiter.is_running()) << waiter.stderr_text();
-  holder->release.close_write();
-  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0)) << holder->process->stderr_text();
-  EXPECT_TRUE(ran.receives_byte(10s)) << waiter.stderr_text();
-  EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+  expect_a_waiter_held_off_until_the_holder_ends(*holder);
   EXPECT_EQ(directory_entries(dir), std::vector<std::string>{});
 }
 
@@ -223,15 +228,7 @@ TEST_F(NfsLikeFs, KilledHoldersLockIsKeptByItsCommandThenReclaimedAtOnce) {
 TEST_F(NfsLikeFs, LockFileWeMayNotWriteIsJudgedByItsHolderNotAnError) {
   auto holder = hold();
   ASSERT_EQ(::chmod((dir + "/L.lock").c_str(), 0444), 0) << std::strerror(errno);
-  Pipe ran;
-  Process waiter = notifying_run(ran, {"--verbose"}).start();
-  ran.close_write();
-  EXPECT_TRUE(file_eventually_contains(waiter.stderr_path(), "[kernel-lock-held]", 10s));
-  EXPECT_TRUE(waiter.is_running()) << waiter.stderr_text();
-  holder->release.close_write();
-  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0)) << holder->process->stderr_text();
-  EXPECT_TRUE(ran.receives_byte(10s)) << waiter.stderr_text();
-  EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+  expect_a_waiter_held_off_until_the_holder_ends(*holder);
 }
 
 // The same file after kill -9 of buildlock alone: a shared lock, which needs only reading, shows
