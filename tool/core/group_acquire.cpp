@@ -96,6 +96,25 @@ Status wait_while_writer_queued(AcquireContext& context) {
   }
 }
 
+// Joins the group whose anchor `holder` inspected: our own shared kernel lock, then a check that
+// the name still points at the file we locked (a group that ended removed it under an exclusive
+// lock we would have seen). Nothing when the group ended or is ending.
+Result<std::optional<HeldFile>> join_with_share(LockInspection& holder, const std::string& path) {
+  auto joined = os::try_lock(holder.fd, os::LockType::shared);
+  if (!joined) {
+    return joined.error();
+  }
+  if (*joined == os::LockAttempt::acquired) {
+    auto current = os::lstat_entry(path);
+    if (current && current->type == os::EntryType::regular &&
+        current->identity == holder.entry.identity) {
+      return std::optional<HeldFile>(
+          HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared, true));
+    }
+  }
+  return std::optional<HeldFile>();
+}
+
 // Joins the group at NAME.lock (holding its kernel lock shared), or starts it.
 Result<HeldFile> join_anchor(AcquireContext& context) {
   const AcquireRequest& request = context.request;
@@ -139,6 +158,7 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
       }
       continue;
     }
+    bool join = false; // with our own share of the anchor's kernel lock
     if (holder.beacon != Beacon::held && holder.metadata) {
       // A group whose anchor's kernel lock nobody holds (no kernel locks, or a group of members
       // without them or of another host) is joined by adding a member file (acquire_in_group checks
@@ -150,16 +170,15 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
         if (holder.beacon == Beacon::free) {
           // Our inspection holds it exclusively: share it instead, so that members and writers
           // on our kernel see us.
-          auto shared = os::try_lock(holder.fd, os::LockType::shared);
-          if (!shared) {
-            return shared.error();
-          }
-          if (*shared != os::LockAttempt::acquired) {
-            continue;
-          }
+          join = true;
+        } else if (!holder.exclusive_lock_untestable) {
+          return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
+                          false);
+        } else {
+          // An anchor we may not write, on NFS: its members hold it shared, and so must we (a
+          // share needs only reading), or the last of them would remove it under us.
+          join = true;
         }
-        return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
-                        holder.beacon == Beacon::free);
       }
     }
     bool unreadable_group = false;
@@ -172,23 +191,19 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
         return mode_conflict(request, holder);
       }
       unreadable_group = *group && !holder.metadata;
-      if (*group && holder.metadata && holder.metadata->mode != LockMode::exclusive) {
-        // Join: our own shared kernel lock, then check that the name still points at the file
-        // we locked (a group that ended removed it under an exclusive lock we would have seen).
-        auto joined = os::try_lock(holder.fd, os::LockType::shared);
-        if (!joined) {
-          return joined.error();
-        }
-        if (*joined == os::LockAttempt::acquired) {
-          auto current = os::lstat_entry(path);
-          if (current && current->type == os::EntryType::regular &&
-              current->identity == holder.entry.identity) {
-            return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
-                            true);
-          }
-        }
-        continue; // ended or ending: look again
+      // Join: our own shared kernel lock, then check that the name still points at the file we
+      // locked (a group that ended removed it under an exclusive lock we would have seen).
+      join = *group && holder.metadata && holder.metadata->mode != LockMode::exclusive;
+    }
+    if (join) {
+      auto joined = join_with_share(holder, path);
+      if (!joined) {
+        return joined.error();
       }
+      if (*joined) {
+        return std::move(**joined);
+      }
+      continue; // ended or ending: look again
     }
     if (context.messages.verbose) {
       context.messages.explain(what_of(request) + " is held by " + holder.describe_holder() + ": " +

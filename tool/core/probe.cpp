@@ -96,6 +96,19 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
   }
 }
 
+// Through a read-only descriptor on NFS only a shared lock can be tried; it is refused while
+// someone holds the file's exclusive lock: a holder of an exclusive lock, holder, slot or writer
+// file, or the command of a killed holder. (A group's anchor is held shared, which this cannot
+// see: its members are asked instead.) The share is dropped at once.
+bool exclusive_lock_held(const os::Fd& fd) {
+  auto shared = os::try_lock(fd, os::LockType::shared);
+  if (shared && *shared == os::LockAttempt::acquired) {
+    os::unlock(fd);
+    return false;
+  }
+  return shared && (*shared == os::LockAttempt::busy || *shared == os::LockAttempt::interrupted);
+}
+
 } // namespace
 
 Observer current_observer() {
@@ -134,7 +147,9 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     // Never open what is not a regular file: a FIFO could block, a device could act.
     return inspection;
   }
-  auto fd = os::open_regular_file_if_present(path);
+  // Read-write where we may (NFS grants an exclusive flock only to a descriptor open for
+  // writing); nothing is ever written through it.
+  auto fd = os::open_regular_file_if_present(path, os::OpenFor::locking);
   if (!fd) {
     return fd.error();
   }
@@ -182,9 +197,18 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   case os::LockAttempt::interrupted:
     inspection.beacon = Beacon::held;
     break;
+  case os::LockAttempt::needs_write_access:
+    // Never an error, and never free: judged by pid and heartbeat like a lock without kernel
+    // locks, and reclaimed only by claim (claimed_removal.h).
+    inspection.beacon = Beacon::unsupported;
+    inspection.exclusive_lock_untestable = true;
+    break;
   }
+  // A shared lock refused proves an exclusive holder alive: the verdict goes by that.
+  const bool exclusive_holder_seen =
+      inspection.exclusive_lock_untestable && exclusive_lock_held(inspection.fd);
 
-  if (!details && inspection.beacon == Beacon::held) {
+  if (!details && (exclusive_holder_seen || inspection.beacon == Beacon::held)) {
     // A held kernel lock is "held" whatever the metadata says (judge()'s first rule).
     inspection.metadata_problem = "not read";
     inspection.verdict = judge(Observation{}, observer, stale_after);
@@ -201,13 +225,14 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
     // Its holder never took the kernel lock (--kernel-locks off): free proves nothing.
     inspection.beacon = Beacon::unsupported;
   }
+  const Beacon judged = exclusive_holder_seen ? Beacon::held : inspection.beacon;
 
   Observation observation;
-  observation.beacon = inspection.beacon;
+  observation.beacon = judged;
   observation.metadata = inspection.metadata ? &*inspection.metadata : nullptr;
   // A held kernel lock decides alone (judge() looks no further), so its pid is not probed:
   // `status` on a directory of busy locks would spend a quarter of its time reading /proc.
-  if (inspection.beacon != Beacon::held && inspection.metadata &&
+  if (judged != Beacon::held && inspection.metadata &&
       same_pid_namespace(*inspection.metadata, observer)) {
     observation.pid = os::probe_pid(inspection.metadata->pid);
   }
@@ -216,11 +241,11 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   inspection.stale_after = stale_after;
   observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
   inspection.verdict = judge(observation, observer, stale_after);
-  if (inspection.beacon != Beacon::held && is_claim(path)) {
+  if (judged != Beacon::held && is_claim(path)) {
     judge_claim(inspection, now_ns, stale_after);
     return inspection;
   }
-  if (inspection.beacon != Beacon::held && inspection.metadata &&
+  if (judged != Beacon::held && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&
       lock_name_of_lock_file(split_path(path).second)) {
     judge_anchor_by_members(inspection, observer, stale_after, kernel_locks, filesystem_now_ns,

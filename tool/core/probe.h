@@ -26,6 +26,11 @@ struct LockInspection {
   // kernel (same boot id). For anyone else's file, a kernel lock on a network filesystem may be
   // local to one client and exclude nobody on another host.
   bool kernel_lock_excludes_reclaimers = false;
+  // The file could only be opened read-only (we may not write it) and the filesystem refuses an
+  // exclusive kernel lock on such a descriptor (NFS): `beacon` is then `unsupported` and the
+  // lock is judged by its holder's pid and heartbeat, except that a shared lock, which needs
+  // only reading, shows an exclusive holder (verdict "kernel-lock-held").
+  bool exclusive_lock_untestable = false;
   std::optional<LockMetadata> metadata;
   std::string metadata_problem; // why `metadata` is empty
   Verdict verdict;

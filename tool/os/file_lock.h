@@ -16,6 +16,11 @@ enum class LockAttempt {
   busy,        // someone else holds it (non-blocking attempt)
   interrupted, // a signal arrived while blocking
   unsupported, // the filesystem has no working kernel locks (ENOLCK, EOPNOTSUPP, ...)
+  // The filesystem refuses this kind of lock on a descriptor opened read-only: NFS emulates
+  // flock with byte-range locks, and an exclusive one needs the file open for writing (EBADF).
+  // Only ever for a read-only descriptor, which inspections fall back to for files they may not
+  // write (open_regular_file_if_present); a shared lock still works there.
+  needs_write_access,
 };
 
 // Shared locks are held by any number of open files at once, and by none while someone holds an

@@ -99,6 +99,12 @@ Error path_error(const char* call, const std::string& path, int err) {
   return system_error(std::string(call) + " `" + path + "`", err, kind_for_path_errno(err));
 }
 
+// Where opening for writing is refused but reading may still be allowed (EISDIR: a directory
+// swapped in after lstat, which the type check then names as such).
+bool write_access_refused(int err) {
+  return err == EACCES || err == EPERM || err == EROFS || err == ETXTBSY || err == EISDIR;
+}
+
 } // namespace
 
 const char* describe(EntryType type) {
@@ -193,12 +199,19 @@ Result<Fd> create_new_file(const std::string& path) {
   return fd;
 }
 
-Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path) {
+Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path, OpenFor purpose) {
   // O_NONBLOCK: opening a FIFO must never wait for a writer; O_NOFOLLOW: never leave the
   // directory through a link. The type is checked on the open descriptor, so a swap between
-  // a check and the open cannot fool us.
-  Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd) {
+  // a check and the open cannot fool us. Never O_CREAT or O_TRUNC: an observer changes nothing.
+  constexpr int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+  Fd fd;
+  if (purpose == OpenFor::locking) {
+    fd.reset(::open(path.c_str(), O_RDWR | flags));
+  }
+  if (!fd && (purpose == OpenFor::reading || write_access_refused(errno))) {
+    fd.reset(::open(path.c_str(), O_RDONLY | flags));
+  }
+  if (!fd) { // errno is open's: Fd::reset closes nothing when it held no descriptor
     if (errno == ENOENT) {
       return std::optional<Fd>();
     }
@@ -217,8 +230,8 @@ Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path) 
   return std::optional<Fd>(std::move(fd));
 }
 
-Result<Fd> open_regular_file(const std::string& path) {
-  auto fd = open_regular_file_if_present(path);
+Result<Fd> open_regular_file(const std::string& path, OpenFor purpose) {
+  auto fd = open_regular_file_if_present(path, purpose);
   if (!fd) {
     return fd.error();
   }

@@ -48,11 +48,19 @@ Status make_directories(const std::string& path);
 // Creates a new regular file (O_EXCL, never through a link), open read-write.
 Result<Fd> create_new_file(const std::string& path);
 
-// Opens an existing regular file read-only without following links or blocking on FIFOs.
-// Fails with ErrorKind::lock_directory if the entry is not a regular file.
-Result<Fd> open_regular_file(const std::string& path);
+// What an opened file is for. `locking`: to take its kernel lock, which on NFS needs the file open
+// for writing for an exclusive lock (flock is emulated with byte-range locks there), so the file
+// is opened read-write where we may write it and read-only otherwise (someone else's file, a
+// read-only mount). Nothing is ever written through it: the file and its modification time stay
+// as they are (opening does not change them, on NFS either).
+enum class OpenFor { reading, locking };
+
+// Opens an existing regular file without following links or blocking on FIFOs, never creating or
+// truncating it. Fails with ErrorKind::lock_directory if the entry is not a regular file.
+Result<Fd> open_regular_file(const std::string& path, OpenFor purpose = OpenFor::reading);
 // The same, but a name that does not exist (any more) is not an error: nullopt.
-Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path);
+Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path,
+                                                       OpenFor purpose = OpenFor::reading);
 
 Status write_all(const Fd& fd, const std::string& data);
 
