@@ -156,18 +156,13 @@ bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::dur
         delivered = kill_whole_run(wrapper);
         return;
       }
-      // A fork racing with a group signal is restarted by the kernel, so every member there is
-      // after the signal got it; those listed before may include non-members, which a later
-      // SIGCONT does not harm.
+      // A fork racing with a group signal is restarted by the kernel, so every member listed
+      // after the signal got it.
       delivered = ::killpg(group, signal) == 0;
       if (delivered && signal == SIGSTOP) {
-        std::vector<Fd> stopped;
-        stopped.push_back(pidfd_open(wrapper));
-        for (Descendant& process : tree) {
-          stopped.push_back(std::move(process.pidfd));
-        }
-        std::erase_if(stopped, [](const Fd& process) { return !process; });
-        stopped_.push_back({Clock::now() + stop_for, std::move(stopped)});
+        // Every member must be resumed, including orphans of earlier commands that are no
+        // longer in the wrapper's tree but still in its group.
+        stopped_.push_back({Clock::now() + stop_for, members_of_group(group)});
       }
       return;
     }

@@ -152,6 +152,26 @@ Fd pidfd_open(pid_t pid) {
   return Fd(static_cast<int>(fd));
 }
 
+std::vector<Fd> members_of_group(pid_t group) {
+  std::vector<Fd> members;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (stat_of(pid).value_or(Stat{}).process_group != group) {
+      continue;
+    }
+    Fd pidfd = pidfd_open(pid);
+    if (pidfd && stat_of(pid).value_or(Stat{}).process_group == group) {
+      members.push_back(std::move(pidfd));
+    }
+  }
+  return members;
+}
+
 bool is_alive(const Fd& pidfd) {
   pollfd entry{pidfd.get(), POLLIN, 0};
   return ::poll(&entry, 1, 0) == 0;

@@ -65,6 +65,10 @@ struct Descendant {
 // process (or the wrapper) and that parent was still alive: so no pidfd names a stranger that
 // merely reused a pid. Orphans re-parented to the wrapper (a child subreaper) are its children.
 std::vector<Descendant> descendants_of(pid_t wrapper);
+// Pidfds for every process in process group `group` (found through /proc; each one's group is
+// checked again after its pidfd is open, so no pidfd names a stranger that reused a pid). Members
+// that left their parent's tree, orphans among them, are found too.
+std::vector<Fd> members_of_group(pid_t group);
 // True while the process of `pidfd` has not ended.
 bool is_alive(const Fd& pidfd);
 // 'R', 'S', 'T' (stopped), 'Z', ... from /proc/PID/stat; '?' when it is gone.

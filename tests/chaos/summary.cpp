@@ -97,7 +97,9 @@ void print_summary(std::ostream& out, const Options& options, const VariantResul
         << result.leftovers.aged_out
         << " temp files without metadata (protected by the age rule) with --stale-after 0\n";
   }
-  out << "  violations        " << result.violation_count() << "\n";
+  out << "  violations        " << result.violation_count() << " (overlaps seen by the detectors "
+      << result.log.live_overlaps << ", in the log " << result.log.interval_overlaps
+      << "; too little activity " << result.activity_violations.size() << ")\n";
   for (const std::string& violation : result.violations()) {
     out << "    - " << violation << "\n";
   }
