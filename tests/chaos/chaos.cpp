@@ -3,7 +3,7 @@
 // W workers run `buildlock run LOCK -- sh -c ... chaos_holder ...` (a tree: a shell, its child
 // inside the critical section, and that child's child in a session of its own, inside too) in a
 // loop while a killer sends SIGKILL, SIGINT, SIGTERM and SIGSTOP/SIGCONT to random wrappers, main
-// processes, descendants and process groups. Then it checks that the lock never admitted too many
+// processes, grandchildren and process groups. Then it checks that the lock never admitted too many
 // holders, that every run and every orphaned command ended in bounded time, that the wrappers
 // printed nothing unexpected, that the lock directory holds only reclaimable entries, and that
 // enough happened for all this to mean something. Prints a summary per variant (lock mode x

@@ -25,8 +25,8 @@ std::string to_string(Target target) {
     return "wrapper";
   case Target::command:
     return "command";
-  case Target::descendant:
-    return "descendant";
+  case Target::grandchild:
+    return "grandchild";
   case Target::wrapper_group:
     return "wrapper group";
   case Target::command_group:
@@ -125,10 +125,10 @@ bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::dur
         hit.push_back(std::move(tree[static_cast<std::size_t>(main - tree.data())].pidfd));
       }
       break;
-    case Target::descendant: {
+    case Target::grandchild: {
       std::vector<std::size_t> below;
       for (std::size_t i = 0; i < tree.size(); ++i) {
-        if (&tree[i] != main) {
+        if (&tree[i] != main && (main == nullptr || tree[i].parent != main->pid)) {
           below.push_back(i);
         }
       }

@@ -2,8 +2,11 @@
 // random target of a worker's run:
 //   wrapper        `buildlock run` alone;
 //   command        the command's main process alone (the shell `sh -c`);
-//   descendant     one process below it: the shell's child holding the detector, or that child's
-//                  child in a session of its own (or either, orphaned);
+//   grandchild     a grandchild of the command's main process: chaos_holder's child in a session
+//                  of its own, or any process of the tree once its shell is gone (an orphan).
+//                  Not the shell's own child while the shell lives: its death makes the shell exit
+//                  with a status, an ordinary exit for buildlock, and by the release rule whatever
+//                  the dead child left running then counts as a daemon (docs/protocol.md).
 //   wrapper group  buildlock's whole process group (what ninja's or a terminal's kill reaches);
 //   command group  the command's process group, read from /proc/PID/stat of its main process
 //                  (buildlock's own group unless buildlock gives the command one of its own).
@@ -37,8 +40,8 @@
 
 namespace buildlock::chaos {
 
-enum class Target { wrapper, command, descendant, wrapper_group, command_group };
-inline constexpr Target all_targets[] = {Target::wrapper, Target::command, Target::descendant,
+enum class Target { wrapper, command, grandchild, wrapper_group, command_group };
+inline constexpr Target all_targets[] = {Target::wrapper, Target::command, Target::grandchild,
                                          Target::wrapper_group, Target::command_group};
 std::string to_string(Target target);
 
