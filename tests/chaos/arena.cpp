@@ -8,9 +8,9 @@ std::string Arena::stderr_path(int worker) const {
   return folder + "/worker-" + std::to_string(worker) + ".err";
 }
 
-Arena make_arena(const std::string& work_dir, Variant variant) {
+Arena make_arena(const std::string& work_dir, Variant variant, KernelLocks kernel_locks) {
   Arena arena;
-  arena.folder = work_dir + "/" + to_string(variant);
+  arena.folder = work_dir + "/" + to_string(variant) + "-kernel-locks-" + to_string(kernel_locks);
   std::filesystem::remove_all(arena.folder);
   arena.lock_dir = arena.folder + "/locks";
   arena.detectors = arena.folder + "/detectors";

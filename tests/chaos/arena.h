@@ -9,7 +9,7 @@
 namespace buildlock::chaos {
 
 struct Arena {
-  std::string folder;    // work_dir/<variant>
+  std::string folder;    // work_dir/<variant>-kernel-locks-<setting>
   std::string lock_dir;  // --dir of every buildlock
   std::string detectors; // chaos_holder's detector files (never inside the lock directory)
   std::string log;       // the critical sections' append-only log
@@ -23,8 +23,8 @@ struct Arena {
   std::string stderr_path(int worker) const;
 };
 
-// Creates a fresh work_dir/<variant> with an empty detectors folder (the lock directory is left to
-// buildlock to create).
-Arena make_arena(const std::string& work_dir, Variant variant);
+// Creates a fresh folder for the variant with an empty detectors folder (the lock directory is
+// left to buildlock to create).
+Arena make_arena(const std::string& work_dir, Variant variant, KernelLocks kernel_locks);
 
 } // namespace buildlock::chaos

@@ -1,10 +1,13 @@
 // buildlock_chaos: the chaos test of issue 8 (docs/robustness.md, "Chaos test").
 //
-// W workers run `buildlock run LOCK -- chaos_holder ...` in a loop while a killer sends SIGKILL,
-// SIGINT, SIGTERM and SIGSTOP/SIGCONT to random wrappers, commands and process groups. Then it
-// checks that the lock never admitted too many holders, that every run and every orphaned command
-// ended in bounded time, that the wrappers printed nothing unexpected, and that the lock directory
-// holds only reclaimable entries. Prints a summary per variant; exit 1 on any violation.
+// W workers run `buildlock run LOCK -- sh -c ... chaos_holder ...` (a tree: a shell, its child
+// inside the critical section, and that child's child in a session of its own, inside too) in a
+// loop while a killer sends SIGKILL, SIGINT, SIGTERM and SIGSTOP/SIGCONT to random wrappers, main
+// processes, grandchildren and process groups. Then it checks that the lock never admitted too many
+// holders, that every run and every orphaned command ended in bounded time, that the wrappers
+// printed nothing unexpected, that the lock directory holds only reclaimable entries, and that
+// enough happened for all this to mean something. Prints a summary per variant (lock mode x
+// kernel-lock setting); exit 1 on any violation.
 #include "options.h"
 #include "processes.h"
 #include "summary.h"
@@ -52,12 +55,18 @@ int main(int argc, char** argv) {
     std::cout << "machine: " << machine_line() << "\n";
     int violations = 0;
     bool every_sabotage_seen = true;
-    for (Variant variant : options.variants) {
-      const VariantResult result = run_variant(options, variant, seed);
-      print_summary(std::cout, options, result);
-      violations += result.violation_count();
-      every_sabotage_seen =
-          every_sabotage_seen && result.log.live_overlaps > 0 && result.log.interval_overlaps > 0;
+    std::vector<std::string> failed;
+    for (KernelLocks kernel_locks : options.kernel_locks) {
+      for (Variant variant : options.variants) {
+        const VariantResult result = run_variant(options, variant, kernel_locks, seed);
+        print_summary(std::cout, options, result);
+        violations += result.violation_count();
+        if (result.violation_count() > 0) {
+          failed.push_back(to_string(variant) + " with kernel locks " + to_string(kernel_locks));
+        }
+        every_sabotage_seen =
+            every_sabotage_seen && result.log.live_overlaps > 0 && result.log.interval_overlaps > 0;
+      }
     }
     std::cout << "machine at the end: load average " << first_line_of("/proc/loadavg") << "\n";
     if (options.sabotage) {
@@ -68,8 +77,11 @@ int main(int argc, char** argv) {
       return every_sabotage_seen ? 0 : 1;
     }
     if (violations > 0) {
-      std::cout << "buildlock_chaos: " << violations
-                << " violation(s); replay the choices with --seed " << seed << "\n";
+      std::cout << "buildlock_chaos: " << violations << " violation(s) in";
+      for (const std::string& variant : failed) {
+        std::cout << " [" << variant << "]";
+      }
+      std::cout << "; replay the choices with --seed " << seed << "\n";
       return 1;
     }
     if (!options.keep) {

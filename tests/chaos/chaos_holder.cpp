@@ -1,40 +1,46 @@
-// chaos_holder LOG DETECTORS ROLE WORKER RUN HOLD_US [SLOTS]: the COMMAND of the chaos test, run
-// under `buildlock run`; it is the critical section.
+// chaos_holder LOG DETECTORS ROLE WORKER RUN HOLD_US SLOTS GRANDCHILD_HOLD_US IGNORE_TERM: the
+// critical section of the chaos test. It runs as the child of the COMMAND's shell under `buildlock
+// run` (`sh -c '"$@"; exit $?'`), and starts a grandchild of that shell in a session of its own,
+// which is inside the critical section too: a command that is a tree, as a build is.
 //
-// On entry it checks, with kernel locks of its own that are independent of buildlock's, whether
-// admitting it broke the lock's promise, then appends one line to LOG (O_APPEND, one write, so
-// lines from concurrent holders never mix):
+// Each process of the tree checks on entry, with kernel locks of its own that are independent of
+// buildlock's, whether admitting it broke the lock's promise, then appends one line to LOG
+// (O_APPEND, one write, so lines from concurrent holders never mix):
 //
 //   enter WORKER RUN PID ROLE MONOTONIC_NS VERDICT     VERDICT: ok | overlap
 //
-// stays inside for HOLD_US microseconds, appends `leave WORKER RUN PID ROLE MONOTONIC_NS` and
-// exits 0. A holder killed inside leaves an `enter` without a `leave`.
+// stays inside for its hold time, appends `leave WORKER RUN PID ROLE MONOTONIC_NS` and exits 0.
+// A process killed inside leaves an `enter` without a `leave`. The child waits for the grandchild
+// before it leaves (so a tree that ends normally leaves nothing running); a grandchild whose
+// parent was killed runs on, an orphan, until its own hold time is over.
 //
-// Why kernel locks for the check: a holder killed inside its critical section is gone once it has
-// died, although its `enter` line has no `leave`; a SIGSTOPped holder is still inside however long
-// it is stopped. A detector lock held by this process is released by the kernel when the process
-// dies and kept while it is stopped, so it measures "inside" the way the lock must be judged. It
-// is taken before the enter time stamp and released after the leave time stamp, so logged
-// intervals lie within the detector's.
+// The detectors. Processes of one run (one tree) may be inside together, processes of two runs
+// only as the lock's mode allows. So each process marks its run's presence with a read lock on
+// byte RUN_ID (unique per worker and run) of its role's file in DETECTORS, and counts the other
+// runs present by asking the kernel for conflicting locks (F_GETLK), range after range:
+//   exclusive  (file `writers`) no other run may be in `writers` or `readers`;
+//   reader     (file `readers`) no run may be in `writers`;
+//   slot       (file `slots`)   fewer than SLOTS other runs may be in `slots`.
+// Marking and counting happen under the mutex `census` (a write lock, waited for): while it is
+// held no run enters, and a death only removes one, so every run counted was present together
+// with this one.
 //
-// The detectors are POSIX record locks (fcntl), not flock: a holder whose wrapper was killed keeps
-// buildlock's lock through the descriptor it inherited, and as the last one to have it open, its
-// exit is what releases the lock. At exit the kernel drops a process's record locks as it closes
-// each descriptor, and releases flock locks only after that, when the last reference to each open
-// file goes. So the detector is free before the next holder can be admitted. (flock detectors
-// were released after the lock there, and reported overlaps that were none.)
+// Why record locks (fcntl): a process killed inside is out once it has died, although its `enter`
+// line has no `leave`; a SIGSTOPped one is still inside however long it is stopped. A record lock
+// is dropped by the kernel as the dying process closes each descriptor, and kept while it is
+// stopped, so it measures "inside" the way the lock must be judged. Record locks are released
+// before any flock lock of the same process is (flock locks go with the last reference to the open
+// file, after every descriptor has been closed), so a holder that keeps buildlock's lock through
+// an inherited descriptor is out of the detector before the next holder can be admitted. (flock
+// detectors were released after the lock there, and reported overlaps that were none.)
 //
-// ROLE and its detector in DETECTORS:
-//   exclusive  a write lock on `inside`, without waiting: fails if anyone else is inside.
-//   reader     a read lock on `inside`, without waiting: fails if an exclusive holder is inside.
-//   slot       under the mutex `census` (a write lock, waited for), the first of `slot.1` ..
-//              `slot.SLOTS` whose write lock it gets without waiting. None free means SLOTS others
-//              are inside. The mutex makes the scan exact: while it is held no other holder takes
-//              a slot, and a death can only free one, so a slot found busy was busy throughout.
+// IGNORE_TERM 1: the child and the grandchild ignore SIGTERM and SIGINT, as some build tools do;
+// only SIGKILL (or the end of their hold) ends them.
 //
 // Exit 0 whatever the verdict (an overlap is reported by the log, not by a lost run); 99 when
 // something here fails, which the chaos driver reports as an unexpected exit.
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +48,7 @@
 #include <fcntl.h>
 #include <string>
 #include <string_view>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace {
@@ -70,14 +77,18 @@ int open_detector(const std::string& path) {
   return fd;
 }
 
-// Takes a record lock of `type` (F_RDLCK, F_WRLCK) on the whole file, or releases it (F_UNLCK);
-// false when someone else holds a conflicting one and `wait` is false.
-bool record_lock(int fd, short type, bool wait, const std::string& what) {
-  struct flock whole_file {};
-  whole_file.l_type = type;
-  whole_file.l_whence = SEEK_SET;
+// Takes a record lock of `type` (F_RDLCK, F_WRLCK) on `length` bytes from `start` (0: to the end
+// of the file and beyond), or releases it (F_UNLCK); false when someone else holds a conflicting
+// one and `wait` is false.
+bool record_lock(int fd, short type, bool wait, const std::string& what, long long start,
+                 long long length) {
+  struct flock range {};
+  range.l_type = type;
+  range.l_whence = SEEK_SET;
+  range.l_start = static_cast<off_t>(start);
+  range.l_len = static_cast<off_t>(length);
   for (;;) {
-    if (::fcntl(fd, wait ? F_SETLKW : F_SETLK, &whole_file) == 0) {
+    if (::fcntl(fd, wait ? F_SETLKW : F_SETLK, &range) == 0) {
       return true;
     }
     if (!wait && (errno == EACCES || errno == EAGAIN)) {
@@ -89,30 +100,59 @@ bool record_lock(int fd, short type, bool wait, const std::string& what) {
   }
 }
 
-// The detector this holder keeps while inside, or -1 when it found the lock's limit reached.
-int enter_detector(const std::string& detectors, std::string_view role, long long slots) {
+// The kernel's answer to "does anyone else hold a lock on bytes [from, end of file)?": the first
+// conflicting lock's start, or -1.
+long long first_other_lock(int fd, long long from) {
+  struct flock query {};
+  query.l_type = F_WRLCK;
+  query.l_whence = SEEK_SET;
+  query.l_start = static_cast<off_t>(from);
+  if (::fcntl(fd, F_GETLK, &query) != 0) {
+    fail("F_GETLK");
+  }
+  return query.l_type == F_UNLCK ? -1 : static_cast<long long>(query.l_start);
+}
+
+// How many runs other than `own_run` hold a byte of `fd` (each run's processes hold one byte).
+long long other_runs(int fd, long long own_run) {
+  long long count = 0;
+  for (long long at = first_other_lock(fd, 0); at >= 0; at = first_other_lock(fd, at + 1)) {
+    count += at == own_run ? 0 : 1; // another process of this run: not another run
+  }
+  return count;
+}
+
+// Marks this process's run as present in its role's detector (kept until exit or leave()), and
+// says whether the lock's limit was respected when it entered.
+struct Detector {
+  int fd = -1;
+  bool ok = false;
+};
+
+Detector enter_detector(const std::string& detectors, std::string_view role, long long run_id,
+                        long long slots) {
+  const int census = open_detector(detectors + "/census");
+  record_lock(census, F_WRLCK, true, "census", 0, 0);
+  Detector detector;
   if (role == "exclusive" || role == "reader") {
-    const int inside = open_detector(detectors + "/inside");
-    return record_lock(inside, role == "reader" ? F_RDLCK : F_WRLCK, false, "inside") ? inside : -1;
+    const int writers = open_detector(detectors + "/writers");
+    const int readers = open_detector(detectors + "/readers");
+    detector.fd = role == "exclusive" ? writers : readers;
+    record_lock(detector.fd, F_RDLCK, false, "own byte", run_id, 1);
+    detector.ok =
+        other_runs(writers, run_id) == 0 && (role == "reader" || other_runs(readers, run_id) == 0);
+    ::close(role == "exclusive" ? readers : writers); // drops nothing of ours in that file
+  } else if (role == "slot") {
+    detector.fd = open_detector(detectors + "/slots");
+    record_lock(detector.fd, F_RDLCK, false, "own byte", run_id, 1);
+    detector.ok = other_runs(detector.fd, run_id) < slots;
+  } else {
+    std::fprintf(stderr, "chaos_holder: unknown role %.*s\n", static_cast<int>(role.size()),
+                 role.data());
+    ::_exit(99);
   }
-  if (role == "slot") {
-    const int census = open_detector(detectors + "/census");
-    record_lock(census, F_WRLCK, true, "census");
-    int taken = -1;
-    for (long long k = 1; k <= slots && taken < 0; ++k) {
-      const int slot = open_detector(detectors + "/slot." + std::to_string(k));
-      if (record_lock(slot, F_WRLCK, false, "a slot")) {
-        taken = slot;
-      } else {
-        ::close(slot);
-      }
-    }
-    ::close(census); // releases the mutex
-    return taken;
-  }
-  std::fprintf(stderr, "chaos_holder: unknown role %.*s\n", static_cast<int>(role.size()),
-               role.data());
-  ::_exit(99);
+  ::close(census); // releases the mutex
+  return detector;
 }
 
 long long monotonic_ns() {
@@ -139,33 +179,75 @@ void stay_inside(long long microseconds) {
   }
 }
 
+struct Section {
+  int log = -1;
+  std::string detectors;
+  std::string role;
+  long long worker = 0;
+  long long run = 0;
+  long long slots = 0;
+};
+
+// One process's critical section: enter, stay `hold_us`, call `before_leaving`, leave.
+template <typename BeforeLeaving>
+void inside(const Section& section, long long hold_us, BeforeLeaving before_leaving) {
+  // Unique per worker and run (--runs is at most 10,000,000); byte 0 stays unused.
+  const long long run_id = section.worker * 10'000'000 + section.run + 1;
+  const Detector detector = enter_detector(section.detectors, section.role, run_id, section.slots);
+  const std::string who = std::to_string(section.worker) + " " + std::to_string(section.run) + " " +
+                          std::to_string(::getpid()) + " " + section.role + " ";
+  append_line(section.log, "enter " + who + std::to_string(monotonic_ns()) +
+                               (detector.ok ? " ok\n" : " overlap\n"));
+  stay_inside(hold_us);
+  before_leaving();
+  append_line(section.log, "leave " + who + std::to_string(monotonic_ns()) + "\n");
+  record_lock(detector.fd, F_UNLCK, false, "detector", 0, 0);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 7 && argc != 8) {
-    std::fprintf(stderr, "usage: chaos_holder LOG DETECTORS ROLE WORKER RUN HOLD_US [SLOTS]\n");
+  if (argc != 10) {
+    std::fprintf(stderr, "usage: chaos_holder LOG DETECTORS ROLE WORKER RUN HOLD_US SLOTS "
+                         "GRANDCHILD_HOLD_US IGNORE_TERM\n");
     return 99;
   }
-  const std::string detectors = argv[2];
-  const std::string_view role = argv[3];
-  const long long worker = parse_number(argv[4]);
-  const long long run = parse_number(argv[5]);
+  Section section;
+  section.detectors = argv[2];
+  section.role = argv[3];
+  section.worker = parse_number(argv[4]);
+  section.run = parse_number(argv[5]);
   const long long hold_us = parse_number(argv[6]);
-  const long long slots = argc == 8 ? parse_number(argv[7]) : 0;
-
-  const int log = ::open(argv[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log < 0) {
+  section.slots = parse_number(argv[7]);
+  const long long grandchild_hold_us = parse_number(argv[8]);
+  if (parse_number(argv[9]) != 0) {
+    ::signal(SIGTERM, SIG_IGN); // inherited by the grandchild
+    ::signal(SIGINT, SIG_IGN);
+  }
+  section.log = ::open(argv[1], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (section.log < 0) {
     fail(std::string("open ") + argv[1]);
   }
-  const int detector = enter_detector(detectors, role, slots);
-  const bool ok = detector >= 0;
-  const std::string who = std::to_string(worker) + " " + std::to_string(run) + " " +
-                          std::to_string(::getpid()) + " " + std::string(role) + " ";
-  append_line(log, "enter " + who + std::to_string(monotonic_ns()) + (ok ? " ok\n" : " overlap\n"));
-  stay_inside(hold_us);
-  append_line(log, "leave " + who + std::to_string(monotonic_ns()) + "\n");
-  if (ok) {
-    record_lock(detector, F_UNLCK, false, "detector");
-  }
+  inside(section, hold_us, [&] {
+    // Started inside, so that it overlaps this process's own section, and waited for before
+    // leaving, so that a tree that is not killed has ended when its shell ends.
+    const pid_t grandchild = ::fork();
+    if (grandchild < 0) {
+      fail("fork");
+    }
+    if (grandchild == 0) {
+      if (::setsid() < 0) {
+        fail("setsid");
+      }
+      inside(section, grandchild_hold_us, [] {});
+      ::_exit(0);
+    }
+    int status = 0;
+    while (::waitpid(grandchild, &status, 0) < 0) {
+      if (errno != EINTR) {
+        fail("waitpid");
+      }
+    }
+  });
   return 0;
 }

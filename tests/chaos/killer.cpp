@@ -2,8 +2,22 @@
 
 #include <algorithm>
 #include <csignal>
+#include <ctime>
 
 namespace buildlock::chaos {
+namespace {
+
+// The command's main process: the shell the wrapper started (not an orphan re-parented to it).
+const Descendant* main_process(const std::vector<Descendant>& tree, pid_t wrapper) {
+  for (const Descendant& process : tree) {
+    if (process.parent == wrapper && process.name == "sh") {
+      return &process;
+    }
+  }
+  return nullptr;
+}
+
+} // namespace
 
 std::string to_string(Target target) {
   switch (target) {
@@ -11,8 +25,12 @@ std::string to_string(Target target) {
     return "wrapper";
   case Target::command:
     return "command";
-  case Target::group:
-    return "group";
+  case Target::grandchild:
+    return "grandchild";
+  case Target::wrapper_group:
+    return "wrapper group";
+  case Target::command_group:
+    return "command group";
   }
   return "?";
 }
@@ -45,32 +63,112 @@ void Killer::resume_due(Clock::time_point now) {
   std::erase_if(stopped_, [](const Stopped& stopped) { return stopped.processes.empty(); });
 }
 
+bool Killer::kill_whole_run(pid_t wrapper) {
+  // Stop every process of the run, then kill them all: a stopped process starts nothing, so none
+  // escapes. A stop takes effect when the process next leaves the kernel, so each is seen stopped
+  // (or gone) before the run is listed again; repeat until the listing brings no one new.
+  std::vector<std::pair<pid_t, Fd>> run;
+  run.emplace_back(wrapper, pidfd_open(wrapper));
+  const auto give_up_at = Clock::now() + std::chrono::seconds(1);
+  for (std::size_t stopped = 0;;) {
+    for (; stopped < run.size(); ++stopped) {
+      if (run[stopped].second) {
+        send_signal(run[stopped].second, SIGSTOP);
+      }
+    }
+    for (const auto& [pid, pidfd] : run) {
+      char state = state_of(pid);
+      while (pidfd && is_alive(pidfd) && state != 'T' && state != 'Z' && state != '?' &&
+             Clock::now() < give_up_at) {
+        const timespec pause{0, 100'000};
+        ::nanosleep(&pause, nullptr);
+        state = state_of(pid);
+      }
+    }
+    bool someone_new = false;
+    for (Descendant& process : descendants_of(wrapper)) {
+      const bool known = std::any_of(run.begin(), run.end(),
+                                     [&](const auto& entry) { return entry.first == process.pid; });
+      if (!known) {
+        run.emplace_back(process.pid, std::move(process.pidfd));
+        someone_new = true;
+      }
+    }
+    if (!someone_new || Clock::now() >= give_up_at) {
+      break;
+    }
+  }
+  bool killed = false;
+  for (const auto& entry : run) {
+    killed = (entry.second && send_signal(entry.second, SIGKILL)) || killed;
+  }
+  return killed;
+}
+
 bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::duration stop_for) {
   bool delivered = false;
   worker.with_wrapper([&](pid_t wrapper) {
-    std::vector<Fd> hit;
+    std::vector<Descendant> tree = descendants_of(wrapper);
+    const Descendant* main = main_process(tree, wrapper);
+    const bool unprotected = worker.kernel_locks_off() && signal == SIGKILL;
+    std::vector<Fd> hit; // processes sent the signal one by one
     switch (target) {
     case Target::wrapper:
+      if (unprotected) {
+        delivered = kill_whole_run(wrapper);
+        return;
+      }
       hit.push_back(pidfd_open(wrapper));
       break;
     case Target::command:
-      hit = pidfds_of_children_of(wrapper);
+      if (main != nullptr) {
+        hit.push_back(std::move(tree[static_cast<std::size_t>(main - tree.data())].pidfd));
+      }
       break;
-    case Target::group:
-      // The wrapper is unreaped, so its group id is still its own. After the signal, because a
-      // fork that races with a group signal is restarted by the kernel: the children listed now
-      // are every member that got it.
-      delivered = ::killpg(wrapper, signal) == 0;
-      hit.push_back(pidfd_open(wrapper));
-      for (Fd& child : pidfds_of_children_of(wrapper)) {
-        hit.push_back(std::move(child));
+    case Target::grandchild: {
+      std::vector<std::size_t> below;
+      for (std::size_t i = 0; i < tree.size(); ++i) {
+        if (&tree[i] != main && (main == nullptr || tree[i].parent != main->pid)) {
+          below.push_back(i);
+        }
+      }
+      if (!below.empty()) {
+        const std::size_t pick =
+            below[std::uniform_int_distribution<std::size_t>(0, below.size() - 1)(random_)];
+        hit.push_back(std::move(tree[pick].pidfd));
       }
       break;
     }
-    if (target != Target::group) {
-      for (const Fd& process : hit) {
-        delivered = (process && send_signal(process, signal)) || delivered;
+    case Target::wrapper_group:
+    case Target::command_group: {
+      pid_t group = wrapper; // the group of an unreaped leader: certainly ours
+      if (target == Target::command_group) {
+        // The group of a live main process; read after its pidfd was open, so its pid is its own.
+        if (main == nullptr || !is_alive(main->pidfd)) {
+          return;
+        }
+        group = main->process_group;
+        if (group == wrapper) {
+          ++report_.command_group_was_wrappers;
+        }
       }
+      if (unprotected && group == wrapper) {
+        delivered = kill_whole_run(wrapper);
+        return;
+      }
+      // A fork racing with a group signal is restarted by the kernel, so every member listed
+      // after the signal got it.
+      delivered = ::killpg(group, signal) == 0;
+      if (delivered && signal == SIGSTOP) {
+        // Every member must be resumed, including orphans of earlier commands that are no
+        // longer in the wrapper's tree but still in its group.
+        stopped_.push_back({Clock::now() + stop_for, members_of_group(group)});
+      }
+      return;
+    }
+    }
+    for (const Fd& process : hit) {
+      delivered = (process && send_signal(process, signal)) || delivered;
     }
     if (delivered && signal == SIGSTOP) {
       std::erase_if(hit, [](const Fd& process) { return !process; });
@@ -82,18 +180,19 @@ bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::dur
 
 void Killer::strike() {
   static constexpr int signals[] = {SIGKILL, SIGINT, SIGTERM, SIGSTOP};
-  static constexpr Target targets[] = {Target::wrapper, Target::command, Target::group};
   const std::size_t first =
       std::uniform_int_distribution<std::size_t>(0, workers_.size() - 1)(random_);
   const int signal = signals[std::uniform_int_distribution<int>(0, 3)(random_)];
-  const Target target = targets[std::uniform_int_distribution<int>(0, 2)(random_)];
+  const Target target = all_targets[std::uniform_int_distribution<int>(
+      0, static_cast<int>(std::size(all_targets)) - 1)(random_)];
   const auto stop_for = std::chrono::milliseconds(
       std::uniform_int_distribution<int>(0, options_.max_stop_ms)(random_));
 
   // A command runs only while its wrapper holds the lock, so most workers have none at any
   // instant: look for one from a random worker on, or killing inside the critical section (the
-  // case that matters most) would be rare. Wrappers and groups: the random worker's.
-  const std::size_t tries = target == Target::command ? workers_.size() : 1;
+  // case that matters most) would be rare. Wrappers and their groups: the random worker's.
+  const bool needs_command = target != Target::wrapper && target != Target::wrapper_group;
+  const std::size_t tries = needs_command ? workers_.size() : 1;
   for (std::size_t i = 0; i < tries; ++i) {
     if (strike_worker(*workers_[(first + i) % workers_.size()], signal, target, stop_for)) {
       ++report_.delivered[{signal, target}];

@@ -1,11 +1,26 @@
 // Killer: between random pauses, sends a random signal (SIGKILL, SIGINT, SIGTERM or SIGSTOP) to a
-// random target: the wrapper (`buildlock run`) of a random worker, its whole process group
-// (wrapper and command), or a command (chaos_holder) of a worker that has one at that instant.
+// random target of a worker's run:
+//   wrapper        `buildlock run` alone;
+//   command        the command's main process alone (the shell `sh -c`);
+//   grandchild     a grandchild of the command's main process: chaos_holder's child in a session
+//                  of its own, or any process of the tree once its shell is gone (an orphan).
+//                  Not the shell's own child while the shell lives: its death makes the shell exit
+//                  with a status, an ordinary exit for buildlock, and by the release rule whatever
+//                  the dead child left running then counts as a daemon (docs/protocol.md).
+//   wrapper group  buildlock's whole process group (what ninja's or a terminal's kill reaches);
+//   command group  the command's process group, read from /proc/PID/stat of its main process
+//                  (buildlock's own group unless buildlock gives the command one of its own).
 // Every SIGSTOPped process gets SIGCONT after a random 0..max_stop and at the latest when the
 // killer stops, so a stop delays the run but never wedges it.
 //
-// Every signal goes through a pidfd or to the group of an unreaped wrapper, never to a bare pid
-// number that might have been reused by another program on the machine.
+// A worker without kernel locks cannot protect a command whose buildlock died of SIGKILL: the lock
+// names buildlock's pid, the next run reclaims it, and the command runs on beside the next holder
+// (docs/shared-filesystems.md, "Kernel locks"). So a SIGKILL that would reach such a buildlock
+// reaches its whole run: the killer stops buildlock and every descendant, then kills them all (as
+// the OOM killer or a cgroup kill would), and the lock is left for the next run to reclaim.
+//
+// Every signal goes through a pidfd or to the group of an unreaped wrapper or of a live command,
+// never to a bare pid number that might have been reused by another program on the machine.
 #pragma once
 
 #include "options.h"
@@ -25,13 +40,17 @@
 
 namespace buildlock::chaos {
 
-enum class Target { wrapper, command, group };
+enum class Target { wrapper, command, grandchild, wrapper_group, command_group };
+inline constexpr Target all_targets[] = {Target::wrapper, Target::command, Target::grandchild,
+                                         Target::wrapper_group, Target::command_group};
 std::string to_string(Target target);
 
 struct KillReport {
   // (signal, target) -> signals delivered to a live process.
   std::map<std::pair<int, Target>, int> delivered;
-  int missed = 0;  // the target was not there (no wrapper running, no command anywhere, gone)
+  int missed = 0; // the target was not there (no wrapper running, no command anywhere, gone)
+  // Command-group signals that reached buildlock too: the command was in buildlock's own group.
+  int command_group_was_wrappers = 0;
   int resumed = 0; // SIGCONTs sent to processes stopped earlier (each stop gets one per process)
 };
 
@@ -56,6 +75,9 @@ private:
   void strike();
   // True when the signal reached a live process of that worker.
   bool strike_worker(Worker& worker, int signal, Target target, Clock::duration stop_for);
+  // For a worker without kernel locks: SIGKILL to the wrapper and every descendant, all stopped
+  // first. True when any was alive to get it.
+  bool kill_whole_run(pid_t wrapper);
   void resume(Stopped& stopped);
   void resume_due(Clock::time_point now);
   void resume_all();

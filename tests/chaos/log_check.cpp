@@ -12,6 +12,7 @@ namespace {
 constexpr int violations_listed_per_kind = 10;
 
 struct Section {
+  std::string run; // "W R": the processes of one run's command tree may be inside together
   std::string who; // "worker W run R pid P"
   std::string role;
   long long enter_ns = 0;
@@ -31,7 +32,7 @@ void add_violation(LogReport& report, int& count_of_kind, const std::string& tex
   }
 }
 
-// The sections in the log, by "W R" (one wrapper run has at most one command).
+// The sections in the log, one per process, by "W R PID" (a run's command tree has several).
 std::vector<Section> read_sections(const std::string& path, LogReport& report) {
   std::vector<Section> sections;
   std::map<std::string, std::size_t> by_run;
@@ -49,8 +50,10 @@ std::vector<Section> read_sections(const std::string& path, LogReport& report) {
     }
     const bool complete = parsed && !(fields >> extra) &&
                           (kind == "leave" || verdict == "ok" || verdict == "overlap");
-    std::string key = worker;
-    key.append(" ").append(run);
+    std::string run_key = worker;
+    run_key.append(" ").append(run);
+    std::string key = run_key;
+    key.append(" ").append(pid);
     std::string where = "log line " + std::to_string(number);
     where.append(" `").append(line).append("`");
     if (!complete) {
@@ -59,13 +62,14 @@ std::vector<Section> read_sections(const std::string& path, LogReport& report) {
     }
     if (kind == "enter") {
       if (by_run.contains(key)) {
-        add_violation(report, malformed, "second enter of one run: " + where);
+        add_violation(report, malformed, "second enter of one process: " + where);
         continue;
       }
       by_run[key] = sections.size();
       std::string who = "worker " + worker;
       who.append(" run ").append(run).append(" pid ").append(pid);
-      sections.push_back({std::move(who), role, ns, std::nullopt, verdict == "overlap"});
+      sections.push_back(
+          {std::move(run_key), std::move(who), role, ns, std::nullopt, verdict == "overlap"});
       continue;
     }
     const auto entered = by_run.find(key);
@@ -109,39 +113,46 @@ LogReport check_log(const std::string& path, Variant variant, int slots) {
     return a.ns != b.ns ? a.ns < b.ns : a.is_leave > b.is_leave;
   });
 
-  // Sweep: who among the complete sections is inside at each enter.
+  // Sweep: which runs, among the complete sections, are inside at each enter (a run is inside
+  // while any process of its tree is).
   int interval_listed = 0;
-  int inside = 0;
-  int writers_inside = 0;
+  std::map<std::string, int> inside_by_run; // run -> its processes inside
+  int inside = 0;                           // runs inside
+  int writers_inside = 0;                   // exclusive runs inside
   for (const Event& event : events) {
     const Section& section = sections[event.section];
     const bool writer = section.role == "exclusive";
+    int& own_inside = inside_by_run[section.run];
     if (event.is_leave) {
-      --inside;
-      writers_inside -= writer ? 1 : 0;
+      if (--own_inside == 0) {
+        --inside;
+        writers_inside -= writer ? 1 : 0;
+      }
       continue;
     }
+    const int others = inside - (own_inside > 0 ? 1 : 0);
+    const int other_writers = writers_inside - (own_inside > 0 && writer ? 1 : 0);
     bool broken = false;
     switch (variant) {
     case Variant::exclusive:
-      broken = inside > 0;
+      broken = others > 0;
       break;
     case Variant::shared:
-      broken = writer ? inside > 0 : writers_inside > 0;
+      broken = writer ? others > 0 : other_writers > 0;
       break;
     case Variant::slotted:
-      broken = inside >= slots;
+      broken = others >= slots;
       break;
     }
     if (broken) {
       ++report.interval_overlaps;
       add_violation(report, interval_listed,
                     "overlap in the log: " + section.who + " (" + section.role + ") entered at " +
-                        std::to_string(section.enter_ns) + " ns while " + std::to_string(inside) +
-                        " holder(s) that left normally were inside (" +
-                        std::to_string(writers_inside) + " exclusive)");
+                        std::to_string(section.enter_ns) + " ns while " + std::to_string(others) +
+                        " other run(s) whose processes left normally were inside (" +
+                        std::to_string(other_writers) + " exclusive)");
     }
-    if (section.leave_ns) {
+    if (section.leave_ns && own_inside++ == 0) {
       ++inside;
       writers_inside += writer ? 1 : 0;
       report.max_inside = std::max(report.max_inside, inside);

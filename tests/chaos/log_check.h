@@ -16,10 +16,10 @@
 namespace buildlock::chaos {
 
 struct LogReport {
-  int entered = 0;    // critical sections entered
+  int entered = 0;    // critical sections entered (one per process of a command tree)
   int left = 0;       // ... and left normally
   int cut_short = 0;  // ... entered and never left: the holder was killed inside
-  int max_inside = 0; // most holders inside at once among complete intervals (readers, slots)
+  int max_inside = 0; // most runs inside at once among complete intervals (readers, slots)
   int live_overlaps = 0;
   int interval_overlaps = 0;
   int malformed = 0;                   // lines that do not parse or do not pair up

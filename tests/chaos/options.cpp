@@ -18,6 +18,18 @@ std::string to_string(Variant variant) {
   return "?";
 }
 
+std::string to_string(KernelLocks kernel_locks) {
+  switch (kernel_locks) {
+  case KernelLocks::automatic:
+    return "auto";
+  case KernelLocks::off:
+    return "off";
+  case KernelLocks::mixed:
+    return "mixed";
+  }
+  return "?";
+}
+
 Options parse_options(int argc, char** argv) {
   Options options;
   CLI::App app{"buildlock_chaos: W workers hammer one lock through `buildlock run` while a killer "
@@ -36,6 +48,12 @@ Options parse_options(int argc, char** argv) {
                  "exclusive, shared, slotted or all; repeat or separate with commas")
       ->delimiter(',')
       ->check(CLI::IsMember({"exclusive", "shared", "slotted", "all"}));
+  std::vector<std::string> kernel_lock_names = {"auto"};
+  app.add_option("--kernel-locks", kernel_lock_names,
+                 "auto, off, mixed (odd workers off, even auto) or all; repeat or separate with "
+                 "commas. Every variant runs with each")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"auto", "off", "mixed", "all"}));
   app.add_option("--workers", options.workers, "Concurrent workers")->check(CLI::Range(1, 64));
   auto* runs = app.add_option("--runs", options.runs_per_worker, "`buildlock run`s per worker")
                    ->check(CLI::Range(1, 10'000'000));
@@ -51,6 +69,17 @@ Options parse_options(int argc, char** argv) {
       ->check(CLI::Range(0, 10'000));
   app.add_option("--max-hold-us", options.max_hold_us, "A critical section lasts 0..this")
       ->check(CLI::Range(0, 10'000'000));
+  app.add_option("--ignore-term-percent", options.ignore_term_percent,
+                 "Share of command trees whose processes ignore SIGTERM and SIGINT")
+      ->check(CLI::Range(0, 100));
+  app.add_option("--kill-after", options.kill_after_s,
+                 "Pass --kill-after to every buildlock run (default: buildlock's own)")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--min-hits", options.min_hits,
+                 "Fail a variant unless its killer delivered at least this many signals of each "
+                 "kind and to each kind of target, and it saw at least this many reclaims and "
+                 "critical sections")
+      ->check(CLI::Range(0, 1'000'000));
   app.add_option("--slots", options.slots, "N of --slots N (slotted variant)")
       ->check(CLI::Range(1, 64));
   app.add_option("--writer-percent", options.writer_percent,
@@ -76,6 +105,16 @@ Options parse_options(int argc, char** argv) {
   const std::map<std::string, Variant> by_name = {{"exclusive", Variant::exclusive},
                                                   {"shared", Variant::shared},
                                                   {"slotted", Variant::slotted}};
+  const std::map<std::string, KernelLocks> kernel_locks_by_name = {
+      {"auto", KernelLocks::automatic}, {"off", KernelLocks::off}, {"mixed", KernelLocks::mixed}};
+  options.kernel_locks.clear();
+  for (const std::string& name : kernel_lock_names) {
+    if (name == "all") {
+      options.kernel_locks = {KernelLocks::automatic, KernelLocks::off, KernelLocks::mixed};
+      break;
+    }
+    options.kernel_locks.push_back(kernel_locks_by_name.at(name));
+  }
   options.variants.clear();
   for (const std::string& name : variant_names) {
     if (name == "all") {

@@ -16,21 +16,36 @@ enum class Variant {
 
 std::string to_string(Variant variant);
 
+// Which workers rely on kernel locks (buildlock's --kernel-locks).
+enum class KernelLocks {
+  automatic, // every worker: the default, `auto`
+  off,       // every worker: `--kernel-locks off` (pid and heartbeat rules only)
+  mixed,     // odd workers `--kernel-locks off`, even workers `auto`, on one lock
+};
+
+std::string to_string(KernelLocks kernel_locks);
+
 struct Options {
   std::string buildlock; // the binary under test
   std::string holder;    // chaos_holder
   std::string work_dir;  // replaced by a fresh one; one folder per variant inside
   std::vector<Variant> variants = {Variant::exclusive};
+  std::vector<KernelLocks> kernel_locks = {KernelLocks::automatic};
 
   int workers = 6;
-  int runs_per_worker = 100;        // `buildlock run`s per worker...
-  std::optional<double> duration_s; // ...or as many as fit in this many seconds
-  int kill_interval_ms = 20;        // the killer's mean pause between two signals
-  int max_stop_ms = 100;            // the longest a SIGSTOPped process waits for its SIGCONT
-  int max_hold_us = 2000;           // each critical section lasts 0..this
-  int slots = 3;                    // --slots N of the slotted variant
-  int writer_percent = 30;          // share of exclusive writers in the shared variant
-  double run_deadline_s = 30;       // a `buildlock run` taking longer is a hang
+  int runs_per_worker = 100;          // `buildlock run`s per worker...
+  std::optional<double> duration_s;   // ...or as many as fit in this many seconds
+  int kill_interval_ms = 20;          // the killer's mean pause between two signals
+  int max_stop_ms = 100;              // the longest a SIGSTOPped process waits for its SIGCONT
+  int max_hold_us = 2000;             // each critical section lasts 0..this
+  int ignore_term_percent = 10;       // trees whose holders ignore SIGTERM and SIGINT
+  std::optional<double> kill_after_s; // passed on as buildlock's --kill-after
+  // The least activity that makes a verdict mean something: signals delivered to each kind of
+  // target and of each kind, critical sections entered, stale locks reclaimed.
+  int min_hits = 1;
+  int slots = 3;              // --slots N of the slotted variant
+  int writer_percent = 30;    // share of exclusive writers in the shared variant
+  double run_deadline_s = 30; // a `buildlock run` taking longer is a hang
   std::optional<double> stale_after_s;
   std::optional<std::uint64_t> seed; // random when not given; printed either way
   bool keep = false;                 // keep the work directory even when every check passed

@@ -28,9 +28,15 @@ int milliseconds_until(std::chrono::steady_clock::time_point deadline) {
   return static_cast<int>(std::max<long long>(0, left.count()));
 }
 
-// Field 4 of /proc/PID/stat, nullopt when the process is gone. The command name (field 2) may
-// contain blanks and parentheses, so fields are counted from the last ')'.
-std::optional<pid_t> parent_of(pid_t pid) {
+struct Stat {
+  char state = '?';
+  pid_t parent = 0;
+  pid_t process_group = 0;
+};
+
+// Fields 3 to 5 of /proc/PID/stat, nullopt when the process is gone. The command name (field 2)
+// may contain blanks and parentheses, so fields are counted from the last ')'.
+std::optional<Stat> stat_of(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string text;
   if (!std::getline(stat, text)) {
@@ -41,12 +47,32 @@ std::optional<pid_t> parent_of(pid_t pid) {
     return std::nullopt;
   }
   std::istringstream fields(text.substr(end_of_name + 1));
-  std::string state;
-  pid_t parent = 0;
-  if (!(fields >> state >> parent)) {
+  Stat result;
+  if (!(fields >> result.state >> result.parent >> result.process_group)) {
     return std::nullopt;
   }
-  return parent;
+  return result;
+}
+
+std::vector<pid_t> listed_children(pid_t parent) {
+  std::vector<pid_t> children;
+  std::error_code error;
+  const std::string tasks = "/proc/" + std::to_string(parent) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+    std::ifstream list(task.path() / "children");
+    pid_t child = 0;
+    while (list >> child) {
+      children.push_back(child);
+    }
+  }
+  return children;
+}
+
+std::string name_of(pid_t pid) {
+  std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  return name;
 }
 
 } // namespace
@@ -126,21 +152,55 @@ Fd pidfd_open(pid_t pid) {
   return Fd(static_cast<int>(fd));
 }
 
-std::vector<Fd> pidfds_of_children_of(pid_t parent) {
-  std::vector<Fd> children;
+std::vector<Fd> members_of_group(pid_t group) {
+  std::vector<Fd> members;
   std::error_code error;
-  const std::string tasks = "/proc/" + std::to_string(parent) + "/task";
-  for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
-    std::ifstream list(task.path() / "children");
-    pid_t child = 0;
-    while (list >> child) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (stat_of(pid).value_or(Stat{}).process_group != group) {
+      continue;
+    }
+    Fd pidfd = pidfd_open(pid);
+    if (pidfd && stat_of(pid).value_or(Stat{}).process_group == group) {
+      members.push_back(std::move(pidfd));
+    }
+  }
+  return members;
+}
+
+bool is_alive(const Fd& pidfd) {
+  pollfd entry{pidfd.get(), POLLIN, 0};
+  return ::poll(&entry, 1, 0) == 0;
+}
+
+char state_of(pid_t pid) {
+  const auto stat = stat_of(pid);
+  return stat ? stat->state : '?';
+}
+
+std::vector<Descendant> descendants_of(pid_t wrapper) {
+  std::vector<Descendant> found;
+  // Parents to visit: the wrapper (index -1, certain while unreaped), then each one found.
+  for (long long visit = -1; visit < static_cast<long long>(found.size()); ++visit) {
+    const pid_t parent = visit < 0 ? wrapper : found[static_cast<std::size_t>(visit)].pid;
+    for (pid_t child : listed_children(parent)) {
       Fd pidfd = pidfd_open(child);
-      if (pidfd && parent_of(child) == parent) {
-        children.push_back(std::move(pidfd));
+      if (!pidfd) {
+        continue;
+      }
+      const Stat stat = stat_of(child).value_or(Stat{}); // gone: parent 0, never a match
+      const bool parent_certain =
+          visit < 0 || is_alive(found[static_cast<std::size_t>(visit)].pidfd);
+      if (stat.parent == parent && parent_certain) {
+        found.push_back({std::move(pidfd), child, parent, stat.process_group, name_of(child)});
       }
     }
   }
-  return children;
+  return found;
 }
 
 bool send_signal(const Fd& pidfd, int signal) {

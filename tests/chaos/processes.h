@@ -50,12 +50,29 @@ struct SpawnRequest {
 pid_t spawn(const SpawnRequest& request);
 
 // A pidfd for `pid`, or an empty Fd when there is no such process. Only safe for a pid that
-// cannot have been reused: an unreaped child of ours, or see pidfd_of_child_of().
+// cannot have been reused: an unreaped child of ours, or see descendants_of().
 Fd pidfd_open(pid_t pid);
-// Pidfds for the children of `parent`, which must itself be an unreaped child of ours (so its pid,
-// and the parent pid its children report, are certain). Each child's parent is checked after its
-// pidfd is open, so a pidfd never names a process that merely reused a child's pid.
-std::vector<Fd> pidfds_of_children_of(pid_t parent);
+// A process below a wrapper, named for good by its pidfd.
+struct Descendant {
+  Fd pidfd;
+  pid_t pid = 0;
+  pid_t parent = 0;
+  pid_t process_group = 0;
+  std::string name; // /proc/PID/comm: "sh" for the command's shell, "chaos_holder", ...
+};
+// Every live descendant of `wrapper` (an unreaped child of ours), children before grandchildren.
+// A process is listed only if, after its pidfd was opened, its parent was still the listed
+// process (or the wrapper) and that parent was still alive: so no pidfd names a stranger that
+// merely reused a pid. Orphans re-parented to the wrapper (a child subreaper) are its children.
+std::vector<Descendant> descendants_of(pid_t wrapper);
+// Pidfds for every process in process group `group` (found through /proc; each one's group is
+// checked again after its pidfd is open, so no pidfd names a stranger that reused a pid). Members
+// that left their parent's tree, orphans among them, are found too.
+std::vector<Fd> members_of_group(pid_t group);
+// True while the process of `pidfd` has not ended.
+bool is_alive(const Fd& pidfd);
+// 'R', 'S', 'T' (stopped), 'Z', ... from /proc/PID/stat; '?' when it is gone.
+char state_of(pid_t pid);
 // False when the process has ended (ESRCH).
 bool send_signal(const Fd& pidfd, int signal);
 

@@ -24,7 +24,7 @@ std::string kills_text(const KillReport& kills) {
   int total = 0;
   for (int signal : {SIGKILL, SIGINT, SIGTERM, SIGSTOP}) {
     text << "\n    " << std::left << std::setw(8) << signal_name(signal);
-    for (Target target : {Target::wrapper, Target::command, Target::group}) {
+    for (Target target : all_targets) {
       const auto found = kills.delivered.find({signal, target});
       const int count = found == kills.delivered.end() ? 0 : found->second;
       total += count;
@@ -33,7 +33,9 @@ std::string kills_text(const KillReport& kills) {
   }
   return std::to_string(total) + " delivered (" + std::to_string(kills.resumed) +
          " stopped processes resumed with SIGCONT, " + std::to_string(kills.missed) +
-         " missed: no such target at that instant)" + text.str();
+         " missed: no such target at that instant; " +
+         std::to_string(kills.command_group_was_wrappers) +
+         " command-group signals found the command in buildlock's own group)" + text.str();
 }
 
 int total(const std::map<std::string, int>& counts) {
@@ -48,13 +50,16 @@ int total(const std::map<std::string, int>& counts) {
 
 void print_summary(std::ostream& out, const Options& options, const VariantResult& result) {
   const double seconds = std::chrono::duration<double>(result.elapsed).count();
-  out << "chaos " << to_string(result.variant) << ": seed " << result.seed << ", "
-      << options.workers << " workers x ";
+  out << "chaos " << to_string(result.variant) << ", kernel locks "
+      << to_string(result.kernel_locks) << ": seed " << result.seed << ", " << options.workers
+      << " workers x ";
   if (options.duration_s) {
     out << *options.duration_s << " s";
   } else {
     out << options.runs_per_worker << " runs";
   }
+  out << " (command trees: shell, child, grandchild in its own session; "
+      << options.ignore_term_percent << "% ignore SIGTERM and SIGINT)";
   out << ", a signal every ~" << options.kill_interval_ms << " ms, stops up to "
       << options.max_stop_ms << " ms, holds up to " << options.max_hold_us << " us";
   if (result.variant == Variant::slotted) {
@@ -70,9 +75,14 @@ void print_summary(std::ostream& out, const Options& options, const VariantResul
   out << std::fixed << std::setprecision(1);
   out << "  time              " << seconds << " s\n";
   out << "  runs              " << result.runs << ": " << listing(result.endings) << "\n";
-  out << "  critical sections " << result.log.entered << " entered, " << result.log.left
-      << " left normally, " << result.log.cut_short << " cut short by a signal; at most "
-      << result.log.max_inside << " inside at once (among those that left normally)\n";
+  if (!result.refusals.empty()) {
+    out << "  refused (exit 65) " << total(result.refusals) << ": " << listing(result.refusals)
+        << "\n";
+  }
+  out << "  critical sections " << result.log.entered << " entered (one per process), "
+      << result.log.left << " left normally, " << result.log.cut_short
+      << " cut short by a signal; at most " << result.log.max_inside
+      << " runs inside at once (among those that left normally)\n";
   out << "  signals           " << kills_text(result.kills) << "\n";
   out << "  reclaims          " << total(result.messages.reclaims)
       << " `reclaimed stale` notices: " << listing(result.messages.reclaims) << "\n";
@@ -87,7 +97,9 @@ void print_summary(std::ostream& out, const Options& options, const VariantResul
         << result.leftovers.aged_out
         << " temp files without metadata (protected by the age rule) with --stale-after 0.2\n";
   }
-  out << "  violations        " << result.violation_count() << "\n";
+  out << "  violations        " << result.violation_count() << " (overlaps seen by the detectors "
+      << result.log.live_overlaps << ", in the log " << result.log.interval_overlaps
+      << "; too little activity " << result.activity_violations.size() << ")\n";
   for (const std::string& violation : result.violations()) {
     out << "    - " << violation << "\n";
   }

@@ -4,38 +4,85 @@
 #include "processes.h"
 #include "worker.h"
 
+#include <csignal>
 #include <exception>
 #include <memory>
 #include <random>
 #include <thread>
 
 namespace buildlock::chaos {
+namespace {
+
+int total(const std::map<std::string, int>& counts) {
+  int sum = 0;
+  for (const auto& entry : counts) {
+    sum += entry.second;
+  }
+  return sum;
+}
+
+// A verdict of "no overlap" means little when the killer hit nothing, or no lock was ever left
+// to reclaim: each kind of signal and of target must have been delivered, sections entered and
+// stale locks reclaimed, at least --min-hits times each.
+std::vector<std::string> activity_violations(const Options& options, const VariantResult& result) {
+  std::vector<std::string> violations;
+  const auto require = [&](int seen, const std::string& what) {
+    if (seen < options.min_hits) {
+      violations.push_back("too little activity: " + std::to_string(seen) + " " + what +
+                           " (--min-hits " + std::to_string(options.min_hits) + ")");
+    }
+  };
+  for (Target target : all_targets) {
+    int seen = 0;
+    for (const auto& [key, count] : result.kills.delivered) {
+      seen += key.second == target ? count : 0;
+    }
+    require(seen, "signals delivered to a " + to_string(target));
+  }
+  for (int signal : {SIGKILL, SIGINT, SIGTERM, SIGSTOP}) {
+    int seen = 0;
+    for (const auto& [key, count] : result.kills.delivered) {
+      seen += key.first == signal ? count : 0;
+    }
+    require(seen, signal_name(signal) + " delivered");
+  }
+  require(result.log.entered, "critical sections entered");
+  require(total(result.messages.reclaims), "stale locks reclaimed");
+  return violations;
+}
+
+} // namespace
 
 int VariantResult::violation_count() const {
   return log.live_overlaps + log.interval_overlaps + log.malformed + messages.unexpected +
-         static_cast<int>(leftovers.violations.size() + run_violations.size());
+         static_cast<int>(leftovers.violations.size() + run_violations.size() +
+                          activity_violations.size());
 }
 
 std::vector<std::string> VariantResult::violations() const {
-  std::vector<std::string> all = run_violations;
+  std::vector<std::string> all = activity_violations;
+  all.insert(all.end(), run_violations.begin(), run_violations.end());
   all.insert(all.end(), log.violations.begin(), log.violations.end());
   all.insert(all.end(), messages.violations.begin(), messages.violations.end());
   all.insert(all.end(), leftovers.violations.begin(), leftovers.violations.end());
   return all;
 }
 
-VariantResult run_variant(const Options& options, Variant variant, std::uint64_t seed) {
+VariantResult run_variant(const Options& options, Variant variant, KernelLocks kernel_locks,
+                          std::uint64_t seed) {
   VariantResult result;
   result.variant = variant;
+  result.kernel_locks = kernel_locks;
   result.seed = seed;
-  Arena arena = make_arena(options.work_dir, variant);
+  Arena arena = make_arena(options.work_dir, variant, kernel_locks);
   result.folder = arena.folder;
   PipeFds liveness = make_pipe();
   arena.liveness_fd = liveness.write_end.get();
 
   // One stream of seeds for everything random in this variant: the same seed makes the same
   // choices (the timing, and so what each signal hits, still differs from run to run).
-  std::seed_seq sequence{seed, static_cast<std::uint64_t>(variant)};
+  std::seed_seq sequence{seed, static_cast<std::uint64_t>(variant),
+                         static_cast<std::uint64_t>(kernel_locks)};
   std::vector<std::uint64_t> seeds(static_cast<std::size_t>(options.workers) + 1);
   sequence.generate(seeds.begin(), seeds.end());
 
@@ -43,7 +90,7 @@ VariantResult run_variant(const Options& options, Variant variant, std::uint64_t
   workers.reserve(static_cast<std::size_t>(options.workers));
   for (int i = 0; i < options.workers; ++i) {
     workers.push_back(std::make_unique<Worker>(
-        i, options, variant, arena, seeds[static_cast<std::size_t>(i)],
+        i, options, variant, kernel_locks, arena, seeds[static_cast<std::size_t>(i)],
         [&options, &arena] { return describe_lock_directory(options, arena); }));
   }
   Killer killer(workers, options, seeds.back());
@@ -104,6 +151,9 @@ VariantResult run_variant(const Options& options, Variant variant, std::uint64_t
     for (const auto& [ending, count] : report.endings) {
       result.endings[ending] += count;
     }
+    for (const auto& [refusal, count] : report.refusals) {
+      result.refusals[refusal] += count;
+    }
     result.run_violations.insert(result.run_violations.end(), report.violations.begin(),
                                  report.violations.end());
   }
@@ -117,6 +167,9 @@ VariantResult run_variant(const Options& options, Variant variant, std::uint64_t
   result.messages = scan_wrapper_messages(stderr_paths);
   if (result.all_processes_ended) {
     result.leftovers = check_leftovers(options, arena);
+  }
+  if (!options.sabotage) {
+    result.activity_violations = activity_violations(options, result);
   }
   return result;
 }

@@ -18,22 +18,28 @@ namespace buildlock::chaos {
 
 struct VariantResult {
   Variant variant;
+  KernelLocks kernel_locks;
   std::uint64_t seed = 0;
   std::string folder; // the arena, kept when a violation was found
   std::chrono::steady_clock::duration elapsed{};
   int runs = 0;
   std::map<std::string, int> endings;
+  std::map<std::string, int> refusals; // exit 65 for mixing kernel-lock settings (mixed only)
   KillReport kills;
   LogReport log;
   MessagesReport messages;
   LeftoversReport leftovers;
   std::vector<std::string> run_violations; // hangs, unexpected ends, commands that outlived
+  // Too little activity for the verdict to mean anything (--min-hits): a kind of target or signal
+  // the killer never reached, no reclaim, no critical section.
+  std::vector<std::string> activity_violations;
   bool all_processes_ended = false;
 
   int violation_count() const;
   std::vector<std::string> violations() const;
 };
 
-VariantResult run_variant(const Options& options, Variant variant, std::uint64_t seed);
+VariantResult run_variant(const Options& options, Variant variant, KernelLocks kernel_locks,
+                          std::uint64_t seed);
 
 } // namespace buildlock::chaos

@@ -12,14 +12,23 @@
 namespace buildlock::chaos {
 namespace {
 
-// The signals the killer sends that end a wrapper: its run may end by them. SIGSTOP never ends
-// one (it is always followed by SIGCONT).
+bool killer_signal(int signal) {
+  return signal == SIGKILL || signal == SIGINT || signal == SIGTERM;
+}
+
+// The signals the killer sends that end a wrapper: its run may end by them, or by its command's
+// exit status 128 + N when a signal ended the shell's child (the shell reports it so). SIGSTOP
+// never ends one (it is always followed by SIGCONT).
 bool expected_ending(int status) {
   if (WIFEXITED(status)) {
-    return WEXITSTATUS(status) == 0;
+    return WEXITSTATUS(status) == 0 ||
+           (WEXITSTATUS(status) > 128 && killer_signal(WEXITSTATUS(status) - 128));
   }
-  const int signal = WTERMSIG(status);
-  return signal == SIGKILL || signal == SIGINT || signal == SIGTERM;
+  return killer_signal(WTERMSIG(status));
+}
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.rfind(prefix, 0) == 0;
 }
 
 std::string seconds_text(double seconds) {
@@ -31,27 +40,39 @@ std::string seconds_text(double seconds) {
 
 } // namespace
 
-Worker::Worker(int index, const Options& options, Variant variant, const Arena& arena,
-               std::uint64_t seed, std::function<std::string()> snapshot)
-    : index_(index), options_(options), variant_(variant), arena_(arena), random_(seed),
-      snapshot_(std::move(snapshot)) {}
+Worker::Worker(int index, const Options& options, Variant variant, KernelLocks kernel_locks,
+               const Arena& arena, std::uint64_t seed, std::function<std::string()> snapshot)
+    : index_(index), options_(options), variant_(variant), kernel_locks_(kernel_locks),
+      kernel_locks_off_(kernel_locks == KernelLocks::off ||
+                        (kernel_locks == KernelLocks::mixed && index % 2 == 1)),
+      arena_(arena), random_(seed), snapshot_(std::move(snapshot)) {}
 
 std::vector<std::string> Worker::wrapper_argv(int run) {
   const Role role = choose_role(options_, variant_, random_);
-  const int hold_us = std::uniform_int_distribution<int>(0, options_.max_hold_us)(random_);
+  std::uniform_int_distribution<int> hold(0, options_.max_hold_us);
+  const int hold_us = hold(random_);
+  const int grandchild_hold_us = hold(random_);
+  const bool ignore_term =
+      std::uniform_int_distribution<int>(0, 99)(random_) < options_.ignore_term_percent;
   std::vector<std::string> argv = {options_.buildlock, "run", "--dir", arena_.lock_dir};
   if (options_.stale_after_s) {
     argv.insert(argv.end(), {"--stale-after", std::to_string(*options_.stale_after_s)});
   }
+  if (options_.kill_after_s) {
+    argv.insert(argv.end(), {"--kill-after", std::to_string(*options_.kill_after_s)});
+  }
+  if (kernel_locks_off_) {
+    argv.insert(argv.end(), {"--kernel-locks", "off"});
+  }
   argv.insert(argv.end(), role.buildlock_options.begin(), role.buildlock_options.end());
   const std::string lock =
       options_.sabotage ? arena_.lock_name + "-" + std::to_string(index_) : arena_.lock_name;
+  // The shell forks for the first of two commands, so it stays the command's main process.
   argv.insert(argv.end(),
-              {lock, "--", options_.holder, arena_.log, arena_.detectors, role.holder_role,
-               std::to_string(index_), std::to_string(run), std::to_string(hold_us)});
-  if (role.holder_role == "slot") {
-    argv.push_back(std::to_string(options_.slots));
-  }
+              {lock, "--", "sh", "-c", "\"$@\"; exit $?", "sh", options_.holder, arena_.log,
+               arena_.detectors, role.holder_role, std::to_string(index_), std::to_string(run),
+               std::to_string(hold_us), std::to_string(options_.slots),
+               std::to_string(grandchild_hold_us), ignore_term ? "1" : "0"});
   return argv;
 }
 
@@ -104,12 +125,31 @@ void Worker::run_once(int run) {
   }
   ++report_.runs;
   ++report_.endings[describe_status(status)];
-  if (!expected_ending(status)) {
+  if (!expected_ending(status) && !accept_refusal(status, stderr_offset)) {
     report_.violations.push_back("unexpected end: run " + std::to_string(run) + " of worker " +
                                  std::to_string(index_) + " (pid " + std::to_string(pid) +
                                  ") ended with " + describe_status(status) + "; its stderr:\n" +
                                  stderr_since(stderr_offset));
   }
+}
+
+bool Worker::accept_refusal(int status, std::uintmax_t stderr_offset) {
+  if (kernel_locks_ != KernelLocks::mixed || !WIFEXITED(status) || WEXITSTATUS(status) != 65) {
+    return false;
+  }
+  const std::string text = stderr_since(stderr_offset);
+  if (text.empty() || text.back() != '\n' || text.find('\n') != text.size() - 1 ||
+      !starts_with(text, "buildlock: error: ")) {
+    return false;
+  }
+  std::filesystem::resize_file(arena_.stderr_path(index_), stderr_offset);
+  const std::string line = text.substr(0, text.size() - 1);
+  std::size_t end = 0;
+  for (int words = 0; words < 5 && end != std::string::npos; ++words) {
+    end = line.find(' ', end + 1);
+  }
+  ++report_.refusals[line.substr(0, end)];
+  return true;
 }
 
 void Worker::run(std::optional<std::chrono::steady_clock::time_point> stop_at) {

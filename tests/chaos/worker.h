@@ -1,7 +1,8 @@
-// Worker: one of the W contenders. It runs `buildlock run ... LOCK -- chaos_holder ...` again and
-// again, each wrapper in a process group of its own, and judges how each run ended. The killer
-// reaches the current wrapper only through with_wrapper(), which guarantees that the pid is not
-// reaped (so not reused) while the killer uses it.
+// Worker: one of the W contenders. It runs `buildlock run ... LOCK -- sh -c '"$@"; exit $?' sh
+// chaos_holder ...` again and again (a command tree: the shell, chaos_holder, and its child in a
+// session of its own), each wrapper in a process group of its own, and judges how each run ended.
+// The killer reaches the current wrapper only through with_wrapper(), which guarantees that the pid
+// is not reaped (so not reused) while the killer uses it.
 #pragma once
 
 #include "arena.h"
@@ -23,14 +24,17 @@ namespace buildlock::chaos {
 struct WorkerReport {
   int runs = 0;
   std::map<std::string, int> endings; // "exit 0", "SIGKILL", ... -> how many runs ended so
+  // Runs refused with exit 65 and one error line for mixing kernel-lock settings on one lock
+  // (the mixed setting only): their error lines, by their first words.
+  std::map<std::string, int> refusals;
   std::vector<std::string> violations;
 };
 
 class Worker {
 public:
   // `snapshot` describes the lock directory at the moment a run is found hung.
-  Worker(int index, const Options& options, Variant variant, const Arena& arena, std::uint64_t seed,
-         std::function<std::string()> snapshot);
+  Worker(int index, const Options& options, Variant variant, KernelLocks kernel_locks,
+         const Arena& arena, std::uint64_t seed, std::function<std::string()> snapshot);
 
   // Runs until the number of runs is done or `stop_at` has passed (whichever the options ask
   // for). Called on the worker's own thread.
@@ -41,15 +45,22 @@ public:
   bool with_wrapper(const std::function<void(pid_t)>& action);
 
   const WorkerReport& report() const { return report_; }
+  // This worker's runs use `--kernel-locks off`.
+  bool kernel_locks_off() const { return kernel_locks_off_; }
 
 private:
   std::vector<std::string> wrapper_argv(int run);
   void run_once(int run);
   std::string stderr_since(std::uintmax_t offset) const;
+  // A mixed-setting refusal: exit 65 and exactly one `buildlock: error:` line, which is then moved
+  // from the worker's stderr file to the report (the scan of that file takes it for unexpected).
+  bool accept_refusal(int status, std::uintmax_t stderr_offset);
 
   int index_;
   const Options& options_;
   Variant variant_;
+  KernelLocks kernel_locks_;
+  bool kernel_locks_off_;
   const Arena& arena_;
   std::mt19937_64 random_;
   std::function<std::string()> snapshot_;

@@ -57,6 +57,9 @@ MessagesReport scan_wrapper_messages(const std::vector<std::string>& stderr_path
         ++report.reclaims[reclaimed_what(line) + " " + reason_code(line)];
       } else if (starts_with(line, "buildlock: waiting for lock ")) {
         ++report.waiting_notices;
+      } else if (line == "Killed" || line == "Terminated" || line == "Interrupt") {
+        // The command's shell reporting that its child died of a signal the killer sent.
+        ++report.other_notices["shell: " + line];
       } else if (starts_with(line, "buildlock: ") && !starts_with(line, "buildlock: error: ") &&
                  !starts_with(line, "buildlock: warning: ")) {
         ++report.other_notices[first_words(line)];

@@ -10,11 +10,13 @@
 namespace buildlock::chaos {
 
 struct MessagesReport {
-  std::map<std::string, int> reclaims;      // reason code ("holder-dead", ...) -> notices
-  int waiting_notices = 0;                  // "waiting for lock ..." (a wait longer than 1 s)
-  std::map<std::string, int> other_notices; // other `buildlock: ` lines, by their first words
-  int unexpected = 0;                       // lines that should never appear: each one a violation
-  std::vector<std::string> violations;      // the first few of them
+  std::map<std::string, int> reclaims; // reason code ("holder-dead", ...) -> notices
+  int waiting_notices = 0;             // "waiting for lock ..." (a wait longer than 1 s)
+  // other `buildlock: ` lines, by their first words, and the shell's reports of a child killed
+  // by a signal ("shell: Killed", "shell: Terminated")
+  std::map<std::string, int> other_notices;
+  int unexpected = 0;                  // lines that should never appear: each one a violation
+  std::vector<std::string> violations; // the first few of them
 };
 
 MessagesReport scan_wrapper_messages(const std::vector<std::string>& stderr_paths);

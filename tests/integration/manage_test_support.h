@@ -4,6 +4,7 @@
 // (docs/managing-locks.md).
 #pragma once
 
+#include "support/another_user.h"
 #include "support/integration_test.h"
 #include "support/lock_files.h"
 #include "support/pipe.h"
@@ -225,22 +226,5 @@ private:
   std::string path_;
   mode_t original_ = 0;
 };
-
-// A command as an unprivileged user sees it: as is when the tests do not run as root, else
-// through setpriv(1) as `nobody`, since root reads and writes whatever the permission bits say.
-inline Command as_unprivileged_user(const Command& command) {
-  if (::geteuid() != 0) {
-    return command;
-  }
-  std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                                   "--"};
-  argv.insert(argv.end(), command.argv().begin(), command.argv().end());
-  Command unprivileged(std::move(argv));
-  for (const char* variable :
-       {"BUILDLOCK_DIR", "BUILDLOCK_TIMEOUT", "BUILDLOCK_STALE_AFTER", "BUILDLOCK_HELD"}) {
-    unprivileged.unset_env(variable);
-  }
-  return unprivileged;
-}
 
 } // namespace buildlock::test

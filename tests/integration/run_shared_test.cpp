@@ -71,8 +71,8 @@ TEST_F(RunShared, ExclusiveRunWaitsForEverySharedHolderAndTheyForIt) {
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
 }
 
-// 6 readers x 40 and 2 writers x 40 on one lock: readers may overlap each other, nobody ever
-// overlaps a writer.
+// 6 readers x 40 and 2 writers x 40 on one lock: readers overlap each other (seen from inside: a
+// reader that found another reader inside), nobody ever overlaps a writer.
 TEST_F(RunShared, ReadersOverlapButNeverAWriter) {
   std::vector<Process> processes;
   for (int i = 0; i < 6; ++i) {
@@ -87,6 +87,15 @@ TEST_F(RunShared, ReadersOverlapButNeverAWriter) {
   const std::string entries = read_file(log);
   EXPECT_EQ(lines_of(entries).size(), 8U * 40U);
   EXPECT_EQ(count_occurrences(entries, " violation "), 0U) << entries;
+  std::size_t readers_together = 0;
+  for (const std::string& line : lines_of(entries)) {
+    if (line.starts_with("reader ") && !line.ends_with(" ok, 0 inside with it")) {
+      ++readers_together;
+    }
+  }
+  EXPECT_GT(readers_together, 0U) << "no reader ever found another reader inside: the shared "
+                                     "lock was never shared\n"
+                                  << entries;
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
 }
 
@@ -142,6 +151,9 @@ TEST_F(RunShared, WaitingWriterWakesWhenTheLastReaderIsKilled) {
       start_holding("L", {"--shared"}, {}, [](Command& command) { command.own_process_group(); });
   auto writer = start_holding("L", {"--verbose"}, {}, nullptr, false);
   ASSERT_TRUE(file_eventually_contains(writer->process->stderr_path(), "is held by", 10s));
+  if (!kernel_locks_off()) {
+    ASSERT_TRUE(is_asleep_in_flock(writer->process->pid(), 1, 10s)) << "the writer polls";
+  }
   reader->process->signal_group(SIGKILL);
   ASSERT_TRUE(writer->started.receives_byte(10s)) << writer->process->stderr_text();
   writer->let_go();

@@ -37,13 +37,17 @@ TEST_F(RunSlots, NHoldersRunTogetherAndTheNextOneWaits) {
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
 }
 
-// The waiter sleeps on both taken slots; whichever is let go first wakes it. Without kernel
-// locks it polls the slots like any waiter (10 ms doubling to 250 ms): the same bound still holds.
+// The waiter sleeps on both taken slots, seen blocked in flock(2) on each (so it does not poll);
+// whichever is let go first wakes it. Without kernel locks it polls the slots like any waiter
+// (10 ms doubling to 250 ms): the same bound still holds.
 TEST_F(RunSlots, AWaiterTakesWhicheverSlotIsFreedFirstWithinMilliseconds) {
   auto first = start_holding("L", {"--slots", "2"});
   auto second = start_holding("L", {"--slots", "2"});
   auto waiter = start_holding("L", {"--slots", "2", "--verbose"}, {}, nullptr, false);
   ASSERT_TRUE(file_eventually_contains(waiter->process->stderr_path(), "waiting for a slot", 10s));
+  if (!kernel_locks_off()) {
+    ASSERT_TRUE(is_asleep_in_flock(waiter->process->pid(), 2, 10s));
+  }
   const auto released_at = Clock::now();
   second->let_go(); // slot 2, not the first one the waiter looked at
   EXPECT_EQ(second->process->wait(10s), ExitStatus::exited(0));

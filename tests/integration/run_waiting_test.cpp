@@ -31,10 +31,16 @@ protected:
     return waiter;
   }
 
-  // Waits until `waiter` (run with --verbose) has seen the lock held and is about to sleep on
-  // the holder's kernel lock (without kernel locks: to poll again after checking its pid).
+  // Waits until `waiter` (run with --verbose) has seen the lock held and sleeps in the kernel on
+  // the holder's lock, seen blocked in flock(2) (without kernel locks: is about to poll again
+  // after checking its pid).
   ::testing::AssertionResult is_blocked_on_holder(const Process& waiter) const {
-    return file_eventually_contains(waiter.stderr_path(), "[" + live_holder_reason() + "]", 10s);
+    auto seen_held =
+        file_eventually_contains(waiter.stderr_path(), "[" + live_holder_reason() + "]", 10s);
+    if (!seen_held || kernel_locks_off()) {
+      return seen_held;
+    }
+    return is_asleep_in_flock(waiter.pid(), 1, 10s);
   }
 
   // Scenario 3 without kernel locks: the command is not a holder. The lock names buildlock's pid,
@@ -61,8 +67,9 @@ protected:
   }
 };
 
-// Scenario 1: the kernel wakes the waiter; no polling interval (without kernel locks: at most
-// one).
+// Scenario 1: the kernel wakes the waiter: it is seen asleep in flock(2) before the release (the
+// proof that it does not poll), and starts within milliseconds (without kernel locks: it polls,
+// and starts within one poll interval).
 TEST_F(RunWaiting, WaiterStartsWithinMillisecondsOfTheHoldersRelease) {
   constexpr int rounds = 7;
   std::vector<Clock::duration> handoffs;

@@ -6,14 +6,17 @@
 // alive (a holder killed inside leaves its marker behind, but no longer holds anything):
 //   writer: nobody else may be inside;   reader: no writer may be inside;
 //   slot:   at most LIMIT slot holders, itself included.
-// It appends "KIND PID ok" or "KIND PID violation <what it saw>" to LOG (O_APPEND, one write),
-// stays inside for a moment, looks again, and removes its marker. Exit 0 unless something fails
+// It appends "KIND PID ok, N inside with it" (N: the most other readers or slot holders it saw
+// inside at once, so that a test can prove that holders did share the lock) or "KIND PID violation
+// <what it saw>" to LOG (O_APPEND, one write), stays inside for a moment, looks again, and removes
+// its marker. Exit 0 unless something fails
 // (99): a violation is reported by the log, not by a lost run.
 //
 // With GROUP_SECTION_KILL_PERCENT=P in the environment, it then (with probability P%) logs
 // "KIND PID killed inside" and kills its parent, the buildlock holding the lock, and itself with
 // SIGKILL instead of leaving: a holder that dies inside its critical section, leaving its lock
 // files for the next one to reclaim.
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -115,20 +118,25 @@ int main(int argc, char** argv) {
   }
   ::close(marker_fd);
 
-  std::string seen = violation(kind, count_inside(work_dir, self), limit);
+  const Inside first_look = count_inside(work_dir, self);
+  std::string seen = violation(kind, first_look, limit);
   // Stay inside a little, then look again: a holder admitted too early is caught either way.
   const timespec inside_time{0, 300'000};
   ::nanosleep(&inside_time, nullptr);
+  const Inside second_look = count_inside(work_dir, self);
   if (seen.empty()) {
-    seen = violation(kind, count_inside(work_dir, self), limit);
+    seen = violation(kind, second_look, limit);
   }
+  const int most_others = std::max(first_look.others, second_look.others);
 
   const int log = ::open(argv[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log < 0) {
     fail(std::string("open ") + argv[3]);
   }
   const std::string line =
-      kind + " " + std::to_string(self) + (seen.empty() ? " ok\n" : " violation " + seen + "\n");
+      kind + " " + std::to_string(self) +
+      (seen.empty() ? " ok, " + std::to_string(most_others) + " inside with it\n"
+                    : " violation " + seen + "\n");
   if (::write(log, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
     fail(std::string("write ") + argv[3]);
   }

@@ -82,6 +82,7 @@ struct ChildPlan {
   const char* stdout_path = nullptr;
   const char* stderr_path = nullptr;
   const char* working_directory = nullptr;
+  bool core_dumps = false;
 };
 
 [[noreturn]] void fail_in_child(int error_pipe) {
@@ -135,8 +136,11 @@ struct ChildPlan {
   for (int number = 1; number < NSIG; ++number) {
     ::signal(number, SIG_DFL);
   }
-  const rlimit no_core{0, 0};
-  ::setrlimit(RLIMIT_CORE, &no_core);
+  rlimit core{0, 0};
+  if (plan.core_dumps && ::getrlimit(RLIMIT_CORE, &core) == 0) {
+    core.rlim_cur = core.rlim_max; // as large as this process may make it
+  }
+  ::setrlimit(RLIMIT_CORE, &core);
   ::execvpe(plan.argv[0], plan.argv.data(), plan.envp.data());
   fail_in_child(error_pipe);
 }
@@ -209,6 +213,11 @@ Command& Command::output_to(std::string prefix) {
   return *this;
 }
 
+Command& Command::allow_core_dumps() {
+  core_dumps_ = true;
+  return *this;
+}
+
 Command& Command::working_directory(std::string path) {
   working_directory_ = std::move(path);
   return *this;
@@ -247,6 +256,7 @@ Process Command::start() const {
   plan.stdout_path = process.stdout_path_.c_str();
   plan.stderr_path = process.stderr_path_.c_str();
   plan.working_directory = working_directory_.empty() ? nullptr : working_directory_.c_str();
+  plan.core_dumps = core_dumps_;
 
   int error_pipe[2];
   if (::pipe2(error_pipe, O_CLOEXEC) != 0) {
@@ -283,9 +293,10 @@ Process Command::start() const {
 
 Process::Process(Process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)), pidfd_(std::exchange(other.pidfd_, -1)),
-      has_group_(other.has_group_), status_(other.status_), started_at_(other.started_at_),
-      ended_at_(other.ended_at_), stdout_path_(std::move(other.stdout_path_)),
-      stderr_path_(std::move(other.stderr_path_)), description_(std::move(other.description_)) {}
+      has_group_(other.has_group_), dumped_core_(other.dumped_core_), status_(other.status_),
+      started_at_(other.started_at_), ended_at_(other.ended_at_),
+      stdout_path_(std::move(other.stdout_path_)), stderr_path_(std::move(other.stderr_path_)),
+      description_(std::move(other.description_)) {}
 
 Process::~Process() {
   if (pid_ > 0 && !status_) {
@@ -312,6 +323,7 @@ void Process::reap(int raw_status) {
   ended_at_ = Clock::now();
   if (WIFSIGNALED(raw_status)) {
     status_ = ExitStatus::killed_by(WTERMSIG(raw_status));
+    dumped_core_ = WCOREDUMP(raw_status);
   } else {
     status_ = ExitStatus::exited(WEXITSTATUS(raw_status));
   }

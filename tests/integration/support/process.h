@@ -2,10 +2,10 @@
 //
 // Every process gets stdin from /dev/null (or a pseudo-terminal), stdout and stderr in files in
 // `output/` of the test's TempDir (kept when the test fails), every signal at its default action,
-// no signal blocked and no core dumps. A Process that is still running when it goes out of scope is
-// killed with SIGKILL (its whole process group when it has its own) and reaped: a failing test
-// never leaves processes behind. Waiting always has a timeout: a hang fails the test instead of
-// stalling the suite.
+// no signal blocked and no core dumps (unless asked for). A Process that is still running when it
+// goes out of scope is killed with SIGKILL (its whole process group when it has its own) and
+// reaped: a failing test never leaves processes behind. Waiting always has a timeout: a hang fails
+// the test instead of stalling the suite.
 #pragma once
 
 #include "support/pipe.h"
@@ -58,6 +58,10 @@ public:
   // directory `output` of the current TempDir).
   Command& output_to(std::string prefix);
   Command& working_directory(std::string path);
+  // RLIMIT_CORE as high as the hard limit allows, instead of 0: a death by SIGSEGV, SIGABRT or
+  // SIGQUIT then dumps core (where /proc/sys/kernel/core_pattern says), and Process::dumped_core()
+  // tells whether it did.
+  Command& allow_core_dumps();
 
   const std::vector<std::string>& argv() const { return argv_; }
   Process start() const;
@@ -71,6 +75,7 @@ private:
   std::string terminal_path_;
   std::string output_prefix_;
   std::string working_directory_;
+  bool core_dumps_ = false;
 };
 
 class Process {
@@ -90,6 +95,9 @@ public:
   // Waits for the end. At the deadline the test fails, the process (group) is killed with
   // SIGKILL, and the status says timed_out.
   ExitStatus wait(milliseconds timeout);
+  // The kernel wrote a core dump when the process died (WCOREDUMP), wherever core_pattern sends
+  // it (a file, or a pipe to a crash handler). Only possible with Command::allow_core_dumps().
+  bool dumped_core() const { return dumped_core_; }
   bool is_running();
   void send_signal(int signal) const;
   // The signal to every process in its process group (requires own_process_group or a terminal).
@@ -111,6 +119,7 @@ private:
   pid_t pid_ = -1;
   int pidfd_ = -1;
   bool has_group_ = false;
+  bool dumped_core_ = false;
   std::optional<ExitStatus> status_;
   Clock::time_point started_at_{};
   Clock::time_point ended_at_{};

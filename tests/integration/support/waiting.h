@@ -6,6 +6,7 @@
 #include <chrono>
 #include <gtest/gtest.h>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace buildlock::test {
@@ -15,6 +16,13 @@ namespace buildlock::test {
 // such as buildlock's verbose "is held by" line before it blocks on the holder's lock.
 ::testing::AssertionResult
 file_eventually_contains(const std::string& path, const std::string& needle, milliseconds timeout);
+
+// Success as soon as process `pid` is seen asleep in the kernel in `requests` blocking flock(2)
+// calls at once (a waiter on several slots has one per slot), proved two ways: /proc/locks lists
+// that many blocked requests (`->`) of the process, and as many of its threads are inside the
+// flock system call (/proc/PID/task/TID/syscall). A waiter that polls with LOCK_NB is never
+// listed as blocked, however often it is sampled. Failure, with what was seen, after `timeout`.
+::testing::AssertionResult is_asleep_in_flock(pid_t pid, int requests, milliseconds timeout);
 
 // The median of `samples` (sorted copy; the upper middle for an even count).
 Clock::duration median(std::vector<Clock::duration> samples);
