@@ -34,6 +34,8 @@ enum ExitCode : int {
 // --stale-after when neither the option nor $BUILDLOCK_STALE_AFTER is given (every subcommand
 // must judge locks alike).
 inline constexpr core::Seconds default_stale_after{120};
+// --kill-after when neither the option nor $BUILDLOCK_KILL_AFTER is given.
+inline constexpr core::Seconds default_kill_after{5};
 
 int exit_code_for(ErrorKind kind);
 
