@@ -11,38 +11,10 @@
 #include "support/waiting.h"
 
 #include <csignal>
-#include <dirent.h>
-#include <fstream>
 #include <gtest/gtest.h>
-#include <sstream>
 
 namespace buildlock::test {
 namespace {
-
-// The first child of `parent` found in /proc (the trees here have one child per process).
-std::optional<long> main_process_of(long parent) {
-  DIR* proc = ::opendir("/proc");
-  std::optional<long> found;
-  while (const dirent* entry = proc != nullptr ? ::readdir(proc) : nullptr) {
-    std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
-    std::string line;
-    if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) {
-      continue;
-    }
-    std::istringstream fields(line.substr(line.rfind(')') + 1));
-    char state = 0;
-    long ppid = 0;
-    fields >> state >> ppid;
-    if (ppid == parent && state != 'Z') {
-      found = std::stol(entry->d_name);
-      break;
-    }
-  }
-  if (proc != nullptr) {
-    ::closedir(proc);
-  }
-  return found;
-}
 
 // A command tree under buildlock: `sh -c '<worker> & wait'` where the worker is
 // `scripted_command` (optionally behind setsid) that reports signals on fd 5, says it runs on
@@ -141,12 +113,38 @@ TEST_F(RunDescendants, AChildThatIgnoresTheSignalIsKilledAfterKillAfter) {
 // under a released lock. They get the same signal.
 TEST_F(RunDescendants, MainProcessKilledTakesItsChildrenWithItBeforeTheRelease) {
   auto tree = start_tree({"notify", "3", "wait", "4"});
-  const auto shell = main_process_of(tree->process->pid());
+  const auto shell = child_of(tree->process->pid());
   ASSERT_TRUE(shell) << "no command process under buildlock";
   ASSERT_EQ(::kill(static_cast<pid_t>(*shell), SIGKILL), 0);
   EXPECT_EQ(tree->process->wait(10s), ExitStatus::killed_by(SIGKILL))
       << tree->process->stderr_text();
   EXPECT_TRUE(tree->gone.ends_without_data(5s)) << "the child outlived the killed shell's lock";
+  expect_lock_free_without_reclaim();
+}
+
+// make or a shell whose job was killed reports it as exit status 128 + N and exits normally: the
+// job's own children (here a grandchild in a session of its own) are not daemons left on purpose.
+TEST_F(RunDescendants, AnExitStatusOf128PlusNStopsWhatTheKilledJobStarted) {
+  Pipe started;
+  Pipe gone;
+  const std::string worker = quoted(scripted({}).front()) + " notify 3 wait 4";
+  // main shell -> job shell -> setsid worker
+  const std::string job = "setsid " + worker + " & wait";
+  Command command = run_under_lock("L", {"sh", "-c", "sh -c '" + job + "' & wait $!"}, {});
+  Pipe release;
+  command.pass_fd(3, started.write_fd()).pass_fd(4, release.read_fd()).pass_fd(6, gone.write_fd());
+  Process process = command.start();
+  started.close_write();
+  release.close_read();
+  gone.close_write();
+  ASSERT_TRUE(started.receives_byte(10s)) << process.stderr_text();
+  const auto main_shell = child_of(process.pid());
+  ASSERT_TRUE(main_shell);
+  const auto job_shell = child_of(*main_shell);
+  ASSERT_TRUE(job_shell) << "no job shell";
+  ASSERT_EQ(::kill(*job_shell, SIGKILL), 0);
+  EXPECT_EQ(process.wait(10s), ExitStatus::exited(128 + SIGKILL)) << process.stderr_text();
+  EXPECT_TRUE(gone.ends_without_data(5s)) << "the killed job's grandchild outlived the lock";
   expect_lock_free_without_reclaim();
 }
 
@@ -168,9 +166,9 @@ TEST_F(RunDescendants, AGrandchildInItsOwnSessionIsStoppedToo) {
 // A grandchild stopped with SIGSTOP would keep SIGTERM pending forever: buildlock continues it.
 TEST_F(RunDescendants, AStoppedChildIsContinuedSoThatItActsOnTheSignal) {
   auto tree = start_tree({"notify", "3", "wait", "4"}, "", "", {"--kill-after", "60"});
-  const auto shell = main_process_of(tree->process->pid());
+  const auto shell = child_of(tree->process->pid());
   ASSERT_TRUE(shell);
-  const auto worker = main_process_of(*shell);
+  const auto worker = child_of(*shell);
   ASSERT_TRUE(worker) << "no worker under the shell";
   ASSERT_EQ(::kill(static_cast<pid_t>(*worker), SIGSTOP), 0);
   tree->process->send_signal(SIGTERM);
@@ -236,17 +234,17 @@ TEST_F(RunDescendants, CtrlCAtTheTerminalReachesEveryProcessOfTheTreeOnce) {
   EXPECT_EQ(tree->trapped.read_to_end(5s), std::string()) << "the child got SIGINT twice";
 }
 
-// kill -9 of buildlock itself: nothing can act any more, and the tree keeps the lock through
-// the descriptor it inherited (with kernel locks); the next run waits for the tree, not for
-// buildlock.
+// kill -9 of buildlock itself: nothing can act any more. The tree keeps the lock through the
+// descriptor it inherited (with kernel locks) or through the lock named in the BUILDLOCK_HELD it
+// inherited (without: `command-alive`); the next run waits for the tree, not for buildlock. The
+// worker is in a session of its own, and the shell is gone before the probe looks.
 TEST_F(RunDescendants, BuildlockKilledWithSigkillLeavesTheLockToTheTreeThatRunsOn) {
-  if (kernel_locks_off()) {
-    GTEST_SKIP() << "without kernel locks nothing ties the lock to the tree: "
-                    "docs/shared-filesystems.md";
-  }
-  auto tree = start_tree({"notify", "3", "wait", "4"});
+  auto tree = start_tree({"notify", "3", "wait", "4"}, "setsid ");
+  const auto shell = child_of(tree->process->pid());
+  ASSERT_TRUE(shell);
   tree->process->send_signal(SIGKILL);
   EXPECT_EQ(tree->process->wait(10s), ExitStatus::killed_by(SIGKILL));
+  ASSERT_EQ(::kill(static_cast<pid_t>(*shell), SIGKILL), 0);
   expect_lock_held();
   tree->release.write_byte();
   EXPECT_TRUE(tree->gone.ends_without_data(10s));

@@ -124,7 +124,7 @@ TEST_F(RunShared, WriterIsNotStarvedByAStreamOfReaders) {
 TEST_F(RunShared, KilledSharedHolderIsReclaimedAtOnce) {
   auto reader =
       start_holding("L", {"--shared"}, {}, [](Command& command) { command.own_process_group(); });
-  reader->process->signal_group(SIGKILL);
+  kill_job_with_sigkill(*reader->process);
   EXPECT_EQ(reader->process->wait(10s), ExitStatus::killed_by(SIGKILL));
   // End-of-file on the command's pipe: the command is dead too (it held the write end).
   ASSERT_EQ(reader->started.read_to_end(10s), std::string());
@@ -142,7 +142,7 @@ TEST_F(RunShared, WaitingWriterWakesWhenTheLastReaderIsKilled) {
       start_holding("L", {"--shared"}, {}, [](Command& command) { command.own_process_group(); });
   auto writer = start_holding("L", {"--verbose"}, {}, nullptr, false);
   ASSERT_TRUE(file_eventually_contains(writer->process->stderr_path(), "is held by", 10s));
-  reader->process->signal_group(SIGKILL);
+  kill_job_with_sigkill(*reader->process);
   ASSERT_TRUE(writer->started.receives_byte(10s)) << writer->process->stderr_text();
   writer->let_go();
   EXPECT_EQ(writer->process->wait(10s), ExitStatus::exited(0));

@@ -1,8 +1,10 @@
 #include "core/probe.h"
 
 #include "core/lock_name.h"
+#include "core/nesting.h"
 #include "os/clock.h"
 #include "os/file_lock.h"
+#include "os/process_tree.h"
 
 #include <chrono>
 
@@ -78,6 +80,23 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
 }
 
 // remove_inspected() without a kernel lock: rename, recognise, then remove (or put back).
+// Whether a process started under the inspected lock still runs (see CommandTree).
+CommandTree command_tree_of(const LockInspection& inspection) {
+  const auto owner = inspection.metadata->uid.value_or(inspection.entry.owner_uid);
+  const auto names_this_lock = [&](std::string_view held_locks) {
+    return held_locks_name(held_locks, inspection.entry.identity);
+  };
+  switch (os::find_process_by_environment(held_locks_variable, names_this_lock, owner)) {
+  case os::ProcessSearch::found:
+    return CommandTree::running;
+  case os::ProcessSearch::none:
+    return CommandTree::gone;
+  case os::ProcessSearch::unreadable:
+    break;
+  }
+  return CommandTree::unknown;
+}
+
 Result<bool> remove_by_rename(const LockInspection& inspection) {
   const auto [directory, file_name] = split_path(inspection.path);
   const std::string private_path = os::join_path(
@@ -214,6 +233,14 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   const std::int64_t now_ns = filesystem_now_ns.value_or(os::wall_clock_ns());
   observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
   inspection.verdict = judge(observation, observer, stale_after);
+  if (inspection.verdict.state == LockState::stale && inspection.beacon == Beacon::unsupported &&
+      inspection.verdict.judged_by == "pid check") {
+    // The holder's buildlock is gone, but without a kernel lock nothing else says whether the
+    // command it ran is gone too (its kernel lock would have). Only now, since it reads every
+    // process's environment.
+    observation.tree = command_tree_of(inspection);
+    inspection.verdict = judge(observation, observer, stale_after);
+  }
   if (inspection.beacon == Beacon::unsupported && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&
       lock_name_of_lock_file(split_path(path).second)) {

@@ -97,9 +97,22 @@ Verdict judge(const Observation& seen, const Observer& observer, Seconds stale_a
                        (checked ? " runs but released it)" : " cannot be checked)"),
                    "kernel lock");
     }
-    // No kernel locks on this filesystem: the pid is the best evidence we have.
+    // No kernel locks on this filesystem: the pid is the best evidence we have, and what the
+    // holder's command started, which would have kept a kernel lock held (scenario 3).
     if (same_pid_namespace(metadata, observer)) {
-      return judge_by_pid(seen, metadata);
+      Verdict by_pid = judge_by_pid(seen, metadata);
+      if (by_pid.state == LockState::stale && seen.tree == CommandTree::running) {
+        return held("command-alive",
+                    "holder " + pid_text(metadata) +
+                        " has exited, but processes its command started still run",
+                    "pid check");
+      }
+      if (by_pid.state == LockState::stale && seen.tree == CommandTree::unknown) {
+        return judge_by_age(seen, stale_after, "heartbeat-expired", "heartbeat-fresh",
+                            "holder " + pid_text(metadata) +
+                                " (exited; what its command started cannot be checked)");
+      }
+      return by_pid;
     }
     return judge_by_age(seen, stale_after, "heartbeat-expired", "heartbeat-fresh",
                         "holder in another PID namespace");

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <optional>
 #include <set>
 
 namespace buildlock::core {
@@ -22,6 +23,21 @@ constexpr auto descendant_rescan_interval = 50ms;
 bool is_stop_signal(int signal) {
   return signal == SIGINT || signal == SIGTERM || signal == SIGHUP || signal == SIGQUIT ||
          signal == SIGKILL;
+}
+
+// The signal a command died of, as the release rule sees it: a death by a signal, or an exit
+// status of 128 + N, which is how a shell (and make, and most wrappers) reports that the job it
+// ran died of signal N. `sh -c 'cc ... & wait'` whose compiler was killed exits 137 normally, and
+// what that compiler started must not be taken for a daemon the command left on purpose.
+std::optional<int> signal_death(const os::ExitStatus& status) {
+  constexpr int highest_signal = 64;
+  if (status.signaled) {
+    return status.code;
+  }
+  if (status.code > 128 && status.code <= 128 + highest_signal) {
+    return status.code - 128;
+  }
+  return std::nullopt;
 }
 
 // Build tools run commands through a shell (ninja: `/bin/sh -c`, make for most recipes), and the
@@ -59,10 +75,11 @@ public:
     }
     next_heartbeat_ = os::monotonic_now() + heartbeat_interval_;
     const os::ExitStatus status = wait_for_command(*child);
-    if (status.signaled || stop_signal_ != 0) {
+    const std::optional<int> death = signal_death(status);
+    if (death || stop_signal_ != 0) {
       int signal = stop_signal_ != 0 ? stop_signal_ : SIGTERM;
-      if (status.signaled) {
-        signal = is_stop_signal(status.code) ? status.code : SIGTERM;
+      if (death) {
+        signal = is_stop_signal(*death) ? *death : SIGTERM;
       }
       stop_descendants(*child, signal, group_signalled_with(signal));
     } else if (request_.list_leftovers) {

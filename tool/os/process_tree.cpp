@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <map>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__linux__)
@@ -45,9 +46,93 @@ std::multimap<std::int64_t, Descendant> children_by_parent() {
   ::closedir(proc);
   return children;
 }
+
+// Whether the environment block `environ` (NAME=VALUE entries, each ending in NUL) has `name` set
+// to a value `matches` accepts.
+bool environment_matches(std::string_view environ, std::string_view name,
+                         const std::function<bool(std::string_view)>& matches) {
+  while (!environ.empty()) {
+    const auto end = environ.find('\0');
+    const std::string_view entry = environ.substr(0, end);
+    if (entry.size() > name.size() && entry.substr(0, name.size()) == name &&
+        entry[name.size()] == '=' && matches(entry.substr(name.size() + 1))) {
+      return true;
+    }
+    if (end == std::string_view::npos) {
+      break;
+    }
+    environ.remove_prefix(end + 1);
+  }
+  return false;
+}
 #endif
 
 } // namespace
+
+ProcessSearch find_process_by_environment(std::string_view name,
+                                          const std::function<bool(std::string_view)>& matches,
+                                          std::int64_t owner_uid) {
+#if defined(__linux__)
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) {
+    return ProcessSearch::unreadable;
+  }
+  const long self = ::getpid();
+  bool unreadable = false;
+  bool found = false;
+  std::string environ;
+  while (const dirent* entry = !found ? ::readdir(proc) : nullptr) {
+    char* end = nullptr;
+    const long long pid = std::strtoll(entry->d_name, &end, 10);
+    // Init is never anyone's descendant, and may refuse even root (a container's init).
+    if (end == entry->d_name || *end != '\0' || pid <= 1 || pid == self) {
+      continue;
+    }
+    const std::string directory = std::string("/proc/") + entry->d_name;
+    // Another user's process is unreadable unless we are root; it matters only if it runs as the
+    // owner we look for.
+    const auto note_unreadable = [&] {
+      struct stat owner {};
+      if (::stat(directory.c_str(), &owner) == 0 &&
+          static_cast<std::int64_t>(owner.st_uid) == owner_uid) {
+        unreadable = true;
+      }
+    };
+    const int fd = ::open((directory + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EACCES || errno == EPERM) {
+        note_unreadable();
+      }
+      continue; // ENOENT: gone meanwhile
+    }
+    const Fd file(fd);
+    environ.clear();
+    char buffer[16384];
+    ssize_t n = 0;
+    // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
+    while (environ.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
+      environ.append(buffer, static_cast<std::size_t>(n));
+    }
+    if (n < 0) {
+      // ESRCH: a kernel thread or an exiting process, which has no environment any more.
+      if (errno == EACCES || errno == EPERM) {
+        note_unreadable();
+      }
+      continue;
+    }
+    const auto status = process_status(pid);
+    found = status && status->state != 'Z' && status->state != 'X' &&
+            environment_matches(environ, name, matches);
+  }
+  ::closedir(proc);
+  if (found) {
+    return ProcessSearch::found;
+  }
+  return unreadable ? ProcessSearch::unreadable : ProcessSearch::none;
+#else
+  return ProcessSearch::unreadable;
+#endif
+}
 
 bool adopt_orphaned_descendants() {
 #if defined(__linux__)

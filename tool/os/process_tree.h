@@ -9,7 +9,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace buildlock::os {
@@ -33,6 +35,21 @@ std::vector<Descendant> live_descendants(std::int64_t fallback_process_group);
 // (a stopped process keeps SIGTERM pending until it is continued). Ignores processes that are
 // gone already.
 void signal_and_continue(std::int64_t pid, int signal);
+
+enum class ProcessSearch {
+  found,      // a live process matches
+  none,       // no process that could be read matches, and every process of `owner_uid` was read
+  unreadable, // none found, but a process of `owner_uid` could not be read: it might match
+};
+
+// Looks for a live process, other than this one, whose environment has `name` set to a value for
+// which `matches` is true. Processes of other users than `owner_uid` that cannot be read are
+// passed over (the one searched for runs as `owner_uid`, or was started by a process that did).
+// Linux only (/proc/PID/environ holds the environment a process started with); elsewhere
+// `unreadable`.
+ProcessSearch find_process_by_environment(std::string_view name,
+                                          const std::function<bool(std::string_view)>& matches,
+                                          std::int64_t owner_uid);
 
 // This process's process group.
 std::int64_t own_process_group();
