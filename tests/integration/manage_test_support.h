@@ -45,7 +45,7 @@ public:
   // once both are gone: the command holds the pipe's write end until it dies, and with it the
   // lock's kernel lock, which may outlive buildlock by a moment.
   ExitStatus kill_everything() {
-    process_->signal_group(SIGKILL);
+    kill_job_with_sigkill(*process_);
     ExitStatus status = process_->wait(10s);
     EXPECT_EQ(running_.read_to_end(10s), std::string())
         << "the command of `" << lock_ << "` outlived the kill";

@@ -133,7 +133,7 @@ TEST_F(RunShared, WriterIsNotStarvedByAStreamOfReaders) {
 TEST_F(RunShared, KilledSharedHolderIsReclaimedAtOnce) {
   auto reader =
       start_holding("L", {"--shared"}, {}, [](Command& command) { command.own_process_group(); });
-  reader->process->signal_group(SIGKILL);
+  kill_job_with_sigkill(*reader->process);
   EXPECT_EQ(reader->process->wait(10s), ExitStatus::killed_by(SIGKILL));
   // End-of-file on the command's pipe: the command is dead too (it held the write end).
   ASSERT_EQ(reader->started.read_to_end(10s), std::string());
@@ -154,7 +154,7 @@ TEST_F(RunShared, WaitingWriterWakesWhenTheLastReaderIsKilled) {
   if (!kernel_locks_off()) {
     ASSERT_TRUE(is_asleep_in_flock(writer->process->pid(), 1, 10s)) << "the writer polls";
   }
-  reader->process->signal_group(SIGKILL);
+  kill_job_with_sigkill(*reader->process);
   ASSERT_TRUE(writer->started.receives_byte(10s)) << writer->process->stderr_text();
   writer->let_go();
   EXPECT_EQ(writer->process->wait(10s), ExitStatus::exited(0));

@@ -102,7 +102,7 @@ TEST_F(RunSlots, NeverMoreThanNHoldersUnderContentionAndKills) {
 TEST_F(RunSlots, KilledSlotHolderIsReclaimedAtOnce) {
   auto holder = start_holding("L", {"--slots", "1"}, {},
                               [](Command& command) { command.own_process_group(); });
-  holder->process->signal_group(SIGKILL);
+  kill_job_with_sigkill(*holder->process);
   EXPECT_EQ(holder->process->wait(10s), ExitStatus::killed_by(SIGKILL));
   // End-of-file on the command's pipe: the command is dead too (it held the write end).
   ASSERT_EQ(holder->started.read_to_end(10s), std::string());

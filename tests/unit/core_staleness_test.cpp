@@ -241,6 +241,52 @@ TEST(Staleness, WithoutKernelLocksADeadPidIsStale) {
   EXPECT_FALSE(mentions(verdict, "kernel lock")) << verdict.explanation;
 }
 
+// buildlock killed with SIGKILL while its command runs on: without a kernel lock, the processes
+// that carry the lock in BUILDLOCK_HELD are the holder now (scenario 3).
+TEST(Staleness, WithoutKernelLocksADeadPidWhoseCommandRunsIsHeld) {
+  const LockMetadata metadata = local_holder();
+  for (const PidProbe& pid : {pid_dead(), pid_alive_since(501)}) {
+    Observation observation = seen(Beacon::unsupported, &metadata, pid, Seconds(86400));
+    observation.tree = CommandTree::running;
+    const Verdict verdict = judge(observation, our_machine(), stale_after);
+    expect_verdict(verdict, LockState::held, "command-alive", "pid check");
+    EXPECT_FALSE(verdict.stale_in) << "the command's processes are checked, not aged";
+  }
+}
+
+TEST(Staleness, WithoutKernelLocksADeadPidWhoseCommandIsGoneIsStale) {
+  const LockMetadata metadata = local_holder();
+  Observation observation = seen(Beacon::unsupported, &metadata, pid_dead());
+  observation.tree = CommandTree::gone;
+  expect_verdict(judge(observation, our_machine(), stale_after), LockState::stale, "holder-dead",
+                 "pid check");
+}
+
+// Another user's processes cannot be read by an unprivileged observer: what the dead holder's
+// command started falls to the heartbeat, like a holder that cannot be checked.
+TEST(Staleness, WithoutKernelLocksADeadPidWhoseCommandCannotBeCheckedFallsToTheHeartbeat) {
+  const LockMetadata metadata = local_holder();
+  Observation fresh = seen(Beacon::unsupported, &metadata, pid_dead(), Seconds(30));
+  fresh.tree = CommandTree::unknown;
+  const Verdict held_verdict = judge(fresh, our_machine(), stale_after);
+  expect_verdict(held_verdict, LockState::held, "heartbeat-fresh", "heartbeat");
+  EXPECT_TRUE(held_verdict.stale_in);
+  Observation old = seen(Beacon::unsupported, &metadata, pid_dead(), Seconds(121));
+  old.tree = CommandTree::unknown;
+  expect_verdict(judge(old, our_machine(), stale_after), LockState::stale, "heartbeat-expired",
+                 "age");
+}
+
+// With a kernel lock on the same kernel, the kernel lock alone decides: a free one means no
+// process of the tree holds the file (they all inherited the locked descriptor).
+TEST(Staleness, AFreeKernelLockIgnoresTheCommandTree) {
+  const LockMetadata metadata = local_holder();
+  Observation observation = seen(Beacon::free, &metadata, pid_dead());
+  observation.tree = CommandTree::running;
+  expect_verdict(judge(observation, our_machine(), stale_after), LockState::stale, "holder-dead",
+                 "kernel lock");
+}
+
 TEST(Staleness, WithoutKernelLocksAReusedPidIsStale) {
   const LockMetadata metadata = local_holder();
   const Verdict verdict =

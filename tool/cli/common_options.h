@@ -38,6 +38,8 @@ inline constexpr core::Seconds default_stale_after{120};
 // often than every 50 ms, so below this a live holder's heartbeat could not stay inside the
 // limit with the 4x margin the age rule relies on (and 0 would make every such lock stale).
 inline constexpr core::Seconds min_stale_after{0.2};
+// --kill-after when neither the option nor $BUILDLOCK_KILL_AFTER is given.
+inline constexpr core::Seconds default_kill_after{5};
 
 int exit_code_for(ErrorKind kind);
 

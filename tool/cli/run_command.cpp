@@ -7,6 +7,7 @@
 #include "core/supervise.h"
 #include "os/child_process.h"
 #include "os/filesystem.h"
+#include "os/process_tree.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -22,6 +23,7 @@ struct RunSettings {
   core::KernelLockUse kernel_locks = core::KernelLockUse::automatic;
   std::optional<core::Seconds> timeout;
   core::Seconds stale_after = default_stale_after;
+  core::Seconds kill_after = default_kill_after;
   std::vector<std::vector<std::string>> commands;
 };
 
@@ -85,12 +87,35 @@ Result<RunSettings> settings_from(const RunOptions& options) {
     return stale_after.error();
   }
   settings.stale_after = *stale_after;
+  auto kill_after = seconds_option(options.kill_after, "--kill-after", "BUILDLOCK_KILL_AFTER",
+                                   default_kill_after);
+  if (!kill_after) {
+    return kill_after.error();
+  }
+  settings.kill_after = **kill_after;
   auto kernel_locks = options.common.kernel_lock_use();
   if (!kernel_locks) {
     return kernel_locks.error();
   }
   settings.kernel_locks = *kernel_locks;
   return settings;
+}
+
+// Names what a command that exited normally left running (--verbose): those processes keep
+// running, but no longer under the lock.
+void name_leftovers(const core::SuperviseOutcome& outcome, const std::string& lock,
+                    const core::Messages& messages) {
+  if (outcome.leftovers.empty()) {
+    return;
+  }
+  std::string names;
+  for (const os::Descendant& process : outcome.leftovers) {
+    names += (names.empty() ? "" : ", ") + std::string("pid ") + std::to_string(process.pid) +
+             " (" + process.name + ")";
+  }
+  messages.explain(
+      "the command exited normally and left " + std::to_string(outcome.leftovers.size()) +
+      " process(es) running, which keep running without lock `" + lock + "`: " + names);
 }
 
 [[noreturn]] void die_like(int signal, core::HeldLock* lock, const core::Messages& messages) {
@@ -141,13 +166,19 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                   "(1 to 64)")
       ->type_name("N")
       ->excludes(shared);
+  run->add_option("--kill-after", options.kill_after,
+                  "When COMMAND ends by a signal or is stopped, how long every process it started "
+                  "gets between that signal and SIGKILL; the lock is released only once none is "
+                  "left; default: $BUILDLOCK_KILL_AFTER, else 5")
+      ->type_name("SECONDS");
   run->add_flag("--die-with-parent", options.die_with_parent,
-                "Stop COMMAND (SIGTERM, SIGKILL 5 s later) and release the lock when the process "
-                "that started buildlock, or that process's parent, exits (a killed ninja or make)");
+                "Stop COMMAND (SIGTERM, SIGKILL --kill-after later) and release the lock when the "
+                "process that started buildlock, or that process's parent, exits (a killed ninja "
+                "or make)");
   run->add_flag("--stop-if-lost", options.stop_if_lost,
                 "When the lock is taken away while COMMAND runs (`break`, or reclaimed after this "
-                "process was frozen too long), stop COMMAND (SIGTERM, SIGKILL 5 s later) and exit "
-                "76 instead of only warning");
+                "process was frozen too long), stop COMMAND (SIGTERM, SIGKILL --kill-after later) "
+                "and exit 76 instead of only warning");
   run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
       ->required();
   run->footer(
@@ -168,9 +199,14 @@ int run_command(const RunOptions& options) {
   }
 
   os::SignalHandling signals;
+  // Before anything can start: orphans of the command come to us, so that none escapes the rule
+  // that nothing it started runs on after the release (core/supervise.h).
+  os::adopt_orphaned_descendants();
   core::SuperviseRequest supervise_request;
   supervise_request.commands = settings->commands;
   supervise_request.die_with_parent = options.die_with_parent;
+  supervise_request.kill_after = settings->kill_after;
+  supervise_request.list_leftovers = messages.verbose;
   const char* inherited = std::getenv(core::held_locks_variable);
 
   const core::AncestorHold ancestor =
@@ -191,6 +227,7 @@ int run_command(const RunOptions& options) {
     if (!outcome) {
       return report(outcome.error());
     }
+    name_leftovers(*outcome, options.lock, messages);
     return finish(*outcome, nullptr, messages);
   }
 
@@ -239,6 +276,13 @@ int run_command(const RunOptions& options) {
     lock->release(&messages);
     return exit_lock_lost;
   }
+  if (outcome->descendants_stopped != 0) {
+    messages.explain("stopped " + std::to_string(outcome->descendants_stopped) +
+                     " process(es) the command left running (" +
+                     std::to_string(outcome->descendants_killed) +
+                     " with SIGKILL) before releasing lock `" + options.lock + "`");
+  }
+  name_leftovers(*outcome, options.lock, messages);
   if (outcome->interrupting_signal != 0 && !outcome->status.signaled) {
     // Interrupted, but the command chose to exit normally: end with its status.
     messages.explain("command exited with status " + std::to_string(outcome->status.code) +

@@ -17,6 +17,7 @@ struct RunOptions {
   CommonOptions common;
   std::optional<std::string> timeout;
   std::optional<std::string> stale_after;
+  std::optional<std::string> kill_after;
   std::string lock;
   // Split COMMAND into several commands of these lengths, run in order under one hold.
   std::vector<std::size_t> sequence;

@@ -69,7 +69,7 @@ _buildlock() {
     mapfile -t COMPREPLY < <(compgen -W "run status clean break -h --help --version" -- "$cur")
     return
     ;;
-  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --die-with-parent" ;;
+  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --die-with-parent --kill-after" ;;
   status) options="$common --json" ;;
   clean) options="$common -n --dry-run --json" ;;
   break) options="$common -f --force" ;;
@@ -96,7 +96,7 @@ _buildlock() {
     mapfile -t COMPREPLY < <(compgen -W "auto on off" -- "$cur")
     return
     ;;
-  --timeout | --stale-after | --sequence | --slots)
+  --timeout | --stale-after | --sequence | --slots | --kill-after)
     COMPREPLY=() # a number: nothing sensible to offer
     return
     ;;

@@ -6,6 +6,7 @@
 #include "os/file_lock.h"
 #include "os/process_identity.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,16 @@ std::vector<HeldEntry> parse_entries(std::string_view text) {
   }
   return entries;
 }
+
+} // namespace
+
+bool held_locks_name(std::string_view held_locks, os::FileIdentity identity) {
+  const auto entries = parse_entries(held_locks);
+  return std::any_of(entries.begin(), entries.end(),
+                     [&](const HeldEntry& entry) { return entry.identity == identity; });
+}
+
+namespace {
 
 // The metadata of the lock file at `path`, if usable, read as any inspection reads it.
 std::optional<LockMetadata> metadata_of(const std::string& path) {

@@ -16,6 +16,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace buildlock::core {
 
@@ -24,6 +25,10 @@ inline constexpr const char* held_locks_variable = "BUILDLOCK_HELD";
 // The BUILDLOCK_HELD value for a command run under the lock file `identity` open as `fd`:
 // `inherited` (this process's own BUILDLOCK_HELD) plus "fd:device:inode".
 std::string held_locks_value(const char* inherited, int fd, os::FileIdentity identity);
+
+// True when the BUILDLOCK_HELD value `held_locks` names the lock file `identity`: it was set by
+// the holder of that file for its command, and every process the command started inherits it.
+bool held_locks_name(std::string_view held_locks, os::FileIdentity identity);
 
 // True when this process already holds the file at `lock_path` through an ancestor.
 // Without `kernel_locks` (or for a holder that took none) the holder must be an ancestor process:

@@ -2,8 +2,10 @@
 
 #include "core/claimed_removal.h"
 #include "core/lock_name.h"
+#include "core/nesting.h"
 #include "os/clock.h"
 #include "os/file_lock.h"
+#include "os/process_tree.h"
 
 #include <chrono>
 
@@ -94,6 +96,23 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
         Verdict{LockState::held, "group-forming", "a group whose first member is being added",
                 "members", empty_group_grace - anchor_age};
   }
+}
+
+// Whether a process started under the inspected lock still runs (see CommandTree).
+CommandTree command_tree_of(const LockInspection& inspection) {
+  const auto owner = inspection.metadata->uid.value_or(inspection.entry.owner_uid);
+  const auto names_this_lock = [&](std::string_view held_locks) {
+    return held_locks_name(held_locks, inspection.entry.identity);
+  };
+  switch (os::find_process_by_environment(held_locks_variable, names_this_lock, owner)) {
+  case os::ProcessSearch::found:
+    return CommandTree::running;
+  case os::ProcessSearch::none:
+    return CommandTree::gone;
+  case os::ProcessSearch::unreadable:
+    break;
+  }
+  return CommandTree::unknown;
 }
 
 // Through a read-only descriptor on NFS only a shared lock can be tried; it is refused while
@@ -244,6 +263,14 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   if (judged != Beacon::held && is_claim(path)) {
     judge_claim(inspection, now_ns, stale_after);
     return inspection;
+  }
+  if (inspection.verdict.state == LockState::stale && judged == Beacon::unsupported &&
+      inspection.verdict.judged_by == "pid check") {
+    // The holder's buildlock is gone, but without a kernel lock nothing else says whether the
+    // command it ran is gone too (its kernel lock would have). Only now, since it reads every
+    // process's environment.
+    observation.tree = command_tree_of(inspection);
+    inspection.verdict = judge(observation, observer, stale_after);
   }
   if (judged != Beacon::held && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&

@@ -98,10 +98,23 @@ Verdict judge(const Observation& seen, const Observer& observer, Seconds stale_a
                    "kernel lock");
     }
     // No kernel locks on this filesystem: the pid is the best evidence we have, when it can be
-    // checked at all. A pid that cannot (out of this kernel's range) vouches for nothing, so the
-    // heartbeat decides, as for any holder we cannot check; never "alive forever".
+    // checked at all, and what the holder's command started, which would have kept a kernel lock
+    // held (scenario 3). A pid that cannot be checked (out of this kernel's range) vouches for
+    // nothing, so the heartbeat decides, as for any holder we cannot check; never "alive forever".
     if (same_pid_namespace(metadata, observer) && seen.pid.state != os::PidState::unknown) {
-      return judge_by_pid(seen, metadata);
+      Verdict by_pid = judge_by_pid(seen, metadata);
+      if (by_pid.state == LockState::stale && seen.tree == CommandTree::running) {
+        return held("command-alive",
+                    "holder " + pid_text(metadata) +
+                        " has exited, but processes its command started still run",
+                    "pid check");
+      }
+      if (by_pid.state == LockState::stale && seen.tree == CommandTree::unknown) {
+        return judge_by_age(seen, stale_after, "heartbeat-expired", "heartbeat-fresh",
+                            "holder " + pid_text(metadata) +
+                                " (exited; what its command started cannot be checked)");
+      }
+      return by_pid;
     }
     if (same_pid_namespace(metadata, observer)) {
       return judge_by_age(seen, stale_after, "heartbeat-expired", "heartbeat-fresh",

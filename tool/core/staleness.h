@@ -20,12 +20,23 @@ enum class Beacon {
   unsupported, // the filesystem has no working kernel locks
 };
 
+// Without kernel locks, whether processes started by a holder whose own pid has exited still run:
+// they carry the lock in BUILDLOCK_HELD. Looked at only when the pid alone would make the lock
+// stale (buildlock killed with SIGKILL while its command runs on).
+enum class CommandTree {
+  not_looked,
+  running, // a live process carries this lock in its environment
+  gone,    // none does
+  unknown, // processes of the holder's user could not be read (we are another, unprivileged user)
+};
+
 // What an observer saw of one lock file.
 struct Observation {
   Beacon beacon = Beacon::held;
   const LockMetadata* metadata = nullptr; // null when missing or unusable
   os::PidProbe pid;                       // meaningful only for a holder in our PID namespace
   Seconds age{0};                         // since the last heartbeat, on the filesystem's clock
+  CommandTree tree = CommandTree::not_looked;
 };
 
 // The observer's own machine.

@@ -5,15 +5,40 @@
 
 #include <algorithm>
 #include <csignal>
+#include <optional>
+#include <set>
 
 namespace buildlock::core {
 namespace {
 
 using namespace std::chrono_literals;
 
-// How often the parent is looked at, and how long a command gets between SIGTERM and SIGKILL.
+// How often the parent is looked at, and how often a tree being stopped is looked at again for
+// processes started after the last look.
 constexpr auto parent_check_interval = 200ms;
-constexpr auto termination_grace = 5s;
+constexpr auto descendant_rescan_interval = 50ms;
+
+// Signals that ask a program to stop. Any other death (SIGSEGV, SIGABRT, SIGPIPE...) is passed to
+// the rest of the tree as SIGTERM: the rest did not crash.
+bool is_stop_signal(int signal) {
+  return signal == SIGINT || signal == SIGTERM || signal == SIGHUP || signal == SIGQUIT ||
+         signal == SIGKILL;
+}
+
+// The signal a command died of, as the release rule sees it: a death by a signal, or an exit
+// status of 128 + N, which is how a shell (and make, and most wrappers) reports that the job it
+// ran died of signal N. `sh -c 'cc ... & wait'` whose compiler was killed exits 137 normally, and
+// what that compiler started must not be taken for a daemon the command left on purpose.
+std::optional<int> signal_death(const os::ExitStatus& status) {
+  constexpr int highest_signal = 64;
+  if (status.signaled) {
+    return status.code;
+  }
+  if (status.code > 128 && status.code <= 128 + highest_signal) {
+    return status.code - 128;
+  }
+  return std::nullopt;
+}
 
 // Build tools run commands through a shell (ninja: `/bin/sh -c`, make for most recipes), and the
 // shell waits for buildlock even after the build tool itself was killed. So "the build is gone"
@@ -31,59 +56,168 @@ private:
   std::optional<std::int64_t> grandparent_;
 };
 
-Result<os::ExitStatus> run_one(const std::vector<std::string>& argv,
-                               const SuperviseRequest& request, os::SignalHandling& signals,
-                               SuperviseOutcome& outcome) {
-  auto child = os::ChildProcess::spawn(argv, request.environment);
-  if (!child) {
-    return child.error();
-  }
-  const auto interval = std::chrono::duration_cast<os::MonotonicClock::duration>(
-      std::max<Seconds>(request.heartbeat_interval, std::chrono::milliseconds(50)));
-  os::TimePoint next_heartbeat = os::monotonic_now() + interval;
-  std::optional<ParentWatch> parent_watch;
-  if (request.die_with_parent) {
-    parent_watch.emplace();
-  }
-  os::TimePoint kill_at = os::TimePoint::max(); // when SIGTERM was not enough
-  for (;;) {
-    if (auto status = child->poll()) {
-      return *status;
+// One command of the sequence, from its start until nothing it started is left running (or, on a
+// normal exit, until it exits).
+class CommandRun {
+public:
+  CommandRun(const SuperviseRequest& request, os::SignalHandling& signals,
+             SuperviseOutcome& outcome, bool own_process_group)
+      : request_(request), signals_(signals), outcome_(outcome),
+        own_process_group_(own_process_group),
+        heartbeat_interval_(std::chrono::duration_cast<os::MonotonicClock::duration>(
+            std::max<Seconds>(request.heartbeat_interval, std::chrono::milliseconds(50)))),
+        kill_after_(std::chrono::duration_cast<os::MonotonicClock::duration>(request.kill_after)) {}
+
+  Result<os::ExitStatus> run(const std::vector<std::string>& argv) {
+    auto child = os::ChildProcess::spawn(argv, request_.environment, own_process_group_);
+    if (!child) {
+      return child.error();
     }
-    os::TimePoint wake_at = next_heartbeat;
-    if (parent_watch) {
-      wake_at = std::min(wake_at, os::monotonic_now() + parent_check_interval);
-    }
-    wake_at = std::min(wake_at, kill_at);
-    signals.wait_for_signal(wake_at);
-    if (parent_watch && !outcome.parent_gone && parent_watch->gone()) {
-      outcome.parent_gone = true;
-      child->send_signal(SIGTERM);
-      kill_at = os::monotonic_now() + termination_grace;
-    }
-    if (os::monotonic_now() >= kill_at) {
-      child->send_signal(SIGKILL);
-      kill_at = os::TimePoint::max();
-    }
-    for (const os::ReceivedSignal& received : signals.take_signals()) {
-      outcome.interrupting_signal = received.number;
-      if (received.sent_by_process) {
-        child->send_signal(received.number);
+    next_heartbeat_ = os::monotonic_now() + heartbeat_interval_;
+    const os::ExitStatus status = wait_for_command(*child);
+    const std::optional<int> death = signal_death(status);
+    if (death || stop_signal_ != 0) {
+      int signal = stop_signal_ != 0 ? stop_signal_ : SIGTERM;
+      if (death) {
+        signal = is_stop_signal(*death) ? *death : SIGTERM;
       }
+      stop_descendants(*child, signal, group_signalled_with(signal));
+    } else if (request_.list_leftovers) {
+      outcome_.leftovers = os::live_descendants(child->process_group());
     }
-    if (os::monotonic_now() >= next_heartbeat) {
-      if (request.heartbeat && !outcome.lock_lost && !request.heartbeat()) {
-        outcome.lock_lost = true;
-        if (request.stop_if_lost && kill_at == os::TimePoint::max()) {
-          // Writing on under a lock someone else now holds could corrupt what it protects.
-          child->send_signal(SIGTERM);
-          kill_at = os::monotonic_now() + termination_grace;
+    return status;
+  }
+
+private:
+  os::ExitStatus wait_for_command(os::ChildProcess& child) {
+    std::optional<ParentWatch> parent_watch;
+    if (request_.die_with_parent) {
+      parent_watch.emplace();
+    }
+    os::TimePoint kill_at = os::TimePoint::max(); // when the stopping signal was not enough
+    for (;;) {
+      if (auto status = child.poll()) {
+        return *status;
+      }
+      os::TimePoint wake_at = std::min(next_heartbeat_, kill_at);
+      if (parent_watch) {
+        wake_at = std::min(wake_at, os::monotonic_now() + parent_check_interval);
+      }
+      signals_.wait_for_signal(wake_at);
+      if (parent_watch && !outcome_.parent_gone && parent_watch->gone()) {
+        outcome_.parent_gone = true;
+        stop(child, SIGTERM, kill_at);
+      }
+      if (os::monotonic_now() >= kill_at) {
+        child.send_signal(SIGKILL);
+        kill_at = os::TimePoint::max();
+      }
+      for (const os::ReceivedSignal& received : signals_.take_signals()) {
+        outcome_.interrupting_signal = received.number;
+        // Ctrl+C reached a command in our group from the kernel already; one in a group of its
+        // own gets it from us alone.
+        if (received.sent_by_process || own_process_group_) {
+          child.send_signal(received.number);
+          if (own_process_group_) {
+            groups_signalled_.push_back({child.process_group(), received.number});
+          }
+        } else {
+          groups_signalled_.push_back({os::own_process_group(), received.number});
+        }
+        if (is_stop_signal(received.number)) {
+          stop_signal_ = received.number;
         }
       }
-      next_heartbeat = os::monotonic_now() + interval;
+      if (!heartbeat() && request_.stop_if_lost && kill_at == os::TimePoint::max()) {
+        // Writing on under a lock someone else now holds could corrupt what it protects.
+        stop(child, SIGTERM, kill_at);
+      }
     }
   }
-}
+
+  void stop(os::ChildProcess& child, int signal, os::TimePoint& kill_at) {
+    child.send_signal(signal);
+    if (own_process_group_) {
+      groups_signalled_.push_back({child.process_group(), signal});
+    }
+    stop_signal_ = signal;
+    kill_at = os::monotonic_now() + kill_after_;
+  }
+
+  // A process group that got `signal` as a whole already (passed on by us, or Ctrl+C from the
+  // terminal): its members are not sent it a second time. 0 when none.
+  std::int64_t group_signalled_with(int signal) const {
+    for (const auto& [group, number] : groups_signalled_) {
+      if (number == signal) {
+        return group;
+      }
+    }
+    return 0;
+  }
+
+  // The command has ended by a signal or was stopped: what it started must not run on after the
+  // lock is released. Every descendant gets `signal` once (and SIGCONT, in case it is stopped),
+  // newcomers as they are found, everyone SIGKILL once `kill_after` has passed (or at once when
+  // another stopping signal arrives: the user insists). Returns when no child is left; since
+  // orphans are adopted, no descendant is left either.
+  void stop_descendants(os::ChildProcess& child, int signal, std::int64_t group_signalled) {
+    const os::TimePoint kill_at = os::monotonic_now() + kill_after_;
+    bool killing = signal == SIGKILL;
+    std::set<std::int64_t> stopped; // every process signalled, so that none gets it twice
+    std::set<std::int64_t> killed;
+    for (;;) {
+      child.poll();
+      if (!child.children_remain()) {
+        break;
+      }
+      killing = killing || os::monotonic_now() >= kill_at;
+      for (const os::Descendant& descendant : os::live_descendants(child.process_group())) {
+        const bool first_time = stopped.insert(descendant.pid).second;
+        if (killing) {
+          killed.insert(descendant.pid);
+          os::signal_and_continue(descendant.pid, SIGKILL); // harmless to repeat
+        } else if (first_time) {
+          if (group_signalled != 0 && descendant.process_group == group_signalled) {
+            os::signal_and_continue(descendant.pid, SIGCONT); // got `signal` with its group
+          } else {
+            os::signal_and_continue(descendant.pid, signal);
+          }
+        }
+      }
+      outcome_.descendants_stopped = stopped.size();
+      outcome_.descendants_killed = killed.size();
+      signals_.wait_for_signal(std::min(killing ? os::TimePoint::max() : kill_at,
+                                        os::monotonic_now() + descendant_rescan_interval));
+      for (const os::ReceivedSignal& received : signals_.take_signals()) {
+        outcome_.interrupting_signal = received.number;
+        killing = killing || is_stop_signal(received.number);
+      }
+      heartbeat();
+    }
+  }
+
+  // Keeps the lock's heartbeat while anything runs under it; false once the lock is lost.
+  bool heartbeat() {
+    if (os::monotonic_now() < next_heartbeat_) {
+      return !outcome_.lock_lost;
+    }
+    next_heartbeat_ = os::monotonic_now() + heartbeat_interval_;
+    if (request_.heartbeat && !outcome_.lock_lost && !request_.heartbeat()) {
+      outcome_.lock_lost = true;
+    }
+    return !outcome_.lock_lost;
+  }
+
+  const SuperviseRequest& request_;
+  os::SignalHandling& signals_;
+  SuperviseOutcome& outcome_;
+  const bool own_process_group_;
+  const os::MonotonicClock::duration heartbeat_interval_;
+  const os::MonotonicClock::duration kill_after_;
+  os::TimePoint next_heartbeat_{};
+  int stop_signal_ = 0; // the signal the command was asked to stop with, if it was
+  std::vector<std::pair<std::int64_t, int>> groups_signalled_; // (process group, signal)
+};
 
 } // namespace
 
@@ -97,8 +231,10 @@ Result<SuperviseOutcome> supervise(const SuperviseRequest& request, os::SignalHa
     outcome.status = {true, outcome.interrupting_signal};
     return outcome;
   }
+  const bool own_process_group = !os::in_terminal_foreground();
   for (std::size_t i = 0; i < request.commands.size(); ++i) {
-    auto status = run_one(request.commands[i], request, signals, outcome);
+    CommandRun command(request, signals, outcome, own_process_group);
+    auto status = command.run(request.commands[i]);
     if (!status) {
       return status.error();
     }

@@ -4,6 +4,7 @@
 
 #include "core/duration.h"
 #include "os/child_process.h"
+#include "os/process_tree.h"
 #include "os/signals.h"
 
 #include <functional>
@@ -20,11 +21,16 @@ struct SuperviseRequest {
   // Called every `heartbeat_interval` while a command runs; returns false once the lock is lost.
   std::function<bool()> heartbeat;
   Seconds heartbeat_interval{30};
-  // --stop-if-lost: stop the command (SIGTERM, SIGKILL 5 s later) once the lock is lost.
+  // --stop-if-lost: stop the command (SIGTERM, SIGKILL `kill_after` later) once the lock is lost.
   bool stop_if_lost = false;
   // --die-with-parent: stop the command when the build that started buildlock is gone (see
   // ParentWatch in supervise.cpp).
   bool die_with_parent = false;
+  // --kill-after: how long a command being stopped, and every process it started, get between
+  // the stopping signal and SIGKILL.
+  Seconds kill_after{5};
+  // --verbose: name the processes a command that exited normally left running.
+  bool list_leftovers = false;
 };
 
 struct SuperviseOutcome {
@@ -37,11 +43,30 @@ struct SuperviseOutcome {
   bool parent_gone = false;
   // The heartbeat found the lock taken away while a command ran.
   bool lock_lost = false;
+  // With list_leftovers: what the last command left running when it exited normally.
+  std::vector<os::Descendant> leftovers;
+  // Processes that were still running when the command ended by a signal or was stopped, and
+  // that were therefore stopped too before supervise() returned; and how many of them needed
+  // SIGKILL.
+  std::size_t descendants_stopped = 0;
+  std::size_t descendants_killed = 0;
 };
 
-// Expects `signals` in TerminationMode::record. Signals sent by a process (kill) are passed on to
-// the running command; signals the kernel generated for the whole foreground process group
-// (Ctrl+C at a terminal) reached the command already and are not sent twice.
+// Expects `signals` in TerminationMode::record, and this process adopting orphaned descendants
+// (os::adopt_orphaned_descendants).
+//
+// The command runs in a process group of its own, unless this process is in its terminal's
+// foreground group (then the command shares it, so that it can use the terminal). Signals sent by
+// a process are passed on to the command's group (or to the command alone when it shares ours);
+// signals the kernel generated for the foreground group (Ctrl+C) reached the command already and
+// are not sent twice. A group kill aimed at buildlock's own group thus reaches the command once.
+//
+// The release rule: when the command ends by a signal, or is stopped (a passed-on SIGINT, SIGTERM,
+// SIGHUP or SIGQUIT, a gone parent, a lost lock with stop_if_lost), every process it started that
+// is still running gets the same signal (SIGTERM for signals that are not about stopping), and
+// SIGKILL `kill_after` later; supervise() returns only once none is left, so the caller releases
+// the lock with nothing running under it. When the command exits normally, what it left running
+// is a daemon and is left alone.
 // Errors: command_not_found / command_not_executable.
 Result<SuperviseOutcome> supervise(const SuperviseRequest& request, os::SignalHandling& signals);
 

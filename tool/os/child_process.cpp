@@ -61,7 +61,8 @@ ExitStatus decode(int raw) {
 
 Result<ChildProcess>
 ChildProcess::spawn(const std::vector<std::string>& argv,
-                    const std::vector<std::pair<std::string, std::string>>& environment) {
+                    const std::vector<std::pair<std::string, std::string>>& environment,
+                    bool own_process_group) {
   std::vector<std::string> arguments = argv;
   std::vector<std::string> variables = merged_environment(environment);
   std::vector<char*> argv_pointers = pointers_to(arguments);
@@ -82,7 +83,12 @@ ChildProcess::spawn(const std::vector<std::string>& argv,
     sigaddset(&defaults, number);
   }
   posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (own_process_group) {
+    posix_spawnattr_setpgroup(&attributes, 0); // a new group whose id is the child's pid
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attributes, flags);
 
   pid_t pid = -1;
   const int err = ::posix_spawnp(&pid, arguments[0].c_str(), nullptr, &attributes,
@@ -101,11 +107,12 @@ ChildProcess::spawn(const std::vector<std::string>& argv,
     }
     return system_error(what, err, ErrorKind::command_not_executable);
   }
-  return ChildProcess(pid);
+  return ChildProcess(pid, own_process_group);
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), status_(other.status_) {}
+    : pid_(std::exchange(other.pid_, -1)), own_group_(other.own_group_),
+      children_remain_(other.children_remain_), status_(other.status_) {}
 
 ChildProcess::~ChildProcess() {
   if (pid_ > 0 && !status_) {
@@ -116,25 +123,34 @@ ChildProcess::~ChildProcess() {
 }
 
 std::optional<ExitStatus> ChildProcess::poll() {
-  if (status_ || pid_ <= 0) {
+  if (pid_ <= 0) {
     return status_;
   }
-  int raw = 0;
-  pid_t result;
-  do {
-    result = ::waitpid(static_cast<pid_t>(pid_), &raw, WNOHANG);
-  } while (result < 0 && errno == EINTR);
-  if (result == static_cast<pid_t>(pid_)) {
-    status_ = decode(raw);
-  } else if (result < 0) {
-    status_ = ExitStatus{false, 127}; // not our child any more: should never happen
+  for (;;) {
+    int raw = 0;
+    const pid_t reaped = ::waitpid(-1, &raw, WNOHANG);
+    if (reaped > 0) {
+      if (reaped == static_cast<pid_t>(pid_)) {
+        status_ = decode(raw);
+      }
+      continue; // an adopted orphan, or the command: look for more
+    }
+    if (reaped < 0 && errno == EINTR) {
+      continue;
+    }
+    children_remain_ = reaped == 0; // 0: children exist, none has ended; ECHILD: none left
+    if (!children_remain_ && !status_) {
+      status_ = ExitStatus{false, 127}; // the command is not our child: should never happen
+    }
+    return status_;
   }
-  return status_;
 }
 
 void ChildProcess::send_signal(int signal) const {
+  // Once the command is reaped its pid, and so its group's id, may be reused: never signal
+  // either after that (supervise() then signals the descendants it finds one by one).
   if (pid_ > 0 && !status_) {
-    ::kill(static_cast<pid_t>(pid_), signal);
+    ::kill(own_group_ ? -static_cast<pid_t>(pid_) : static_cast<pid_t>(pid_), signal);
   }
 }
 

@@ -18,12 +18,14 @@ struct ExitStatus {
 class ChildProcess {
 public:
   // Starts argv[0] (searched in PATH) with this process's environment plus `environment`
-  // overrides ("NAME", "value"), in this process group, with no signals blocked. Descriptors
-  // without FD_CLOEXEC are inherited: that is how the command shares the lock. Errors:
-  // command_not_found (127) or command_not_executable (126).
+  // overrides ("NAME", "value"), with no signals blocked, in a process group of its own when
+  // `own_process_group` (else in this one). Descriptors without FD_CLOEXEC are inherited: that is
+  // how the command shares the lock. Errors: command_not_found (127) or
+  // command_not_executable (126).
   static Result<ChildProcess>
   spawn(const std::vector<std::string>& argv,
-        const std::vector<std::pair<std::string, std::string>>& environment);
+        const std::vector<std::pair<std::string, std::string>>& environment,
+        bool own_process_group);
 
   ChildProcess(ChildProcess&& other) noexcept;
   ChildProcess& operator=(ChildProcess&&) = delete;
@@ -33,13 +35,23 @@ public:
   ~ChildProcess();
 
   long pid() const { return pid_; }
-  // The exit status once the child has ended; nullopt while it runs.
+  // The process group the command started in: its own (its pid), or 0 when it shares ours.
+  long process_group() const { return own_group_ ? pid_ : 0; }
+  // The exit status once the child has ended; nullopt while it runs. Also reaps every other
+  // child that has ended: orphans of the command adopted by this process
+  // (adopt_orphaned_descendants), which would otherwise stay zombies.
   std::optional<ExitStatus> poll();
+  // After poll(): whether this process still has any child, the command or an adopted orphan.
+  // With orphans adopted, false means that no descendant of the command is left at all.
+  bool children_remain() const { return children_remain_; }
+  // The signal to the command's process group when it has its own, else to the command alone.
   void send_signal(int signal) const;
 
 private:
-  explicit ChildProcess(long pid) : pid_(pid) {}
+  ChildProcess(long pid, bool own_group) : pid_(pid), own_group_(own_group) {}
   long pid_ = -1;
+  bool own_group_ = false;
+  bool children_remain_ = true;
   std::optional<ExitStatus> status_;
 };
 

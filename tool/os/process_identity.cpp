@@ -15,11 +15,7 @@
 namespace buildlock::os {
 namespace {
 
-struct ProcStat {
-  char state = '?';
-  std::int64_t parent = 0;
-  std::optional<std::uint64_t> start_time;
-};
+using ProcStat = ProcessStatus;
 
 #if defined(__linux__)
 // /proc/PID/stat: "pid (comm) state ppid ... starttime(22) ...". comm may hold spaces and
@@ -30,15 +26,17 @@ std::optional<ProcStat> read_proc_stat(std::int64_t pid) {
   if (!file || !std::getline(file, line)) {
     return std::nullopt;
   }
+  const auto open = line.find('(');
   const auto close = line.rfind(')');
-  if (close == std::string::npos) {
+  if (open == std::string::npos || close == std::string::npos || close < open) {
     return std::nullopt;
   }
   std::istringstream fields(line.substr(close + 1));
   ProcStat result;
-  fields >> result.state >> result.parent;
+  result.name = line.substr(open + 1, close - open - 1);
+  fields >> result.state >> result.parent >> result.process_group;
   std::string skipped;
-  for (int field = 5; field < 22 && fields; ++field) {
+  for (int field = 6; field < 22 && fields; ++field) {
     fields >> skipped;
   }
   std::uint64_t start = 0;
@@ -69,8 +67,10 @@ std::optional<ProcStat> read_proc_stat(std::int64_t pid) {
     return std::nullopt;
   }
   ProcStat result;
+  result.name = info.kp_proc.p_comm;
   result.state = info.kp_proc.p_stat == SZOMB ? 'Z' : 'R';
   result.parent = info.kp_eproc.e_ppid;
+  result.process_group = info.kp_eproc.e_pgid;
   const auto& start = info.kp_proc.p_starttime;
   result.start_time = std::uint64_t(start.tv_sec) * 1'000'000 + std::uint64_t(start.tv_usec);
   return result;
@@ -147,6 +147,10 @@ std::optional<std::int64_t> parent_of(std::int64_t pid) {
     return stat->parent;
   }
   return std::nullopt;
+}
+
+std::optional<ProcessStatus> process_status(std::int64_t pid) {
+  return read_proc_stat(pid);
 }
 
 PidProbe probe_pid(std::int64_t pid) {

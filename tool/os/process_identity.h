@@ -36,6 +36,16 @@ struct PidProbe {
 // but belongs to someone else.
 PidProbe probe_pid(std::int64_t pid);
 
+// What /proc/PID/stat (macOS: sysctl KERN_PROC_PID) says of a process.
+struct ProcessStatus {
+  std::string name; // the kernel's short name (comm), for people
+  char state = '?'; // 'Z' or 'X': it has exited already
+  std::int64_t parent = 0;
+  std::int64_t process_group = 0;
+  std::optional<std::uint64_t> start_time;
+};
+std::optional<ProcessStatus> process_status(std::int64_t pid);
+
 // This process's parent, and the parent of any process (nullopt when it cannot be read).
 std::int64_t parent_pid();
 std::optional<std::int64_t> parent_of(std::int64_t pid);

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <poll.h>
@@ -414,6 +415,42 @@ std::string read_file(const std::string& path) {
   std::ostringstream text;
   text << file.rdbuf();
   return text.str();
+}
+
+std::optional<pid_t> child_of(pid_t parent) {
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) {
+    return std::nullopt;
+  }
+  std::optional<pid_t> found;
+  while (const dirent* entry = ::readdir(proc)) {
+    std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
+    std::string line;
+    if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) {
+      continue;
+    }
+    std::istringstream fields(line.substr(line.rfind(')') + 1));
+    char state = 0;
+    long ppid = 0;
+    fields >> state >> ppid;
+    if (ppid == parent && state != 'Z' && state != 'X') {
+      found = static_cast<pid_t>(std::stol(entry->d_name));
+      break;
+    }
+  }
+  ::closedir(proc);
+  return found;
+}
+
+void kill_job_with_sigkill(const Process& buildlock) {
+  // buildlock first: killed second, it would see its command die and release in good order.
+  const auto command = child_of(buildlock.pid());
+  buildlock.signal_group(SIGKILL);
+  if (!command) {
+    ADD_FAILURE() << "buildlock " << buildlock.pid() << " runs no command";
+  } else if (::kill(-*command, SIGKILL) != 0) {
+    ADD_FAILURE() << "the command " << *command << " has no process group of its own";
+  }
 }
 
 } // namespace buildlock::test

@@ -139,4 +139,13 @@ Finished run(const Command& command, milliseconds timeout = 10s);
 
 std::string read_file(const std::string& path);
 
+// A live child of `parent` (from /proc), e.g. the command under a buildlock: nullopt when it has
+// none. The trees the tests build have one child per process.
+std::optional<pid_t> child_of(pid_t parent);
+
+// `kill -9` of a whole job: `buildlock`'s own process group (it must have one), then the group
+// of its command (it has one of its own outside a terminal's foreground). Fails the test when
+// there is no command.
+void kill_job_with_sigkill(const Process& buildlock);
+
 } // namespace buildlock::test
