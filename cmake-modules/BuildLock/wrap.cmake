@@ -117,6 +117,19 @@ function(buildlock_wrap out_var)
   set(${out_var} "${line}" PARENT_SCOPE)
 endfunction()
 
+# Defines, once, the Ninja pool <prefix>-<lock>-<hash of lock_dir> of depth <depth> and sets
+# <out_var> to its name. One pool per lock file: the same name in two directories is two locks.
+function(_buildlock_define_pool prefix lock lock_dir depth out_var)
+  string(SHA256 dir_hash "${lock_dir}")
+  string(SUBSTRING "${dir_hash}" 0 8 dir_hash)
+  set(pool "${prefix}-${lock}-${dir_hash}")
+  get_property(pools GLOBAL PROPERTY JOB_POOLS)
+  if(NOT "${pool}=${depth}" IN_LIST pools)
+    set_property(GLOBAL APPEND PROPERTY JOB_POOLS "${pool}=${depth}")
+  endif()
+  set(${out_var} "${pool}" PARENT_SCOPE)
+endfunction()
+
 function(buildlock_job_pool out_var)
   set(fn "buildlock_job_pool")
   _buildlock_check_out_var(${fn} "${out_var}" "buildlock_job_pool(<out-var> LOCK <name>)")
@@ -124,14 +137,7 @@ function(buildlock_job_pool out_var)
   _buildlock_check_lock_name(${fn} "${arg_LOCK}")
   _buildlock_resolve_dir(${fn} "${arg_DIR}" lock_dir)
 
-  # One pool per lock file: the same name in two directories is two locks.
-  string(SHA256 dir_hash "${lock_dir}")
-  string(SUBSTRING "${dir_hash}" 0 8 dir_hash)
-  set(pool "buildlock-${arg_LOCK}-${dir_hash}")
-  get_property(pools GLOBAL PROPERTY JOB_POOLS)
-  if(NOT "${pool}=1" IN_LIST pools)
-    set_property(GLOBAL APPEND PROPERTY JOB_POOLS "${pool}=1")
-  endif()
+  _buildlock_define_pool("buildlock" "${arg_LOCK}" "${lock_dir}" 1 pool)
   set(${out_var} "${pool}" PARENT_SCOPE)
 endfunction()
 

@@ -13,14 +13,7 @@ for tree in first second; do
   configure "$generator" "$here/launcher" $tree "-DBUILDLOCK_LOCK_DIR=$work/locks" "-DCOMPILE_LOG=$log" \
     "-DGATE_FIFO=$work/gate" "-DGATE_ROLE=$role"
 done
-build first &
-first=$!
-build second &
-second=$!
-first_status=0
-wait "$first" || first_status=$?
-wait "$second" || { show_log "$work/second.log"; fail "the second build failed"; }
-[ "$first_status" -eq 0 ] || { show_log "$work/first.log"; fail "the first build failed"; }
+build_both first second
 
 for tree in first second; do
   for unit in 1 2 3 4 5 6; do
@@ -28,8 +21,4 @@ for tree in first second; do
       { show_log "$log"; fail "$tree: no single record, under buildlock, of the compile of unit$unit.c"; }
   done
 done
-[ "$(grep -c '^start ' "$log")" -eq "$(grep -c '^end ' "$log")" ] || { show_log "$log"; fail "a compile did not end"; }
-sort -k2,2n -k1,1 "$log" | awk '
-  $1 == "start" { inside++; if (inside > 1) { print "overlap at " $0; bad = 1 } }
-  $1 == "end" { inside-- }
-  END { exit bad }' >"$work/overlaps.txt" || { show_log "$log"; fail "compiles overlapped: $(cat "$work/overlaps.txt")"; }
+check_never_overlap "$log" compiles

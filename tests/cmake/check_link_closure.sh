@@ -4,7 +4,6 @@
 # CLI11 it links may carry the launcher; the project's own program does.
 . "$(dirname "$0")/prelude.sh"
 configure Ninja "$here/closure" tree "-DBUILDLOCK_SOURCE_DIR=$BUILDLOCK_SOURCE_DIR" "-DBUILDLOCK_LOCK_DIR=$work/locks"
-launched=$(grep -B1 'CMakeFiles/buildlock/link-' "$work/tree/CMakeFiles/rules.ninja" |
-  sed -n 's/^rule [A-Z]*_[A-Z_]*_LINKER__\(.*\)_$/\1/p' | sort | tr '\n' ' ')
+launched=$(launched_targets "$work/tree" Ninja)
 [ "$launched" = "app " ] || fail "the link launcher is on: $launched (expected: app)"
 grep -q '^build _deps/cli11-build/libCLI11.a:' "$work/tree/build.ninja" || fail "the fake CLI11 is not built here"

@@ -7,13 +7,7 @@
 generator=$1
 configure "$generator" "$here/subproject" tree "-DBUILDLOCK_LOCK_DIR=$work/locks"
 tree=$work/tree
-if [ "$generator" = Ninja ]; then
-  launched=$(grep -B1 'CMakeFiles/buildlock/link-' "$tree/CMakeFiles/rules.ninja" |
-    sed -n 's/^rule [A-Z]*_[A-Z_]*_LINKER__\(.*\)_$/\1/p' | sort | tr '\n' ' ')
-else
-  launched=$(grep -rl --include=link.txt 'CMakeFiles/buildlock/link-' "$tree" |
-    sed 's|.*/\([^/]*\)\.dir/link.txt$|\1|' | sort | tr '\n' ' ')
-fi
+launched=$(launched_targets "$tree" "$generator")
 expected="inside inside_archive inside_shared "
 [ "$launched" = "$expected" ] || fail "the link launcher is on: $launched (expected: $expected)"
 must_build tree
