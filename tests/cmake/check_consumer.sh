@@ -53,13 +53,7 @@ for step in limited_app:links.lock liblimited_archive.a:links.lock \
   grep -q "^start [0-9]* tree:[0-9]*:${step%%:*} $locks/${step#*:}" "$tree/links.log" ||
     { show_log "$tree/links.log"; fail "the link of ${step%%:*} did not run under $locks/${step#*:}"; }
 done
-if [ "$generator" = Ninja ]; then
-  launched=$(grep -B1 'CMakeFiles/buildlock/link-' "$tree/CMakeFiles/rules.ninja" |
-    sed -n 's/^rule [A-Z]*_[A-Z_]*_LINKER__\(.*\)_$/\1/p' | sort | tr '\n' ' ')
-else
-  launched=$(grep -rl --include=link.txt 'CMakeFiles/buildlock/link-' "$tree" |
-    sed 's|.*/\([^/]*\)\.dir/link.txt$|\1|' | sort | tr '\n' ' ')
-fi
+launched=$(launched_targets "$tree" "$generator")
 expected_launched="limited_app limited_archive limited_shared limited_tool "
 [ "$launched" = "$expected_launched" ] ||
   fail "the link launcher is on these targets: $launched (expected $expected_launched)"

@@ -15,14 +15,7 @@ for tree in first second; do
     "-DGATE_FIFO=$work/gate" "-DGATE_ROLE=$role"
 done
 
-build first &
-first=$!
-build second &
-second=$!
-first_status=0
-wait "$first" || first_status=$?
-wait "$second" || { show_log "$work/second.log"; fail "the second build failed"; }
-[ "$first_status" -eq 0 ] || { show_log "$work/first.log"; fail "the first build failed"; }
+build_both first second
 
 # Every link step of both trees logged, inside the lock `links` (the anchor or one of its slots).
 for tree in first second; do
@@ -34,14 +27,8 @@ done
 awk -v locks="$locks" '{ lock = $0; for (i = 0; i < 3; i++) sub(/^[^ ]* /, "", lock) }
   index(lock, locks "/links.lock") != 1 { bad = 1; print } END { exit bad }' "$log" >"$work/other-locks.txt" ||
   { show_log "$work/other-locks.txt"; fail "steps held another lock"; }
-[ "$(grep -c '^start ' "$log")" -eq "$(grep -c '^end ' "$log")" ] || { show_log "$log"; fail "a step did not end"; }
-
-# Never two at once: in time order (an end before a start logged in the same nanosecond), the
-# number of steps inside never exceeds one.
-sort -k2,2n -k1,1 "$log" | awk '
-  $1 == "start" { inside++; if (inside > 1) { print "overlap at " $0; bad = 1 } }
-  $1 == "end" { inside-- }
-  END { exit bad }' >"$work/overlaps.txt" || { show_log "$log"; fail "link steps overlapped: $(cat "$work/overlaps.txt")"; }
+# Never two at once.
+check_never_overlap "$log" "link steps"
 
 # The launcher runs buildlock with these options, and with Ninja the links of a build share a pool
 # as deep as the lock.

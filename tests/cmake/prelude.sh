@@ -59,3 +59,38 @@ must_build() {
 wait_for_line() {
   timeout 60 sh -c 'read -r line <"$1"' sh "$1" || fail "nothing arrived on $1 within 60 s"
 }
+
+# build_both FIRST SECOND: build the two trees at once; fail with the log of any that failed.
+build_both() {
+  build "$1" &
+  local first_pid=$!
+  build "$2" &
+  local second_pid=$!
+  local first_status=0
+  wait "$first_pid" || first_status=$?
+  wait "$second_pid" || { show_log "$work/$2.log"; fail "building $2 failed"; }
+  [ "$first_status" -eq 0 ] || { show_log "$work/$1.log"; fail "building $1 failed"; }
+}
+
+# check_never_overlap LOG WHAT: LOG has "start <ns> ..." and "end <ns> ..." lines of steps; every
+# step must have ended, and in time order (an end before a start logged in the same nanosecond)
+# never more than one may be inside at once.
+check_never_overlap() {
+  [ "$(grep -c '^start ' "$1")" -eq "$(grep -c '^end ' "$1")" ] || { show_log "$1"; fail "a step of $2 did not end"; }
+  sort -k2,2n -k1,1 "$1" | awk '
+    $1 == "start" { inside++; if (inside > 1) { print "overlap at " $0; bad = 1 } }
+    $1 == "end" { inside-- }
+    END { exit bad }' >"$work/overlaps.txt" || { show_log "$1"; fail "$2 overlapped: $(cat "$work/overlaps.txt")"; }
+}
+
+# launched_targets TREE GENERATOR: the targets whose link rules carry a buildlock link launcher,
+# sorted, on one line.
+launched_targets() {
+  if [ "$2" = Ninja ]; then
+    grep -B1 'CMakeFiles/buildlock/link-' "$1/CMakeFiles/rules.ninja" |
+      sed -n 's/^rule [A-Z]*_[A-Z_]*_LINKER__\(.*\)_$/\1/p' | sort | tr '\n' ' '
+  else
+    grep -rl --include=link.txt 'CMakeFiles/buildlock/link-' "$1" |
+      sed 's|.*/\([^/]*\)\.dir/link.txt$|\1|' | sort | tr '\n' ' '
+  fi
+}

@@ -85,6 +85,28 @@ buildlock_error_case(slots_after_exclusive
 buildlock_error_case(no_output_variable
   [[buildlock_wrap("" LOCK x COMMAND true)]]
   [[buildlock_wrap: missing the output variable]])
+buildlock_error_case(wrap_without_output_variable
+  [[buildlock_wrap(LOCK foo COMMAND true)]]
+  [[buildlock_wrap: missing the output variable (the first argument is the keyword LOCK)]])
+# /tmp/x, /tmp/x/ and /tmp//x are one lock directory: one SLOTS check, one pool.
+buildlock_error_case(dir_spellings_slots_disagree
+  [[buildlock_wrap(a LOCK x DIR /tmp/buildlock-x SLOTS 2 COMMAND true)
+    buildlock_wrap(b LOCK x DIR /tmp//buildlock-x/ SLOTS 3 COMMAND true)]]
+  [[lock "x" in /tmp/buildlock-x is used with SLOTS 2 by an earlier call, and with SLOTS 3 here]])
+buildlock_error_case(job_pool_dir_spellings_agree
+  [[buildlock_job_pool(a LOCK x DIR /tmp/buildlock-x)
+    buildlock_job_pool(b LOCK x DIR /tmp/buildlock-x/)
+    buildlock_job_pool(c LOCK x DIR /tmp//buildlock-x)
+    if(a STREQUAL b AND a STREQUAL c)
+      message(FATAL_ERROR "one pool for three spellings of one directory")
+    endif()]]
+  [[one pool for three spellings of one directory]])
+buildlock_error_case(job_pool_empty_dir
+  [[buildlock_job_pool(pool LOCK x DIR "")]]
+  [[buildlock_job_pool: DIR is empty]])
+buildlock_error_case(job_pool_without_output_variable
+  [[buildlock_job_pool(LOCK x)]]
+  [[buildlock_job_pool: missing the output variable (the first argument is the keyword LOCK)]])
 buildlock_error_case(job_pool_unknown_keyword
   [[buildlock_job_pool(pool LOCK x DEPTH 2)]]
   [[buildlock_job_pool: unknown keyword "DEPTH"]])
@@ -158,10 +180,6 @@ buildlock_error_case(links_slots_disagree_with_wrap
   [[buildlock_wrap(cmd LOCK x SLOTS 2 COMMAND true)
     buildlock_limit_links(LOCK x SLOTS 3 ALL)]]
   [[buildlock_limit_links: lock "x" in]])
-buildlock_error_case(links_multi_config
-  [[buildlock_limit_links(LOCK x ALL)]]
-  [[buildlock_limit_links: works with the Ninja and Unix Makefiles generators only, not Ninja Multi-Config]]
-  "Ninja Multi-Config")
 buildlock_error_case(links_build_dir_with_dollar
   [[buildlock_limit_links(LOCK x ALL)]]
   [[which a link launcher cannot be written with]]
@@ -173,6 +191,55 @@ buildlock_error_case(subdirectory_links_own_target
 buildlock_error_case(subdirectory_links_own_library
   [[buildlock_limit_links(LOCK x TARGETS buildlock_core)]]
   [[buildlock_limit_links: TARGETS: "buildlock_core" is part of buildlock itself]])
+
+# buildlock_launcher()
+buildlock_error_case(launcher_without_output_variable
+  [[buildlock_launcher(LOCK x SLOTS 2)]]
+  [[buildlock_launcher: missing the output variable (the first argument is the keyword LOCK)]])
+buildlock_error_case(launcher_command
+  [[buildlock_launcher(launcher LOCK x COMMAND cc)]]
+  [[buildlock_launcher: unknown keyword "COMMAND"]])
+buildlock_error_case(launcher_shared_and_slots
+  [[buildlock_launcher(launcher LOCK x SHARED SLOTS 2)]]
+  [[buildlock_launcher: SHARED and SLOTS exclude each other]])
+buildlock_error_case(launcher_empty_dir
+  [[buildlock_launcher(launcher LOCK x DIR "")]]
+  [[buildlock_launcher: DIR is empty]])
+
+# buildlock_execute_process()
+buildlock_error_case(execute_process_fails
+  [[buildlock_execute_process(LOCK x DIR "${CMAKE_BINARY_DIR}/locks" COMMAND sh -c "exit 3")]]
+  [[buildlock_execute_process: the commands under lock "x" in]])
+buildlock_error_case(execute_process_missing_command
+  [[buildlock_execute_process(LOCK x RESULT_VARIABLE result)]]
+  [[buildlock_execute_process: missing COMMAND]])
+buildlock_error_case(execute_process_missing_lock
+  [[buildlock_execute_process(COMMAND true)]]
+  [[buildlock_execute_process: missing LOCK <name>]])
+buildlock_error_case(execute_process_bad_trailer
+  [[buildlock_execute_process(LOCK x COMMAND true RESULT_VARIABLE)]]
+  [[buildlock_execute_process: after the commands, only RESULT_VARIABLE]])
+
+# BUILDLOCK_EXECUTABLE must name a file.
+buildlock_error_case(executable_missing
+  [[set(BUILDLOCK_EXECUTABLE /nonexistent/buildlock)
+    buildlock_wrap(cmd LOCK x COMMAND true)]]
+  [[buildlock_wrap: BUILDLOCK_EXECUTABLE "/nonexistent/buildlock" is not the absolute path of an existing file]])
+# An in-tree buildlock cannot run before this build has built it, nor when it is built for another
+# machine (errors/CMakeLists.txt sets CMAKE_SYSTEM_NAME for the cross_ cases).
+buildlock_error_case(subdirectory_launcher
+  [[buildlock_launcher(launcher LOCK x)]]
+  [[buildlock_launcher: buildlock::buildlock is built by this build, so it does not exist yet]])
+buildlock_error_case(subdirectory_execute_process
+  [[buildlock_execute_process(LOCK x COMMAND true)]]
+  [[buildlock_execute_process: buildlock::buildlock is built by this build, so it does not exist yet]])
+buildlock_error_case(subdirectory_cross_wrap
+  [[buildlock_wrap(cmd LOCK x COMMAND true)]]
+  [[buildlock_wrap: buildlock::buildlock is built here with the cross toolchain (CMAKE_CROSSCOMPILING)]])
+buildlock_error_case(subdirectory_cross_links
+  [[add_executable(app)
+    buildlock_limit_links(LOCK x TARGETS app)]]
+  [[buildlock_limit_links: buildlock::buildlock is built here with the cross toolchain (CMAKE_CROSSCOMPILING)]])
 
 # Run without the package: the module alone has no buildlock to run.
 buildlock_error_case(no_buildlock_target

@@ -1,0 +1,17 @@
+# buildlock_launcher(): compiles under a lock (BuildLock.cmake).
+
+# Sets <out_var> to `<buildlock> run --dir <dir> <options> <lock> --`, a list for
+# CMAKE_<LANG>_COMPILER_LAUNCHER or the <LANG>_COMPILER_LAUNCHER property. The build tool runs
+# `<launcher...> <compiler> <arguments...>`, so another launcher may follow this one and then
+# runs inside the lock: `set(CMAKE_CXX_COMPILER_LAUNCHER ${launcher} ccache)`.
+function(buildlock_launcher out_var)
+  set(fn "buildlock_launcher")
+  _buildlock_check_out_var(${fn} "${out_var}" "buildlock_launcher(<out-var> LOCK <name> [SLOTS <n>])")
+  _buildlock_parse_options(${fn} "${ARGN}" "LOCK;DIR;SLOTS;TIMEOUT;STALE_AFTER"
+    "SHARED;QUIET;VERBOSE;NO_DIE_WITH_PARENT")
+  _buildlock_run_options(${fn} lock_dir options)
+  # A compile launcher adds no dependency on the target it names, so an in-tree buildlock could
+  # be run before it is linked, or by its own compiles: the launcher needs one that exists now.
+  _buildlock_executable(${fn} CONFIGURE buildlock)
+  set(${out_var} "${buildlock}" run --dir "${lock_dir}" ${options} "${arg_LOCK}" -- PARENT_SCOPE)
+endfunction()
