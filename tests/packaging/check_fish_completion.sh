@@ -19,29 +19,4 @@ fish_complete() {
     end' "$@"
 }
 
-# fish offers options only once a word starts with `-`.
-{
-  cat <<CASES
-buildlock st|status
-buildlock |break clean run status
-buildlock run --ti|--timeout
-buildlock run --s|--sequence --shared --slots --stale-after --stop-if-lost
-buildlock run --slots |
-buildlock status --kernel-locks o|off on
-buildlock clean --d|--dir --dry-run
-buildlock break --f|--force
-buildlock status --dir $work/dir-option c|codegen compile
-buildlock break --dir=$work/dir-option co|codegen compile
-buildlock break |ccache
-buildlock run ccache -- npro|nproc
-CASES
-  option_cases
-} >"$work/cases"
-expect_completions fish_complete "$work/cases"
-
-cat >"$work/env-cases" <<CASES
-buildlock status |cmake-deps
-buildlock run --dir $work/dir-option comp|compile
-CASES
-(BUILDLOCK_DIR=$work/env-dir && export BUILDLOCK_DIR && expect_completions fish_complete "$work/env-cases") ||
-  exit 1
+check_completer fish_complete

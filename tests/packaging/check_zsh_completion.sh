@@ -13,28 +13,4 @@ zsh_complete() {
   zsh -f "$here/complete_in_zsh.zsh" "$completions" "$@"
 }
 
-{
-  cat <<CASES
-buildlock st|status
-buildlock |break clean run status
-buildlock run --ti|--timeout
-buildlock run --s|--sequence --shared --slots --stale-after --stop-if-lost
-buildlock run --slots |
-buildlock status --kernel-locks o|off on
-buildlock clean --d|--dir --dry-run
-buildlock break --f|--force
-buildlock status --dir $work/dir-option c|codegen compile
-buildlock break --dir=$work/dir-option co|codegen compile
-buildlock break |ccache
-buildlock run ccache -- npro|nproc
-CASES
-  option_cases
-} >"$work/cases"
-expect_completions zsh_complete "$work/cases"
-
-cat >"$work/env-cases" <<CASES
-buildlock status |cmake-deps
-buildlock run --dir $work/dir-option comp|compile
-CASES
-(BUILDLOCK_DIR=$work/env-dir && export BUILDLOCK_DIR && expect_completions zsh_complete "$work/env-cases") ||
-  exit 1
+check_completer zsh_complete

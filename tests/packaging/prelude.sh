@@ -75,6 +75,45 @@ option_cases() {
   done
 }
 
+# completion_cases: the cases of the zsh and fish tests (bash splits words its own way and has
+# its own), in the form expect_completions reads, with make_completion_fixture's directories.
+# zsh and fish offer options only once the word starts with `-`.
+completion_cases() {
+  cat <<CASES
+buildlock st|status
+buildlock |break clean run status
+buildlock run --ti|--timeout
+buildlock run --s|--sequence --shared --slots --stale-after --stop-if-lost
+buildlock run --slots |
+buildlock status --kernel-locks o|off on
+buildlock clean --d|--dir --dry-run
+buildlock break --f|--force
+buildlock status --dir $work/dir-option c|codegen compile
+buildlock break --dir=$work/dir-option co|codegen compile
+buildlock break |ccache
+buildlock run ccache -- npro|nproc
+CASES
+  option_cases
+}
+
+# environment_completion_cases: cases for BUILDLOCK_DIR=$work/env-dir.
+environment_completion_cases() {
+  cat <<CASES
+buildlock status |cmake-deps
+buildlock run --dir $work/dir-option comp|compile
+CASES
+}
+
+# check_completer COMPLETER: completion_cases, then environment_completion_cases with
+# BUILDLOCK_DIR set, through expect_completions.
+check_completer() {
+  completion_cases >"$work/cases"
+  expect_completions "$1" "$work/cases"
+  environment_completion_cases >"$work/env-cases"
+  (BUILDLOCK_DIR=$work/env-dir && export BUILDLOCK_DIR && expect_completions "$1" "$work/env-cases") ||
+    exit 1
+}
+
 # expect_completions COMPLETER CASES: CASES holds one case a line, `LINE|EXPECTED` (the
 # candidates, sorted, space-separated). `COMPLETER LINE...` prints one such line of candidates
 # per LINE. Fails with every case that differs.
