@@ -10,7 +10,7 @@ completions=$BUILDLOCK_PREFIX/share/zsh/vendor-completions
 make_completion_fixture
 
 zsh_complete() {
-  zsh -f "$here/complete_in_zsh.zsh" "$completions" "$@"
+  TMPDIR=$work zsh -f "$here/complete_in_zsh.zsh" "$completions" "$@"
 }
 
 check_completer zsh_complete

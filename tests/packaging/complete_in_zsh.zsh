@@ -1,8 +1,9 @@
 # complete_in_zsh.zsh DIR LINE...: loads the completion functions of DIR (on $fpath, then
 # compinit) in an interactive zsh on a pseudo-terminal (zpty), types each LINE and a Tab there,
 # and prints one line per LINE: every candidate the completion system was given that matches the
-# word being completed, sorted, space-separated. The shell inherits the environment. Candidates are caught by wrapping compadd (with -O, which matches without adding), so
-# that what is printed does not depend on how zsh would show or insert them.
+# word being completed, sorted, space-separated. The shell inherits the environment; its setup
+# script goes to $TMPDIR. Candidates are caught by wrapping compadd (with -O, which matches
+# without adding), so that what is printed does not depend on how zsh would show or insert them.
 emulate -L zsh
 zmodload zsh/zpty || exit 2
 [[ $# -ge 2 ]] || { print -u2 "usage: zsh -f complete_in_zsh.zsh DIR LINE..."; exit 2 }
