@@ -4,33 +4,32 @@
 # CMakeLists.txt.
 include(GNUInstallDirs)
 
-# Man pages and the Debian changelog are installed gzip'd, as Debian policy (12.1, 12.7) wants
-# and lintian checks; man(1) reads them either way. `gzip -n` stores no name and no time stamp,
-# so the package is the same from one build to the next. They are made when buildlock is built,
-# so that `--target buildlock` followed by `cmake --install` (the README's install) finds them.
+# Man pages (and the Debian changelog, below) are installed gzip'd, as Debian policy (12.1, 12.7)
+# wants and lintian checks; man(1) reads them either way. `gzip -n` stores no name and no time
+# stamp, so the package is the same from one build to the next. They are made when buildlock is
+# built, so that `--target buildlock` followed by `cmake --install` (the README's install) finds
+# them.
 find_program(BUILDLOCK_GZIP_EXECUTABLE gzip DOC "gzip, for the installed man pages" REQUIRED)
 set(buildlock_compressed_dir "${PROJECT_BINARY_DIR}/compressed")
-set(buildlock_compressed_files "")
-function(_buildlock_gzip source name)
-  set(copy "${buildlock_compressed_dir}/${name}")
-  add_custom_command(OUTPUT "${copy}.gz"
-    COMMAND "${CMAKE_COMMAND}" -E copy "${source}" "${copy}"
-    COMMAND "${BUILDLOCK_GZIP_EXECUTABLE}" -9nf "${copy}"
-    DEPENDS "${source}"
-    COMMENT "Compressing ${name}" VERBATIM)
-  set(buildlock_compressed_files ${buildlock_compressed_files} "${copy}.gz" PARENT_SCOPE)
+# _buildlock_gzip(<target> <name> <source>...): <target> makes <name>.gz of each <source>
+# (<name> taken from the source's file name) in buildlock_compressed_dir; buildlock depends on it.
+function(_buildlock_gzip target)
+  set(outputs "")
+  foreach(source IN LISTS ARGN)
+    get_filename_component(name "${source}" NAME)
+    set(copy "${buildlock_compressed_dir}/${name}")
+    add_custom_command(OUTPUT "${copy}.gz"
+      COMMAND "${CMAKE_COMMAND}" -E copy "${source}" "${copy}"
+      COMMAND "${BUILDLOCK_GZIP_EXECUTABLE}" -9nf "${copy}"
+      DEPENDS "${source}"
+      COMMENT "Compressing ${name}" VERBATIM)
+    list(APPEND outputs "${copy}.gz")
+  endforeach()
+  add_custom_target(${target} DEPENDS ${outputs})
+  add_dependencies(buildlock ${target})
 endfunction()
-_buildlock_gzip("${PROJECT_SOURCE_DIR}/docs/man/buildlock.1" buildlock.1)
-_buildlock_gzip("${PROJECT_SOURCE_DIR}/docs/man/buildlock-cmake.7" buildlock-cmake.7)
-# A native package's changelog (Debian policy 12.7), for the version being built; its date is
-# the configure time, or SOURCE_DATE_EPOCH when set (reproducible builds).
-string(TIMESTAMP buildlock_changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
-set(CPACK_PACKAGE_CONTACT "buildlock maintainers <maintainers@users.noreply.b-seed-db7a8eef.example>"
-    CACHE STRING "Maintainer field of the packages cpack builds")
-configure_file("${PROJECT_SOURCE_DIR}/tool/deb/changelog.in" "${PROJECT_BINARY_DIR}/deb/changelog" @ONLY)
-_buildlock_gzip("${PROJECT_BINARY_DIR}/deb/changelog" changelog)
-add_custom_target(buildlock_compressed_docs DEPENDS ${buildlock_compressed_files})
-add_dependencies(buildlock buildlock_compressed_docs)
+_buildlock_gzip(buildlock_man_pages "${PROJECT_SOURCE_DIR}/docs/man/buildlock.1"
+                "${PROJECT_SOURCE_DIR}/docs/man/buildlock-cmake.7")
 
 install(FILES "${buildlock_compressed_dir}/buildlock.1.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
 install(FILES "${buildlock_compressed_dir}/buildlock-cmake.7.gz" DESTINATION "${CMAKE_INSTALL_MANDIR}/man7")
@@ -43,17 +42,7 @@ install(FILES "${PROJECT_SOURCE_DIR}/tool/completion/_buildlock"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions")
 install(FILES "${PROJECT_SOURCE_DIR}/tool/completion/buildlock.fish"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/fish/vendor_completions.d")
-# The licence; `copyright` is the same in Debian's machine-readable format (DEP-5), which Debian
-# policy 12.5 requires of every package.
-install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" "${PROJECT_SOURCE_DIR}/tool/deb/copyright"
-              "${buildlock_compressed_dir}/changelog.gz"
-        DESTINATION "${CMAKE_INSTALL_DOCDIR}")
-# Why lintian's one error, statically-linked-binary, is accepted (the file says), for the linkage
-# that causes it only: an override nothing triggers is a finding too.
-if(BUILDLOCK_LINKAGE STREQUAL "static")
-  install(FILES "${PROJECT_SOURCE_DIR}/tool/deb/lintian-overrides"
-          DESTINATION "${CMAKE_INSTALL_DATADIR}/lintian/overrides" RENAME buildlock)
-endif()
+install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DOCDIR}")
 # The manual: README.md and docs/*.md keep their relative links (README.md links docs/x.md).
 install(FILES "${PROJECT_SOURCE_DIR}/README.md" DESTINATION "${CMAKE_INSTALL_DOCDIR}")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs/" DESTINATION "${CMAKE_INSTALL_DOCDIR}/docs"
@@ -69,6 +58,8 @@ set(CPACK_PACKAGE_NAME "buildlock")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
+set(CPACK_PACKAGE_CONTACT "buildlock maintainers <maintainers@users.noreply.b-seed-db7a8eef.example>"
+    CACHE STRING "Maintainer field of the packages cpack builds")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "devel")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
@@ -88,6 +79,20 @@ reboot) is reclaimed on the spot, and a live holder is never robbed.
 
 Includes the CMake package (find_package(buildlock)) with buildlock_wrap()
 for custom commands, man pages and bash, zsh and fish completions.")
+# What Debian policy asks of every package besides: the licence in Debian's machine-readable
+# format (DEP-5, policy 12.5) and, for a native package, a changelog (12.7) for the version being
+# built, dated at configure time or SOURCE_DATE_EPOCH when set (reproducible builds).
+string(TIMESTAMP buildlock_changelog_date "%a, %d %b %Y %H:%M:%S +0000" UTC)
+configure_file("${PROJECT_SOURCE_DIR}/tool/deb/changelog.in" "${PROJECT_BINARY_DIR}/deb/changelog" @ONLY)
+_buildlock_gzip(buildlock_changelog "${PROJECT_BINARY_DIR}/deb/changelog")
+install(FILES "${PROJECT_SOURCE_DIR}/tool/deb/copyright" "${buildlock_compressed_dir}/changelog.gz"
+        DESTINATION "${CMAKE_INSTALL_DOCDIR}")
+# Why lintian's one error, statically-linked-binary, is accepted (the file says), for the linkage
+# that causes it only: an override nothing triggers is a finding too.
+if(BUILDLOCK_LINKAGE STREQUAL "static")
+  install(FILES "${PROJECT_SOURCE_DIR}/tool/deb/lintian-overrides"
+          DESTINATION "${CMAKE_INSTALL_DATADIR}/lintian/overrides" RENAME buildlock)
+endif()
 set(CPACK_STRIP_FILES ON) # as Debian ships binaries; a Debug tree's package is still small
 set(CPACK_GENERATOR "DEB")
 set(CPACK_SOURCE_GENERATOR "") # no source package: `git archive` does that better
