@@ -4,6 +4,7 @@
 // Exit status: 0 when every measurement ran (whatever the verdicts), 1 when one failed.
 #include "config.h"
 #include "figures.h"
+#include "figures_build.h"
 #include "figures_modes.h"
 #include "load_meter.h"
 #include "plot.h"
@@ -122,6 +123,11 @@ int run(const Config& config) {
     add_status(report, config);
     phase_done("status", meter);
   }
+  if (config.wants("build")) {
+    const LoadMeter meter;
+    add_build(report, config);
+    phase_done("build", meter);
+  }
   disarm_watchdog();
 
   const std::string conditions =
@@ -189,10 +195,18 @@ int main(int argc, char** argv) {
   app.add_option("--writer-runs", config.sizes.writer_runs, "Writers among readers, per tool");
   app.add_option("--readers-give-up-ms", config.sizes.readers_give_up_ms,
                  "When the readers stop coming, so that a starved writer gets in");
+  app.add_option("--cmake", config.cmake, "cmake, for the build scenario");
+  app.add_option("--ninja", config.ninja, "ninja, for the build scenario");
+  app.add_option("--buildlock-package", config.buildlock_package,
+                 "Where find_package(buildlock) finds the package (build scenario)");
+  app.add_option("--build-steps", config.sizes.build_steps, "Custom commands of the build");
+  app.add_option("--build-jobs", config.sizes.build_jobs, "ninja -j of the build");
+  app.add_option("--build-repetitions", config.sizes.build_repetitions, "Builds of each variant");
   app.add_option("--scenarios", config.scenarios,
-                 "Only these: uncontended, contention, shared, slots, writer, status")
+                 "Only these: uncontended, contention, shared, slots, writer, status, build")
       ->delimiter(',')
-      ->check(CLI::IsMember({"uncontended", "contention", "shared", "slots", "writer", "status"}));
+      ->check(CLI::IsMember(
+          {"uncontended", "contention", "shared", "slots", "writer", "status", "build"}));
   CLI11_PARSE(app, argc, argv);
   if (config.output_dir.empty()) {
     config.output_dir = config.work_dir;

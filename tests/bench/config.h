@@ -27,6 +27,10 @@ struct Sizes {
   int readers = 4;               // shared holders that keep coming while a writer waits
   int writer_runs = 10;          // exclusive runs among them, one after the other, per tool
   int readers_give_up_ms = 2000; // readers stop after this, so a starved writer gets in
+  // A generated build (issue 14): custom commands, ninja -j, builds of each variant.
+  int build_steps = 500;
+  int build_jobs = 2;
+  int build_repetitions = 10;
 };
 
 // Every scenario, each as small as still means something: for the smoke test.
@@ -50,16 +54,19 @@ inline Sizes smoke_sizes() {
   sizes.readers = 3;
   sizes.writer_runs = 1;
   sizes.readers_give_up_ms = 500;
+  sizes.build_steps = 4;
+  sizes.build_repetitions = 1;
   return sizes;
 }
 
 struct Config {
   std::string buildlock, flock, stamp, lslocks, gnuplot;
+  std::string cmake, ninja, buildlock_package; // the build scenario
   std::string work_dir, output_dir;
   bool smoke = false;
   Sizes sizes;
-  std::vector<std::string> scenarios = {"uncontended", "contention", "shared",
-                                        "slots",       "writer",     "status"};
+  std::vector<std::string> scenarios = {"uncontended", "contention", "shared", "slots",
+                                        "writer",      "status",     "build"};
 
   bool wants(const std::string& scenario) const {
     return std::find(scenarios.begin(), scenarios.end(), scenario) != scenarios.end();

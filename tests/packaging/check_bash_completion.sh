@@ -1,16 +1,13 @@
 #!/bin/sh
 # check_bash_completion.sh: the installed completion loads in a plain bash (no bash-completion
 # package needed) and completes a subcommand, an option, and lock names from the lock directory
-# that the line would use: --dir, else $BUILDLOCK_DIR, else the default.
+# that the line would use: --dir, else $BUILDLOCK_DIR, else the default; and offers for each
+# subcommand exactly the options its --help lists.
 . "$(dirname "$0")/prelude.sh"
 script=$BUILDLOCK_PREFIX/share/bash-completion/completions/buildlock
 [ -f "$script" ] || fail "no completion installed at $script"
 
-mkdir -p "$work/dir-option" "$work/env-dir" "$XDG_CACHE_HOME/buildlock"
-touch "$work/dir-option/compile.lock" "$work/dir-option/codegen.lock" "$work/dir-option/cache.txt" \
-  "$work/env-dir/cmake-deps.lock" "$XDG_CACHE_HOME/buildlock/ccache.lock"
-# Not a lock: a directory named like one.
-mkdir "$work/dir-option/configure.lock"
+make_completion_fixture
 
 # Each case: the words of the line (the last one is being completed), then the expected
 # candidates, sorted, space-separated. COMP_WORDS is split the way bash splits (= is a word).
@@ -29,6 +26,9 @@ BUILDLOCK_DIR=$work/env-dir check 'buildlock status '  'cmake-deps'
 BUILDLOCK_DIR=$work/env-dir check 'buildlock run --dir $work/dir-option comp' 'compile'
 check 'buildlock break '                                'ccache'
 CASES
+option_cases | while IFS='|' read -r line expected; do
+  printf "check '%s' '%s'\n" "$line" "$expected"
+done >>"$work/cases.bash"
 
 bash --norc --noprofile -c '
 set -u

@@ -3,11 +3,7 @@
 # into a scratch root it runs, its man page renders, and a project builds against it with
 # find_package(buildlock CONFIG REQUIRED) and buildlock_wrap().
 . "$(dirname "$0")/prelude.sh"
-"$CPACK_COMMAND" -G DEB -B "$work/package" --config "$BUILDLOCK_BUILD_DIR/CPackConfig.cmake" \
-  >"$work/cpack.log" 2>&1 || { cat "$work/cpack.log" >&2; fail "cpack -G DEB failed"; }
-set -- "$work"/package/buildlock_*.deb
-{ [ $# -eq 1 ] && [ -f "$1" ]; } || fail "expected one buildlock_*.deb in $work/package, found: $*"
-deb=$1
+build_deb
 version=$("$BUILDLOCK_BUILD_DIR/tool/buildlock" --version | sed 's/^buildlock //')
 
 # Metadata.
@@ -33,8 +29,10 @@ dpkg-deb -I "$deb" >/dev/null || fail "dpkg-deb -I cannot read the package"
 
 # Contents: what `cmake --install` installs, under /usr.
 dpkg-deb -c "$deb" | awk '{print $6}' >"$work/contents.txt"
-for file in ./usr/bin/buildlock ./usr/share/man/man1/buildlock.1 ./usr/share/man/man7/buildlock-cmake.7 \
-  ./usr/share/bash-completion/completions/buildlock ./usr/share/doc/buildlock/README.md \
+for file in ./usr/bin/buildlock ./usr/share/man/man1/buildlock.1.gz ./usr/share/man/man7/buildlock-cmake.7.gz \
+  ./usr/share/bash-completion/completions/buildlock ./usr/share/zsh/vendor-completions/_buildlock \
+  ./usr/share/fish/vendor_completions.d/buildlock.fish ./usr/share/doc/buildlock/README.md \
+  ./usr/share/doc/buildlock/copyright ./usr/share/doc/buildlock/changelog.gz ./usr/share/doc/buildlock/LICENSE \
   ./usr/share/doc/buildlock/docs/README.md ./usr/share/doc/buildlock/docs/getting-started.md; do
   grep -qxF "$file" "$work/contents.txt" || fail "the package lacks $file"
 done
@@ -48,7 +46,7 @@ root=$work/root
 dpkg-deb -x "$deb" "$root"
 [ "$("$root/usr/bin/buildlock" --version)" = "buildlock $version" ] ||
   fail "the packaged buildlock --version says: $("$root/usr/bin/buildlock" --version)"
-render_man_page "$root/usr/share/man/man1/buildlock.1" "$work/buildlock.txt"
+render_man_page "$root/usr/share/man/man1/buildlock.1.gz" "$work/buildlock.txt"
 
 tree=$work/consumer
 "$CMAKE_COMMAND" -S "$here/tiny-consumer" -B "$tree" -G Ninja "-DCMAKE_PREFIX_PATH=$root/usr" \

@@ -11,16 +11,18 @@ for page in buildlock:1 buildlock-cmake:7; do
   path=$(MANPATH="$BUILDLOCK_PREFIX/share/man" man -w "$section" "$name") ||
     fail "man does not find $name($section) under $BUILDLOCK_PREFIX/share/man"
   render_man_page "$path" "$work/$name.txt"
-  grep -q "^\.TH .* \"buildlock $version\"" "$path" ||
-    fail "$name($section): the .TH line does not name buildlock $version: $(grep '^\.TH' "$path")"
+  # Installed gzip'd, as Debian policy wants (and lintian checks).
+  case $path in *.gz) ;; *) fail "$name($section) is not compressed: $path" ;; esac
+  gzip -dc "$path" >"$work/$name.$section"
+  grep -q "^\.TH .* \"buildlock $version\"" "$work/$name.$section" ||
+    fail "$name($section): the .TH line does not name buildlock $version: $(grep '^\.TH' "$work/$name.$section")"
 done
 
 # Every option and environment variable of every --help appears in buildlock(1), as a word.
 for subcommand in "" run status clean break; do
   # shellcheck disable=SC2086 # no subcommand is no word
   "$buildlock" $subcommand --help >"$work/help.txt"
-  sed -n '/^Options:/,/^$/p' "$work/help.txt" | grep -oE '(^|[ ,])--?[A-Za-z][-A-Za-z]*' |
-    tr -d ' ,' | sort -u >"$work/options.txt"
+  help_options "$subcommand" >"$work/options.txt"
   [ -s "$work/options.txt" ] || fail "found no options in: buildlock $subcommand --help"
   grep -oE '\$[A-Z_]+' "$work/help.txt" | tr -d '$' | sort -u >>"$work/options.txt"
   while read -r option; do
