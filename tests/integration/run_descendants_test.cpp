@@ -217,6 +217,36 @@ TEST_F(RunDescendants, AGroupKillReachesEveryProcessOfTheTreeOnce) {
   expect_lock_free_without_reclaim();
 }
 
+// buildlock started by a shell, make or cmake shares their process group: a `kill -9` of that
+// whole group (a cancelled CI job) must take the command down too, and the lock is then free for
+// the next run at once. (A group of its own would leave the command running, holding the lock.)
+TEST_F(RunDescendants, SigkillToTheGroupBuildlockSharesKillsTheCommandToo) {
+  Pipe started;
+  Pipe gone;
+  Pipe release;
+  std::vector<std::string> buildlock_run =
+      run_arguments("L", scripted({"notify", "3", "wait", "4"}));
+  std::string script = quoted(buildlock_binary());
+  for (const std::string& word : buildlock_run) {
+    script += " " + quoted(word);
+  }
+  Command parent = program({"sh", "-c", script + " & wait"});
+  parent.own_process_group()
+      .pass_fd(3, started.write_fd())
+      .pass_fd(4, release.read_fd())
+      .pass_fd(6, gone.write_fd());
+  Process shell = parent.start();
+  started.close_write();
+  release.close_read();
+  gone.close_write();
+  ASSERT_TRUE(started.receives_byte(10s)) << shell.stderr_text();
+  shell.signal_group(SIGKILL);
+  EXPECT_EQ(shell.wait(10s), ExitStatus::killed_by(SIGKILL));
+  EXPECT_TRUE(gone.ends_without_data(5s)) << "the command outlived the kill of its build's group";
+  Finished next = run(run_under_lock("L", scripted({}), {"--verbose", "--timeout", "5"}));
+  EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
+}
+
 // Ctrl+C at a terminal reaches the whole foreground group from the kernel: buildlock keeps the
 // command in it (so it can use the terminal) and sends nothing more.
 TEST_F(RunDescendants, CtrlCAtTheTerminalReachesEveryProcessOfTheTreeOnce) {

@@ -231,7 +231,13 @@ Result<SuperviseOutcome> supervise(const SuperviseRequest& request, os::SignalHa
     outcome.status = {true, outcome.interrupting_signal};
     return outcome;
   }
-  const bool own_process_group = !os::in_terminal_foreground();
+  // A group of its own for the command only where a group kill is aimed at buildlock's job alone
+  // (ninja makes a group for each step and interrupts it with kill(-pgid, SIGINT)): there, the
+  // command would get the signal twice, from the sender and from us. Where buildlock shares its
+  // parent's group (make, cmake's execute_process, a script, timeout(1)), a group kill is aimed
+  // at the whole build, and `kill -9` of that group must take the command down too, which only a
+  // shared group does. At a terminal's foreground the command must share the group to read it.
+  const bool own_process_group = os::leads_process_group() && !os::in_terminal_foreground();
   for (std::size_t i = 0; i < request.commands.size(); ++i) {
     CommandRun command(request, signals, outcome, own_process_group);
     auto status = command.run(request.commands[i]);

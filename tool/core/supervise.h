@@ -55,11 +55,13 @@ struct SuperviseOutcome {
 // Expects `signals` in TerminationMode::record, and this process adopting orphaned descendants
 // (os::adopt_orphaned_descendants).
 //
-// The command runs in a process group of its own, unless this process is in its terminal's
-// foreground group (then the command shares it, so that it can use the terminal). Signals sent by
-// a process are passed on to the command's group (or to the command alone when it shares ours);
-// signals the kernel generated for the foreground group (Ctrl+C) reached the command already and
-// are not sent twice. A group kill aimed at buildlock's own group thus reaches the command once.
+// The command runs in a process group of its own when this process leads its own group (ninja
+// made it for this step) and is not in its terminal's foreground group; otherwise it shares ours,
+// so that a group kill of the whole build (SIGKILL included) reaches it and it can use the
+// terminal. Signals sent by a process are passed on to the command's group (or to the command
+// alone when it shares ours); signals the kernel generated for the foreground group (Ctrl+C)
+// reached the command already and are not sent twice. A group kill aimed at a group buildlock
+// leads thus reaches the command once.
 //
 // The release rule: when the command ends by a signal, or is stopped (a passed-on SIGINT, SIGTERM,
 // SIGHUP or SIGQUIT, a gone parent, a lost lock with stop_if_lost), every process it started that

@@ -177,6 +177,10 @@ std::int64_t own_process_group() {
   return ::getpgrp();
 }
 
+bool leads_process_group() {
+  return ::getpgrp() == ::getpid();
+}
+
 bool in_terminal_foreground() {
   const int fd = ::open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) {

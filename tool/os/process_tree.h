@@ -54,6 +54,10 @@ ProcessSearch find_process_by_environment(std::string_view name,
 // This process's process group.
 std::int64_t own_process_group();
 
+// True when this process leads its process group (its pgid is its pid): whoever started it made
+// the group for it (ninja does for each step, so do `setsid` and a job-control shell).
+bool leads_process_group();
+
 // True when this process is in the foreground process group of its controlling terminal: the
 // terminal then delivers Ctrl+C to every process of that group itself.
 bool in_terminal_foreground();
