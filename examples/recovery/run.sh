@@ -104,7 +104,8 @@ step_pid=$(wait_until_downloading)
 tool_pids=$(for pid in $(descendants "$build_pid"); do
   case $(ps -o comm= -p "$pid") in cmake | ninja | make | gmake) echo "$pid" ;; esac
 done)
-kill -KILL $tool_pids
+# A short-lived make (the `depend` pass of a sub-make) may have exited since it was listed.
+for pid in $tool_pids; do kill -KILL "$pid" 2>/dev/null || true; done
 { wait "$build_pid"; } 2>/dev/null || true
 # buildlock looks for its build every 200 ms; the next build waits for the lock (at most 10 s).
 next_build "killing the build tool" 10
