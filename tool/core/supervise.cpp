@@ -117,10 +117,7 @@ private:
         // Ctrl+C reached a command in our group from the kernel already; one in a group of its
         // own gets it from us alone.
         if (received.sent_by_process || own_process_group_) {
-          child.send_signal(received.number);
-          if (own_process_group_) {
-            groups_signalled_.push_back({child.process_group(), received.number});
-          }
+          pass_on(child, received.number);
         } else {
           groups_signalled_.push_back({os::own_process_group(), received.number});
         }
@@ -135,11 +132,17 @@ private:
     }
   }
 
-  void stop(os::ChildProcess& child, int signal, os::TimePoint& kill_at) {
+  // Sends `signal` to the command (its group, when it has one), and remembers that the group got
+  // it, so that stop_descendants() does not send it to those members again.
+  void pass_on(os::ChildProcess& child, int signal) {
     child.send_signal(signal);
     if (own_process_group_) {
       groups_signalled_.push_back({child.process_group(), signal});
     }
+  }
+
+  void stop(os::ChildProcess& child, int signal, os::TimePoint& kill_at) {
+    pass_on(child, signal);
     stop_signal_ = signal;
     kill_at = os::monotonic_now() + kill_after_;
   }
