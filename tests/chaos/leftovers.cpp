@@ -112,13 +112,16 @@ LeftoversReport check_leftovers(const Options& options, const Arena& arena) {
           run_buildlock(options, arena, "clean-aged", {"clean", "--stale-after", "0.2", "--json"}),
           "`buildlock clean --stale-after 0.2 --json`", report)) {
     for (const nlohmann::json& entry : *aged) {
-      ++report.aged_out;
-      if (text_of(entry.value("kind", nlohmann::json())) != "temp" ||
-          text_of(entry.value("reason", nlohmann::json())) != "no-metadata-expired" ||
+      const std::string reason = text_of(entry.value("reason", nlohmann::json()));
+      ++report.aged_out[reason];
+      // Only the age rule can remove these: a temporary file its writer was killed before
+      // filling, and a claim its reclaimer was killed holding (docs/protocol.md, "Reclaim").
+      const bool age_only_debris = reason == "no-metadata-expired" || reason == "claim-abandoned";
+      if (text_of(entry.value("kind", nlohmann::json())) != "temp" || !age_only_debris ||
           text_of(entry.value("action", nlohmann::json())) != "removed") {
-        report.violations.push_back(
-            "left after `buildlock clean`, other than a temporary file without metadata: " +
-            entry.dump());
+        report.violations.push_back("left after `buildlock clean`, other than a temporary file "
+                                    "without metadata or an abandoned claim: " +
+                                    entry.dump());
       }
     }
   }

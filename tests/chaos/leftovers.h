@@ -23,7 +23,9 @@ namespace buildlock::chaos {
 struct LeftoversReport {
   std::map<std::string, int> status_states; // "stale (holder-dead)" -> entries in `status`
   std::map<std::string, int> cleaned;       // "lock", "temp" -> entries `clean` removed
-  int aged_out = 0; // temporary files without metadata that only `clean --stale-after 0` removed
+  // What only `clean --stale-after 0.2` removed, by reason: temporary files without metadata
+  // and abandoned claims, left by processes killed mid-way.
+  std::map<std::string, int> aged_out;
   std::vector<std::string> violations;
 };
 

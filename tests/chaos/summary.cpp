@@ -94,8 +94,8 @@ void print_summary(std::ostream& out, const Options& options, const VariantResul
   if (result.all_processes_ended) {
     out << "  at the end        status: " << listing(result.leftovers.status_states)
         << "; clean removed: " << listing(result.leftovers.cleaned) << "; then "
-        << result.leftovers.aged_out
-        << " temp files without metadata (protected by the age rule) with --stale-after 0.2\n";
+        << "removed by the age rule alone (--stale-after 0.2): "
+        << listing(result.leftovers.aged_out) << "\n";
   }
   out << "  violations        " << result.violation_count() << " (overlaps seen by the detectors "
       << result.log.live_overlaps << ", in the log " << result.log.interval_overlaps
