@@ -1,4 +1,4 @@
-// os/any_release.cpp: sleeping on several kernel locks at once (what a `--slots` waiter does).
+// os/posix/any_release.cpp: sleeping on several kernel locks at once (what a `--slots` waiter does).
 // The holders here are other open file descriptions in this process: flock(2) locks belong to
 // open file descriptions, so they conflict with each other as if held by other processes.
 #include "os/any_release.h"
