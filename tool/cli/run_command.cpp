@@ -5,6 +5,9 @@
 #include "core/lock_name.h"
 #include "core/nesting.h"
 #include "core/supervise.h"
+#include "etcd/acquire.h"
+#include "etcd/holder_check.h"
+#include "etcd/location.h"
 #include "os/child_process.h"
 #include "os/filesystem.h"
 #include "os/process_tree.h"
@@ -118,7 +121,9 @@ void name_leftovers(const core::SuperviseOutcome& outcome, const std::string& lo
       " process(es) running, which keep running without lock `" + lock + "`: " + names);
 }
 
-[[noreturn]] void die_like(int signal, core::HeldLock* lock, const core::Messages& messages) {
+// `Lock`: core::HeldLock or etcd::EtcdHold (both release(&messages)); null when none is held.
+template <class Lock>
+[[noreturn]] void die_like(int signal, Lock* lock, const core::Messages& messages) {
   if (lock != nullptr) {
     lock->release(&messages);
   }
@@ -126,8 +131,8 @@ void name_leftovers(const core::SuperviseOutcome& outcome, const std::string& lo
 }
 
 // Ends buildlock the way the command ended.
-int finish(const core::SuperviseOutcome& outcome, core::HeldLock* lock,
-           const core::Messages& messages) {
+template <class Lock>
+int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messages& messages) {
   if (outcome.status.signaled) {
     die_like(outcome.status.code, lock, messages);
   }
@@ -135,6 +140,79 @@ int finish(const core::SuperviseOutcome& outcome, core::HeldLock* lock,
     lock->release(&messages);
   }
   return outcome.status.code;
+}
+
+void report_lock_lost(const RunOptions& options, const std::string& why,
+                      const core::Messages& messages) {
+  messages.warning("LOCK LOST: lock `" + options.lock + "` was taken from this process while `" +
+                   options.command.front() + "` ran (" + why +
+                   "); what it protects is no longer protected" +
+                   (options.stop_if_lost ? "; stopping the command (--stop-if-lost)" : ""));
+}
+
+// Runs the command under `lock` (core::HeldLock or etcd::EtcdHold: both release(&messages)) and
+// ends the way the command ended.
+template <class Lock>
+int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
+                      os::SignalHandling& signals, const core::Messages& messages,
+                      const RunOptions& options) {
+  supervise_request.stop_if_lost = options.stop_if_lost;
+  auto outcome = core::supervise(supervise_request, signals);
+  if (!outcome) {
+    lock.release(&messages);
+    return report(outcome.error());
+  }
+  if (outcome->parent_gone) {
+    lock.release(&messages); // first: stderr may be a pipe that died with the build
+    messages.warning("the build that started `" + options.command.front() +
+                     "` is gone; stopped it and released lock `" + options.lock + "`");
+  }
+  if (outcome->lock_lost && options.stop_if_lost) {
+    lock.release(&messages);
+    return exit_lock_lost;
+  }
+  if (outcome->descendants_stopped != 0) {
+    messages.explain("stopped " + std::to_string(outcome->descendants_stopped) +
+                     " process(es) the command left running (" +
+                     std::to_string(outcome->descendants_killed) +
+                     " with SIGKILL) before releasing lock `" + options.lock + "`");
+  }
+  name_leftovers(*outcome, options.lock, messages);
+  if (outcome->interrupting_signal != 0 && !outcome->status.signaled) {
+    // Interrupted, but the command chose to exit normally: end with its status.
+    messages.explain("command exited with status " + std::to_string(outcome->status.code) +
+                     " after signal " + std::to_string(outcome->interrupting_signal));
+  }
+  return finish(*outcome, &lock, messages);
+}
+
+// The lock held in etcd (etcd/acquire.h): the lease TTL is --stale-after when given (the time
+// after which a holder nobody can vouch for loses the lock), else etcd::default_ttl.
+int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
+                core::SuperviseRequest& supervise_request, os::SignalHandling& signals,
+                const core::Messages& messages) {
+  const char* from_environment = std::getenv("BUILDLOCK_STALE_AFTER");
+  const bool ttl_given =
+      options.stale_after || (from_environment != nullptr && *from_environment != '\0');
+  const std::int64_t ttl = ttl_given ? etcd::ttl_for(request.stale_after) : etcd::default_ttl;
+  auto lock = etcd::acquire(request, ttl, signals, messages);
+  if (!lock) {
+    return report(lock.error());
+  }
+  supervise_request.environment = {
+      {"BUILDLOCK_FENCING_TOKEN", std::to_string(lock->fencing_token())},
+      {etcd::held_leases_variable,
+       etcd::held_leases_value(std::getenv(etcd::held_leases_variable), lock->lease().id)}};
+  supervise_request.heartbeat = [&lock, &messages, &options] {
+    std::string why;
+    if (lock->renew(true, why)) {
+      return true;
+    }
+    report_lock_lost(options, why, messages);
+    return false;
+  };
+  supervise_request.heartbeat_interval = lock->renew_interval();
+  return supervise_holding(*lock, supervise_request, signals, messages, options);
 }
 
 } // namespace
@@ -194,7 +272,10 @@ int run_command(const RunOptions& options) {
   if (!settings) {
     return report(settings.error());
   }
-  if (auto prepared = core::prepare_lock_directory(settings->directory, messages); !prepared) {
+  const bool is_etcd = etcd::is_etcd_location(settings->directory);
+  if (auto prepared =
+          is_etcd ? ok_status() : core::prepare_lock_directory(settings->directory, messages);
+      !prepared) {
     return report(prepared.error());
   }
 
@@ -209,9 +290,12 @@ int run_command(const RunOptions& options) {
   supervise_request.list_leftovers = messages.verbose;
   const char* inherited = std::getenv(core::held_locks_variable);
 
+  // Nested holds are recognised for lock directories only (an etcd hold is not yet named in
+  // BUILDLOCK_HELD): a nested `run` of the same etcd lock waits for its parent.
   const core::AncestorHold ancestor =
-      core::ancestor_hold(inherited, settings->directory, options.lock, settings->mode,
-                          settings->kernel_locks != core::KernelLockUse::never);
+      is_etcd ? core::AncestorHold::none
+              : core::ancestor_hold(inherited, settings->directory, options.lock, settings->mode,
+                                    settings->kernel_locks != core::KernelLockUse::never);
   if (ancestor == core::AncestorHold::conflicting) {
     return report(Error{ErrorKind::mode_conflict,
                         "lock `" + options.lock +
@@ -228,12 +312,15 @@ int run_command(const RunOptions& options) {
       return report(outcome.error());
     }
     name_leftovers(*outcome, options.lock, messages);
-    return finish(*outcome, nullptr, messages);
+    return finish(*outcome, static_cast<core::HeldLock*>(nullptr), messages);
   }
 
   core::AcquireRequest request{settings->directory, options.lock,          options.command,
                                settings->timeout,   settings->stale_after, settings->mode,
                                settings->slots,     settings->kernel_locks};
+  if (is_etcd) {
+    return run_in_etcd(request, options, supervise_request, signals, messages);
+  }
   auto lock = core::acquire(request, signals, messages);
   if (!lock) {
     return report(lock.error());
@@ -251,44 +338,14 @@ int run_command(const RunOptions& options) {
     if (lock->heartbeat(messages)) {
       return true;
     }
-    messages.warning("LOCK LOST: lock `" + options.lock + "` was taken from this process while `" +
-                     options.command.front() +
-                     "` ran (its file was removed or replaced: someone ran `buildlock break`, or "
-                     "this process was stopped longer than --stale-after and the lock was "
-                     "reclaimed); what it protects is no longer protected" +
-                     (options.stop_if_lost ? "; stopping the command (--stop-if-lost)" : ""));
+    report_lock_lost(options,
+                     "its file was removed or replaced: someone ran `buildlock break`, or this "
+                     "process was stopped longer than --stale-after and the lock was reclaimed",
+                     messages);
     return false;
   };
-  supervise_request.stop_if_lost = options.stop_if_lost;
   supervise_request.heartbeat_interval = settings->stale_after / 4;
-
-  auto outcome = core::supervise(supervise_request, signals);
-  if (!outcome) {
-    lock->release(&messages);
-    return report(outcome.error());
-  }
-  if (outcome->parent_gone) {
-    lock->release(&messages); // first: stderr may be a pipe that died with the build
-    messages.warning("the build that started `" + options.command.front() +
-                     "` is gone; stopped it and released lock `" + options.lock + "`");
-  }
-  if (outcome->lock_lost && options.stop_if_lost) {
-    lock->release(&messages);
-    return exit_lock_lost;
-  }
-  if (outcome->descendants_stopped != 0) {
-    messages.explain("stopped " + std::to_string(outcome->descendants_stopped) +
-                     " process(es) the command left running (" +
-                     std::to_string(outcome->descendants_killed) +
-                     " with SIGKILL) before releasing lock `" + options.lock + "`");
-  }
-  name_leftovers(*outcome, options.lock, messages);
-  if (outcome->interrupting_signal != 0 && !outcome->status.signaled) {
-    // Interrupted, but the command chose to exit normally: end with its status.
-    messages.explain("command exited with status " + std::to_string(outcome->status.code) +
-                     " after signal " + std::to_string(outcome->interrupting_signal));
-  }
-  return finish(*outcome, &*lock, messages);
+  return supervise_holding(*lock, supervise_request, signals, messages, options);
 }
 
 } // namespace buildlock::cli

@@ -35,7 +35,8 @@ struct Holding {
 class IntegrationTest : public ::testing::Test {
 protected:
   TempDir temp;
-  const std::string lock_dir = temp / "locks";
+  // Where the locks are: a directory, or for the etcd tests an etcd:// location (EtcdTest).
+  std::string lock_dir = temp / "locks";
 
   void make_lock_dir() const;
   // DIR/NAME.lock

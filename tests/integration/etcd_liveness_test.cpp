@@ -1,0 +1,65 @@
+// Locks held in etcd (issue 16) when etcd itself falters: a holder that cannot renew its lease
+// for a whole TTL reports LOCK LOST (and with --stop-if-lost stops its command tree and exits
+// 76); a 3-member cluster keeps the lock across the loss of its leader.
+#include "support/etcd_test.h"
+#include "support/waiting.h"
+
+#include <csignal>
+#include <gtest/gtest.h>
+
+namespace buildlock::test {
+namespace {
+
+class EtcdLiveness : public EtcdTest {};
+
+TEST_F(EtcdLiveness, EtcdStoppedPastTheTtlStopsTheCommand) {
+  auto holder =
+      hold_tree({"--stale-after", "1", "--stop-if-lost"}, tree_of({"notify", "3", "wait", "4"}));
+  etcd.member(0).send_signal(SIGSTOP);
+  const ExitStatus status = holder->process->wait(workload_bound(15s));
+  etcd.member(0).send_signal(SIGCONT);
+  EXPECT_EQ(status, ExitStatus::exited(76)) << holder->process->stderr_text();
+  EXPECT_NE(holder->process->stderr_text().find("LOCK LOST"), std::string::npos)
+      << holder->process->stderr_text();
+  EXPECT_TRUE(holder->started.read_to_end(5s).has_value())
+      << "the command's tree outlived the lost lock";
+}
+
+TEST_F(EtcdLiveness, WithoutStopIfLostTheCommandIsWarnedAndRunsOn) {
+  auto holder = hold_tree({"--stale-after", "1"}, tree_of({"notify", "3", "wait", "4"}));
+  etcd.member(0).send_signal(SIGSTOP);
+  EXPECT_TRUE(
+      file_eventually_contains(holder->process->stderr_path(), "LOCK LOST", workload_bound(15s)));
+  etcd.member(0).send_signal(SIGCONT);
+  EXPECT_TRUE(holder->process->is_running());
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(workload_bound(10s)), ExitStatus::exited(0));
+}
+
+class EtcdCluster3 : public EtcdTest {
+protected:
+  EtcdCluster3() : EtcdTest(3) {}
+};
+
+TEST_F(EtcdCluster3, LockSurvivesTheLossOfTheLeader) {
+  auto holder =
+      hold_tree({"--stale-after", "1", "--stop-if-lost"}, tree_of({"notify", "3", "wait", "4"}));
+  const std::size_t leader = etcd.leader();
+  etcd.member(leader).send_signal(SIGKILL);
+  EXPECT_TRUE(etcd.member(leader).wait(5s).signaled);
+  // Three TTLs of waiting for the lock: the holder must renew through the other members all that
+  // time, and the waiter must never get it.
+  const Finished refused = run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "3"}));
+  EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
+  EXPECT_TRUE(holder->process->is_running()) << holder->process->stderr_text();
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(workload_bound(10s)), ExitStatus::exited(0))
+      << holder->process->stderr_text();
+  EXPECT_EQ(holder->process->stderr_text().find("LOCK LOST"), std::string::npos)
+      << holder->process->stderr_text();
+  const Finished after = run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "5"}));
+  EXPECT_EQ(after.status, ExitStatus::exited(0)) << after.err;
+}
+
+} // namespace
+} // namespace buildlock::test

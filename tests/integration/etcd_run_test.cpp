@@ -1,0 +1,191 @@
+// Locks held in etcd (issue 16): `buildlock run --dir etcd://...` against a real etcd started for
+// each test case (support/etcd_cluster.h). Exclusion, the fencing token, on-the-spot reclaim of a
+// holder killed on this machine, and a holder "on another host" that only its lease expiry frees.
+#include "support/etcd_test.h"
+#include "support/waiting.h"
+
+#include <csignal>
+#include <gtest/gtest.h>
+#include <regex>
+
+namespace buildlock::test {
+namespace {
+
+class EtcdRun : public EtcdTest {
+protected:
+  // A waiting `run --verbose LOCK -- scripted_command notify 3`, once it said it waits.
+  struct Waiter {
+    Pipe started;
+    std::optional<Process> process;
+  };
+  std::unique_ptr<Waiter> start_waiter(std::vector<std::string> options = {}) const {
+    auto waiter = std::make_unique<Waiter>();
+    options.insert(options.begin(), "--verbose");
+    Command command = run_under_lock("L", scripted({"notify", "3"}), std::move(options));
+    command.pass_fd(3, waiter->started.write_fd());
+    waiter->process.emplace(command.start());
+    waiter->started.close_write();
+    EXPECT_TRUE(file_eventually_contains(waiter->process->stderr_path(), "waiting for lock `L`",
+                                         workload_bound(10s)));
+    return waiter;
+  }
+};
+
+TEST_F(EtcdRun, TwoRunsExcludeEachOther) {
+  auto holder = start_holding("L");
+  const Finished refused = run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "0.3"}));
+  EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
+  EXPECT_NE(refused.err.find("held by pid " + std::to_string(holder->pid())), std::string::npos)
+      << refused.err;
+
+  auto waiter = start_waiter();
+  EXPECT_TRUE(waiter->process->is_running()) << "got the lock while it was held";
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
+  EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
+  EXPECT_EQ(keys(), std::vector<std::string>{}) << "a released hold left its key";
+}
+
+TEST_F(EtcdRun, ConcurrentRunsNeverOverlap) {
+  const std::string work = temp / "work";
+  const std::string log = temp / "log";
+  ASSERT_EQ(::mkdir(work.c_str(), 0755), 0);
+  std::vector<Process> runs;
+  constexpr int count = 6;
+  for (int i = 0; i < count; ++i) {
+    runs.push_back(run_under_lock("L", {"sh", "-c", "\"$0\" \"$1\" \"$2\"; true",
+                                        critical_section_binary(), work, log})
+                       .start());
+  }
+  for (Process& one : runs) {
+    EXPECT_EQ(one.wait(workload_bound(30s)), ExitStatus::exited(0)) << one.stderr_text();
+  }
+  const std::string text = read_file(log);
+  EXPECT_EQ(count_occurrences(text, " alone"), std::size_t{count}) << text;
+  EXPECT_EQ(count_occurrences(text, "overlap"), std::size_t{0}) << text;
+}
+
+TEST_F(EtcdRun, FencingTokenGrowsWithEveryHolder) {
+  std::vector<long long> tokens;
+  for (int i = 0; i < 3; ++i) {
+    const Finished done =
+        run(run_under_lock("L", scripted({"print-env", "BUILDLOCK_FENCING_TOKEN"})));
+    ASSERT_EQ(done.status, ExitStatus::exited(0)) << done.err;
+    tokens.push_back(std::stoll(done.out));
+  }
+  EXPECT_LT(tokens[0], tokens[1]);
+  EXPECT_LT(tokens[1], tokens[2]);
+}
+
+TEST_F(EtcdRun, HolderKilledHereIsReclaimedAtOnce) {
+  auto holder = start_holding("L", {}, {}, [](Command& c) { c.own_process_group(); });
+  auto waiter = start_waiter();
+  const auto killed_at = Clock::now();
+  kill_job_with_sigkill(*holder->process);
+  EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
+  const auto handoff = waiter->started.last_byte_time() - killed_at;
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
+  EXPECT_NE(waiter->process->stderr_text().find("[holder-dead]"), std::string::npos)
+      << waiter->process->stderr_text();
+  report_measurement("reclaim after kill -9 (lease TTL 10 s)", handoff);
+  EXPECT_LT(handoff, std::chrono::seconds(5)) << "waited for the lease instead of reclaiming";
+}
+
+TEST_F(EtcdRun, KilledWrapperWhoseCommandRunsKeepsTheLock) {
+  auto holder = start_holding("L", {}, {}, [](Command& c) { c.own_process_group(); });
+  holder->process->send_signal(SIGKILL); // buildlock only: its command runs on
+  EXPECT_TRUE(holder->process->wait(5s).signaled);
+  const Finished refused =
+      run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "0.5", "--verbose"}));
+  EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
+  EXPECT_NE(refused.err.find("processes its command started still run"), std::string::npos)
+      << refused.err;
+  auto waiter = start_waiter();
+  holder->let_go(); // the command ends
+  EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
+}
+
+// "Another host": a lease kept alive by etcdctl, under a key whose metadata names another boot.
+TEST_F(EtcdRun, HolderOnAnotherHostIsReclaimedAfterItsTtlNotBefore) {
+  const Finished granted = run(etcd.etcdctl({"lease", "grant", "2"}));
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(granted.out, match, std::regex("lease ([0-9a-f]+) granted")))
+      << granted.out << granted.err;
+  const std::string lease = match[1];
+  const std::string key = std::string(prefix) + "/L/" + lease;
+  const std::string metadata =
+      R"({"format":"buildlock","version":1,"mode":"exclusive","pid":1,"start_time":1,)"
+      R"("boot_id":"another-machine","pid_namespace":"pid:[1]","host":"elsewhere",)"
+      R"("user":"ci","uid":1000,"command":["make"],"acquired_at":"2026-01-01T00:00:00.000Z"})";
+  ASSERT_EQ(run(etcd.etcdctl({"put", "--lease=" + lease, key, metadata})).status,
+            ExitStatus::exited(0));
+  Process keeper = etcd.etcdctl({"lease", "keep-alive", lease}).start();
+
+  // Kept alive: never reclaimed, however long (here 1.5 TTLs).
+  const Finished refused =
+      run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "3", "--verbose"}));
+  EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
+  EXPECT_NE(refused.err.find("host `elsewhere`"), std::string::npos) << refused.err;
+
+  auto waiter = start_waiter();
+  const auto stopped_at = Clock::now();
+  keeper.send_signal(SIGKILL);
+  EXPECT_TRUE(waiter->started.receives_byte(workload_bound(10s)));
+  const auto waited = waiter->started.last_byte_time() - stopped_at;
+  report_measurement("reclaim of a holder on another host (lease TTL 2 s)", waited);
+  // etcdctl renews every TTL / 3: at least two thirds of the TTL were left when it stopped.
+  EXPECT_GE(waited, std::chrono::milliseconds(1300)) << "taken before the lease expired";
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
+}
+
+TEST_F(EtcdRun, SignalWhileWaitingLeavesTheQueue) {
+  auto holder = start_holding("L");
+  auto waiter = start_waiter();
+  ASSERT_EQ(keys().size(), std::size_t{2});
+  waiter->process->send_signal(SIGINT);
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::killed_by(SIGINT));
+  EXPECT_EQ(keys().size(), std::size_t{1}) << "the waiter's key outlived it";
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
+}
+
+TEST_F(EtcdRun, UnreachableEndpointIsOneErrorLine) {
+  const int port = free_port();
+  const Finished done =
+      run(buildlock({"run", "--dir", "etcd://127.0.0.1:" + std::to_string(port) + "/ci", "L", "--",
+                     "sh", "-c", "exit 0"}));
+  EXPECT_EQ(done.status, ExitStatus::exited(74)) << done.err;
+  EXPECT_EQ(lines_of(done.err).size(), std::size_t{1}) << done.err;
+  EXPECT_EQ(done.err.rfind("buildlock: error: ", 0), std::size_t{0}) << done.err;
+  EXPECT_NE(done.err.find("127.0.0.1:" + std::to_string(port)), std::string::npos) << done.err;
+}
+
+TEST_F(EtcdRun, StoppedEndpointIsAnErrorNotAHang) {
+  etcd.member(0).send_signal(SIGSTOP);
+  const Finished done = run(
+      buildlock({"run", "--dir", lock_dir, "--stale-after", "1", "L", "--", "sh", "-c", "exit 0"}));
+  etcd.member(0).send_signal(SIGCONT);
+  EXPECT_EQ(done.status, ExitStatus::exited(74)) << done.err;
+  EXPECT_NE(done.err.find("Timeout was reached"), std::string::npos) << done.err;
+  EXPECT_LT(done.run_time, workload_bound(5s));
+}
+
+TEST_F(EtcdRun, DeadFirstEndpointFailsOverToTheNext) {
+  const std::string dir = "etcd://127.0.0.1:" + std::to_string(free_port()) + "," +
+                          etcd.endpoint(0) + std::string(prefix);
+  const Finished done = run(buildlock({"run", "--dir", dir, "L", "--", "sh", "-c", "exit 3"}));
+  EXPECT_EQ(done.status, ExitStatus::exited(3)) << done.err;
+}
+
+TEST_F(EtcdRun, BadLocationIsAUsageError) {
+  for (const std::string dir : {"etcd://127.0.0.1:2379", "etcd:///ci", "etcd://host/ci"}) {
+    const Finished done = run(buildlock({"run", "--dir", dir, "L", "--", "true"}));
+    EXPECT_EQ(done.status, ExitStatus::exited(2)) << dir << ": " << done.err;
+    EXPECT_EQ(lines_of(done.err).size(), std::size_t{1}) << done.err;
+  }
+}
+
+} // namespace
+} // namespace buildlock::test

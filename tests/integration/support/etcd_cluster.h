@@ -1,0 +1,53 @@
+// EtcdCluster: real etcd servers (Debian's etcd-server, /usr/bin/etcd) for the tests of locks held
+// in etcd, on 127.0.0.1 with free ports and data in the test's TempDir.
+//
+// start() returns once every member logged "ready to serve client requests" (a member serves
+// only after the cluster elected a leader and took it in), never after a guessed delay. Members
+// are killed and reaped when the cluster goes out of scope (a stopped one is continued first), so
+// nothing is left running after a test, passed or failed.
+//
+// Elections are shortened (heartbeat 25 ms, election timeout 250 ms) so that a leader's loss
+// costs a test a fraction of a second; etcd's minimum lease TTL shrinks with them (to 1 s).
+#pragma once
+
+#include "support/process.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace buildlock::test {
+
+class EtcdCluster {
+public:
+  // Starts `members` members (1 or 3) and waits until they serve.
+  explicit EtcdCluster(int members = 1);
+  EtcdCluster(const EtcdCluster&) = delete;
+  EtcdCluster& operator=(const EtcdCluster&) = delete;
+  ~EtcdCluster();
+
+  // etcd://127.0.0.1:P1[,127.0.0.1:P2...]/PREFIX
+  std::string location(const std::string& prefix) const;
+  // "127.0.0.1:P1[,...]" for etcdctl --endpoints.
+  std::string endpoints() const;
+  // "127.0.0.1:P" of member `index`.
+  std::string endpoint(std::size_t index) const;
+
+  // Member `index`'s process (for SIGSTOP, SIGCONT, SIGKILL).
+  Process& member(std::size_t index) { return *members_[index]; }
+  std::size_t size() const { return members_.size(); }
+  // The member that is the Raft leader now (asked with `etcdctl endpoint status`).
+  std::size_t leader() const;
+
+  // `etcdctl --endpoints <all> ARGS...`, with the variables that change etcdctl unset.
+  Command etcdctl(std::vector<std::string> arguments) const;
+
+private:
+  std::vector<int> client_ports_;
+  std::vector<std::optional<Process>> members_;
+};
+
+// A port nobody listens on right now (bound to 0, read back, closed).
+int free_port();
+
+} // namespace buildlock::test

@@ -1,0 +1,33 @@
+// EtcdTest: IntegrationTest whose lock location is a real etcd started for the test case
+// (support/etcd_cluster.h): run_under_lock() and start_holding() then use etcd://.../ci/locks.
+#pragma once
+
+#include "support/etcd_cluster.h"
+#include "support/integration_test.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace buildlock::test {
+
+class EtcdTest : public IntegrationTest {
+protected:
+  explicit EtcdTest(int members = 1) : etcd(members) { lock_dir = etcd.location(prefix); }
+
+  static constexpr const char* prefix = "/ci/locks";
+  EtcdCluster etcd;
+
+  // The keys under the prefix, oldest first (`etcdctl get --prefix --keys-only`).
+  std::vector<std::string> keys() const;
+  // The command line of a run whose command is a tree: a shell that starts
+  // `scripted_command STEPS...` in the background and waits for it.
+  static std::vector<std::string> tree_of(std::vector<std::string> steps);
+  // `run OPTIONS... L -- COMMAND...` where COMMAND gets fd 3 and 4 like start_holding()'s, once
+  // its fd 3 got a byte. (With tree_of(), fd 3 stays open in the shell and its child, so that
+  // reading it to the end proves both are gone.)
+  std::unique_ptr<Holding> hold_tree(const std::vector<std::string>& options,
+                                     const std::vector<std::string>& command) const;
+};
+
+} // namespace buildlock::test

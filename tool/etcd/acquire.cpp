@@ -1,0 +1,204 @@
+#include "etcd/acquire.h"
+
+#include "core/acquire_steps.h"
+#include "etcd/holder_check.h"
+#include "etcd/key_layout.h"
+#include "etcd/kv.h"
+#include "etcd/queue.h"
+#include "etcd/watch.h"
+#include "os/clock.h"
+#include "os/process_identity.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace buildlock::etcd {
+namespace {
+
+using namespace std::chrono_literals;
+
+// How often a waiter looks at the pids of holders on this machine: a dead one is seen within
+// this (a kill(pid, 0) and a /proc read per look). A holder whose process is gone but whose
+// command still runs is looked at less often: that look reads every process's environment.
+constexpr auto local_pid_interval = 20ms;
+constexpr auto command_tree_interval = 250ms;
+
+std::vector<QueueEntry> entries_of(const Range& range) {
+  std::vector<QueueEntry> entries;
+  for (const KeyValue& kv : range.kvs) {
+    QueueEntry entry{kv.key, kv.create_revision, kv.lease, std::nullopt};
+    if (auto parsed = core::parse_metadata(kv.value)) {
+      entry.metadata = std::move(*parsed);
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+[[noreturn]] void die_after_signal(int signal, EtcdHold& hold) {
+  hold.release(nullptr);
+  os::die_by_signal(signal);
+}
+
+// Any forwarded signal that arrived while waiting: nothing runs yet, so die by it, leaving the
+// queue first.
+void die_if_signalled(os::SignalHandling& signals, EtcdHold& hold) {
+  for (const os::ReceivedSignal& received : signals.take_signals()) {
+    die_after_signal(received.number, hold);
+  }
+}
+
+} // namespace
+
+std::int64_t ttl_for(core::Seconds stale_after) {
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(stale_after.count())));
+}
+
+std::string metadata_value(const core::AcquireRequest& request) {
+  const os::LocalIdentity& self = os::local_identity();
+  core::LockMetadata metadata;
+  metadata.mode = request.mode;
+  metadata.slots = request.mode == core::LockMode::slots ? request.slots : 0;
+  metadata.pid = self.pid;
+  metadata.start_time = self.start_time;
+  metadata.boot_id = self.boot_id;
+  metadata.pid_namespace = self.pid_namespace;
+  metadata.host = self.host;
+  metadata.user = self.user;
+  metadata.uid = self.uid;
+  metadata.command = request.command;
+  metadata.acquired_at = os::utc_timestamp_now();
+  metadata.kernel_lock = false; // etcd has none: judged by pid, or by the lease
+  return core::serialize_metadata(metadata);
+}
+
+Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
+                         os::SignalHandling& signals, const core::Messages& messages) {
+  auto location = parse_location(request.directory);
+  if (!location) {
+    return location.error();
+  }
+  const std::string prefix = location->prefix;
+  auto client = std::make_unique<Client>(std::move(*location));
+  const core::Seconds timeout = request_timeout(ttl);
+  // From here a signal is recorded, so that our key never outlives us by a signal.
+  signals.set_mode(os::TerminationMode::record);
+  auto lease = grant_lease(*client, ttl, timeout);
+  if (!lease) {
+    return lease.error();
+  }
+  EtcdHold hold(std::move(client), *lease);
+  const std::string key = holder_key(prefix, request.name, lease->id);
+  auto created = create_key(hold.client(), key, metadata_value(request), lease->id, timeout);
+  if (!created) {
+    return created.error();
+  }
+  hold.set_key(key, *created);
+  messages.explain("queued for lock `" + request.name + "` as `" + key + "` (revision " +
+                   std::to_string(*created) + ", lease TTL " + std::to_string(lease->ttl) + " s)");
+
+  const std::string lock_prefix = lock_key_prefix(prefix, request.name);
+  core::WaitBudget budget(request.timeout, messages.verbose);
+  while (true) {
+    die_if_signalled(signals, hold);
+    std::string lost;
+    if (!hold.renew(false, lost)) {
+      return Error{ErrorKind::lock_directory,
+                   "lost our place in the queue of lock `" + request.name + "`: " + lost};
+    }
+    auto range = range_prefix(hold.client(), lock_prefix, timeout);
+    if (!range) {
+      return range.error();
+    }
+    std::vector<QueueEntry> entries = entries_of(*range);
+    const QueueDecision decision = decide(entries, *created, request.mode, request.slots);
+    if (decision.state == QueueState::holds) {
+      return hold;
+    }
+    if (decision.state == QueueState::conflict) {
+      const QueueEntry& holder = entries[decision.conflicting];
+      return Error{ErrorKind::mode_conflict,
+                   "lock `" + request.name + "` is held " +
+                       std::string(core::mode_name(mode_of(holder))) +
+                       (mode_of(holder) == core::LockMode::slots
+                            ? " with --slots " + std::to_string(holder.metadata->slots)
+                            : "") +
+                       " by " + describe_holder(holder) + "; this run asks for " +
+                       std::string(core::mode_name(request.mode)) +
+                       (request.mode == core::LockMode::slots
+                            ? " with --slots " + std::to_string(request.slots)
+                            : "") +
+                       " (every user of one lock must use the same mode and slot count)"};
+    }
+    // Reclaim on the spot what we can tell is dead: holders on this machine.
+    bool reclaimed = false;
+    std::vector<std::size_t> local;
+    bool trees_only = true; // every local holder is judged by its command tree
+    std::string first_verdict;
+    for (std::size_t index : decision.blockers) {
+      const QueueEntry& blocker = entries[index];
+      const core::Verdict verdict = judge_holder(blocker);
+      if (first_verdict.empty()) {
+        first_verdict = verdict.explanation + " [" + verdict.reason + "]";
+      }
+      if (verdict.state == core::LockState::stale) {
+        if (auto revoked = revoke_lease(hold.client(), blocker.lease, timeout); !revoked) {
+          return revoked.error();
+        }
+        messages.notice("reclaimed stale lock `" + request.name + "` of " +
+                        describe_holder(blocker) + ": " + verdict.explanation + " [" +
+                        verdict.reason + "] (revoked its lease " + lease_hex(blocker.lease) + ")");
+        reclaimed = true;
+      } else if (verdict.judged_by == "pid check") {
+        local.push_back(index);
+        trees_only = trees_only && verdict.reason == "command-alive";
+      }
+    }
+    if (reclaimed) {
+      continue;
+    }
+    const QueueEntry& first = entries[decision.blockers.front()];
+    const std::string whom = "lock `" + request.name + "` held by " + describe_holder(first);
+    if (auto checked = budget.check(os::monotonic_now(), whom, messages); !checked) {
+      return checked.error();
+    }
+    messages.explain("waiting for " + whom + ": " + first_verdict + " (" +
+                     std::to_string(decision.blockers.size()) + " ahead)");
+    const std::string watch_key = decision.watch ? entries[*decision.watch].key : lock_prefix;
+    const std::string watch_end = decision.watch ? "" : prefix_end(lock_prefix);
+    auto watch = Watch::start(hold.client(), watch_key, watch_end, range->revision + 1, timeout);
+    if (!watch) {
+      return watch.error();
+    }
+    // Until something was deleted, our lease is due, the deadline or a notice comes, or a local
+    // holder's process is gone.
+    const os::TimePoint renew_at =
+        os::monotonic_now() +
+        std::chrono::duration_cast<os::MonotonicClock::duration>(hold.renew_interval());
+    while (true) {
+      os::TimePoint until = std::min(renew_at, budget.wake_at());
+      if (!local.empty()) {
+        until =
+            std::min(until, os::monotonic_now() +
+                                (trees_only ? os::MonotonicClock::duration(command_tree_interval)
+                                            : os::MonotonicClock::duration(local_pid_interval)));
+      }
+      if (watch->wait(until, signals.wake_fd())) {
+        break;
+      }
+      die_if_signalled(signals, hold);
+      const os::TimePoint now = os::monotonic_now();
+      if (now >= renew_at || now >= budget.wake_at()) {
+        break;
+      }
+      const bool local_gone = std::any_of(local.begin(), local.end(), [&](std::size_t index) {
+        return judge_holder(entries[index]).state == core::LockState::stale;
+      });
+      if (local_gone) {
+        break;
+      }
+    }
+  }
+}
+
+} // namespace buildlock::etcd

@@ -1,0 +1,183 @@
+#include "etcd/client.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace buildlock::etcd {
+namespace {
+
+std::size_t append_to_string(char* data, std::size_t size, std::size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+long milliseconds(core::Seconds timeout) {
+  return std::max(1L, static_cast<long>(std::lround(timeout.count() * 1000.0)));
+}
+
+// gRPC status 14 (Unavailable) is how etcd says "no leader", "leader changed" and "too many
+// requests" through the gateway: another member may do better.
+constexpr int grpc_unavailable = 14;
+
+struct Answer {
+  long status = 0;
+  std::string body;
+};
+
+enum class Failure { none, endpoint, request };
+
+struct Outcome {
+  Failure failure = Failure::none;
+  std::string why;
+  json document;
+};
+
+Outcome interpret(const Answer& answer) {
+  Outcome outcome;
+  try {
+    outcome.document = json::parse(answer.body);
+  } catch (const json::exception&) {
+    outcome.failure = Failure::endpoint;
+    outcome.why = "HTTP " + std::to_string(answer.status) + " with an answer that is not JSON";
+    return outcome;
+  }
+  if (answer.status == 200 && outcome.document.is_object()) {
+    return outcome;
+  }
+  const json& document = outcome.document;
+  const int code = document.is_object() ? document.value("code", 0) : 0;
+  std::string message = document.is_object() ? document.value("message", "") : "";
+  if (message.empty() && document.is_object()) {
+    message = document.value("error", "");
+  }
+  outcome.failure = code == grpc_unavailable ? Failure::endpoint : Failure::request;
+  outcome.why = message.empty() ? "HTTP " + std::to_string(answer.status) : message;
+  return outcome;
+}
+
+} // namespace
+
+std::string endpoint_context(const std::string& endpoint) {
+  return "etcd at " + endpoint;
+}
+
+Client::Client(Location location)
+    : location_(std::move(location)), tokens_(location_.endpoints.size()) {}
+
+void Client::skip_endpoint() {
+  current_ = (current_ + 1) % location_.endpoints.size();
+}
+
+Result<CurlEasy> Client::request(std::size_t endpoint, const std::string& path,
+                                 const std::string& body, core::Seconds timeout) {
+  auto easy = CurlEasy::make();
+  if (!easy) {
+    return easy.error();
+  }
+  const std::string url = location_.endpoints[endpoint] + path;
+  easy->set(CURLOPT_URL, url.c_str()); // libcurl copies strings it is given
+  easy->set(CURLOPT_POST, 1L);
+  easy->set(CURLOPT_COPYPOSTFIELDS, body.c_str());
+  easy->set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(timeout));
+  // No signals from libcurl (its resolver timeout uses SIGALRM, which buildlock owns).
+  easy->set(CURLOPT_NOSIGNAL, 1L);
+  easy->set(CURLOPT_NOPROXY, "*"); // a build's http_proxy is for the internet, not for etcd
+  easy->add_header("Content-Type: application/json");
+  const Credentials& credentials = location_.credentials;
+  if (!credentials.ca_file.empty()) {
+    easy->set(CURLOPT_CAINFO, credentials.ca_file.c_str());
+  }
+  if (!credentials.cert_file.empty()) {
+    easy->set(CURLOPT_SSLCERT, credentials.cert_file.c_str());
+  }
+  if (!credentials.key_file.empty()) {
+    easy->set(CURLOPT_SSLKEY, credentials.key_file.c_str());
+  }
+  if (!credentials.user.empty() && path != "/v3/auth/authenticate") {
+    auto granted = token(endpoint, timeout);
+    if (!granted) {
+      return granted.error();
+    }
+    easy->add_header(("Authorization: " + *granted).c_str());
+  }
+  return easy;
+}
+
+Result<std::string> Client::token(std::size_t endpoint, core::Seconds timeout) {
+  if (!tokens_[endpoint].empty()) {
+    return tokens_[endpoint];
+  }
+  const json body = {{"name", location_.credentials.user},
+                     {"password", location_.credentials.password}};
+  auto easy = request(endpoint, "/v3/auth/authenticate", body.dump(), timeout);
+  if (!easy) {
+    return easy.error();
+  }
+  Answer answer;
+  easy->set(CURLOPT_TIMEOUT_MS, milliseconds(timeout));
+  easy->set(CURLOPT_WRITEFUNCTION, append_to_string);
+  easy->set(CURLOPT_WRITEDATA, &answer.body);
+  if (const CURLcode code = easy->api().easy_perform(easy->get()); code != CURLE_OK) {
+    return Error{ErrorKind::lock_directory, endpoint_context(location_.endpoints[endpoint]) + ": " +
+                                                easy->api().easy_strerror(code)};
+  }
+  easy->api().easy_getinfo(easy->get(), CURLINFO_RESPONSE_CODE, &answer.status);
+  Outcome outcome = interpret(answer);
+  if (outcome.failure != Failure::none || !outcome.document.contains("token")) {
+    return Error{ErrorKind::lock_directory,
+                 endpoint_context(location_.endpoints[endpoint]) + ": authenticating as `" +
+                     location_.credentials.user +
+                     "`: " + (outcome.why.empty() ? "no token in the answer" : outcome.why)};
+  }
+  tokens_[endpoint] = outcome.document["token"].get<std::string>();
+  return tokens_[endpoint];
+}
+
+Result<json> Client::call(const std::string& path, const json& body, core::Seconds timeout) {
+  const std::string text = body.dump();
+  std::string failures;
+  for (std::size_t attempt = 0; attempt < location_.endpoints.size(); ++attempt) {
+    const std::size_t endpoint = (current_ + attempt) % location_.endpoints.size();
+    const std::string& name = location_.endpoints[endpoint];
+    auto easy = request(endpoint, path, text, timeout);
+    if (!easy) {
+      if (!tokens_[endpoint].empty() || easy.error().kind != ErrorKind::lock_directory) {
+        return easy.error();
+      }
+      failures += (failures.empty() ? "" : "; ") + easy.error().message;
+      continue;
+    }
+    Answer answer;
+    easy->set(CURLOPT_TIMEOUT_MS, milliseconds(timeout));
+    easy->set(CURLOPT_WRITEFUNCTION, append_to_string);
+    easy->set(CURLOPT_WRITEDATA, &answer.body);
+    const CURLcode code = easy->api().easy_perform(easy->get());
+    if (code != CURLE_OK) {
+      failures += (failures.empty() ? "" : "; ") + endpoint_context(name) + ": " +
+                  easy->api().easy_strerror(code);
+      continue;
+    }
+    easy->api().easy_getinfo(easy->get(), CURLINFO_RESPONSE_CODE, &answer.status);
+    Outcome outcome = interpret(answer);
+    if (outcome.failure == Failure::endpoint) {
+      failures += (failures.empty() ? "" : "; ") + endpoint_context(name) + ": " + outcome.why;
+      continue;
+    }
+    if (outcome.failure == Failure::request) {
+      if (answer.status == 401 && !tokens_[endpoint].empty()) {
+        tokens_[endpoint].clear(); // expired token: authenticate again next time
+      }
+      return Error{ErrorKind::lock_directory, endpoint_context(name) + ": " + outcome.why};
+    }
+    current_ = endpoint;
+    return std::move(outcome.document);
+  }
+  return Error{ErrorKind::lock_directory, "no etcd endpoint answered: " + failures};
+}
+
+Result<CurlEasy> Client::stream_request(const std::string& path, const std::string& body,
+                                        core::Seconds timeout) {
+  return request(current_, path, body, timeout);
+}
+
+} // namespace buildlock::etcd

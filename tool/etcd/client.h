@@ -1,0 +1,57 @@
+// Client: requests to etcd's v3 JSON gateway (POST /v3/..., JSON in and out), one endpoint at a
+// time, moving on to the next endpoint when one cannot answer.
+//
+// Every request has a time limit: an endpoint that accepts connections but never answers (a
+// stopped or partitioned member) costs at most that limit before the next one is tried, and when
+// none answers the caller gets ErrorKind::lock_directory (exit 74), never a hang.
+#pragma once
+
+#include "core/duration.h"
+#include "etcd/curl_api.h"
+#include "etcd/location.h"
+#include "os/result.h"
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace buildlock::etcd {
+
+using nlohmann::json;
+
+class Client {
+public:
+  explicit Client(Location location);
+
+  const Location& location() const { return location_; }
+
+  // POSTs `body` to `path` ("/v3/kv/range") and returns the answer. Tries the endpoint that
+  // answered last first, then the others in order; an endpoint is passed over when it cannot be
+  // reached, times out (`timeout` per attempt) or says it has no leader. An error answer from a
+  // working endpoint (a lease that does not exist, permission denied) is returned as an error
+  // at once, with etcd's message. Errors: ErrorKind::lock_directory.
+  Result<json> call(const std::string& path, const json& body, core::Seconds timeout);
+
+  // An easy handle set up to POST `body` to `path` at the endpoint that answered last, with TLS
+  // and authentication; `timeout` limits only connecting (for streams that stay open: the watch).
+  Result<CurlEasy> stream_request(const std::string& path, const std::string& body,
+                                  core::Seconds timeout);
+
+  // Makes the next call() start with the endpoint after the current one (a stream stalled).
+  void skip_endpoint();
+
+private:
+  Result<CurlEasy> request(std::size_t endpoint, const std::string& path, const std::string& body,
+                           core::Seconds timeout);
+  // etcd's auth token for `endpoint` (tokens of the "simple" kind are known to one member only).
+  Result<std::string> token(std::size_t endpoint, core::Seconds timeout);
+
+  Location location_;
+  std::size_t current_ = 0;
+  std::vector<std::string> tokens_;
+};
+
+// "etcd at http://HOST:PORT: <why>", for errors about one endpoint.
+std::string endpoint_context(const std::string& endpoint);
+
+} // namespace buildlock::etcd

@@ -1,0 +1,29 @@
+// Is the holder (or waiter) of an etcd key alive? Judged exactly like a lock file without kernel
+// locks (core/staleness.h): a holder on this kernel and in this PID namespace by its pid, start
+// time and the processes its command started; any other holder only by its lease, which etcd
+// ends once the holder stops renewing it (the age rule's counterpart, on the etcd leader's
+// clock). A holder on another host is therefore never reclaimed by us: its lease runs out.
+#pragma once
+
+#include "core/staleness.h"
+#include "etcd/queue.h"
+
+#include <string>
+
+namespace buildlock::etcd {
+
+// The variable that carries, for every process a command started, the leases of the etcd holds
+// it runs under ("LEASE[,LEASE...]", lease_hex() form): a holder whose buildlock was killed but
+// whose command still runs is not reclaimed.
+inline constexpr const char* held_leases_variable = "BUILDLOCK_ETCD_LEASES";
+
+// `inherited` (this process's own value) plus `lease`.
+std::string held_leases_value(const char* inherited, std::int64_t lease);
+
+// The verdict on `entry`'s holder, as seen from this process.
+core::Verdict judge_holder(const QueueEntry& entry);
+
+// "pid 12 on host `h` (make -j8)" or "an unknown holder (lease 0123...)".
+std::string describe_holder(const QueueEntry& entry);
+
+} // namespace buildlock::etcd
