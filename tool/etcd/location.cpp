@@ -64,14 +64,15 @@ Result<Location> parse_location(std::string_view url) {
     }
   }
   std::string_view hosts = rest.substr(0, slash);
-  while (!hosts.empty()) {
+  for (bool more = !hosts.empty(); more;) {
     const auto comma = hosts.find(',');
     const std::string_view one = hosts.substr(0, comma);
     if (!valid_host_port(one)) {
       return bad(url, "`" + std::string(one.substr(0, 100)) + "` is not HOST:PORT");
     }
     location.endpoints.push_back(std::string(tls ? "https://" : "http://") + std::string(one));
-    hosts = comma == std::string_view::npos ? std::string_view{} : hosts.substr(comma + 1);
+    more = comma != std::string_view::npos;
+    hosts = more ? hosts.substr(comma + 1) : std::string_view{};
   }
   if (location.endpoints.empty()) {
     return bad(url, "no endpoint");
