@@ -24,10 +24,9 @@ TEST(EtcdQueue, AloneHolds) {
 }
 
 TEST(EtcdQueue, ExclusiveWaitsForTheNewestOlderKey) {
-  const auto decision = decide(
-      {entry(3, LockMode::exclusive), entry(4, LockMode::exclusive), entry(5, LockMode::exclusive),
-       entry(6, LockMode::exclusive)},
-      5, LockMode::exclusive, 0);
+  const auto decision = decide({entry(3, LockMode::exclusive), entry(4, LockMode::exclusive),
+                                entry(5, LockMode::exclusive), entry(6, LockMode::exclusive)},
+                               5, LockMode::exclusive, 0);
   EXPECT_EQ(decision.state, QueueState::waits);
   EXPECT_EQ(decision.blockers, (std::vector<std::size_t>{0, 1}));
   ASSERT_TRUE(decision.watch);
@@ -48,18 +47,17 @@ TEST(EtcdQueue, ReadersShareWithOlderReaders) {
 }
 
 TEST(EtcdQueue, ReaderWaitsForAnOlderWriterEvenWithReadersBetween) {
-  const auto decision =
-      decide({entry(2, LockMode::shared), entry(3, LockMode::exclusive), entry(4, LockMode::shared),
-              entry(5, LockMode::shared)},
-             5, LockMode::shared, 0);
+  const auto decision = decide({entry(2, LockMode::shared), entry(3, LockMode::exclusive),
+                                entry(4, LockMode::shared), entry(5, LockMode::shared)},
+                               5, LockMode::shared, 0);
   EXPECT_EQ(decision.state, QueueState::waits);
   EXPECT_EQ(decision.blockers, (std::vector<std::size_t>{1}));
   EXPECT_EQ(*decision.watch, std::size_t{1});
 }
 
 TEST(EtcdQueue, WriterWaitsForOlderReaders) {
-  const auto decision =
-      decide({entry(3, LockMode::shared), entry(5, LockMode::exclusive)}, 5, LockMode::exclusive, 0);
+  const auto decision = decide({entry(3, LockMode::shared), entry(5, LockMode::exclusive)}, 5,
+                               LockMode::exclusive, 0);
   EXPECT_EQ(decision.state, QueueState::waits);
 }
 
@@ -70,9 +68,8 @@ TEST(EtcdQueue, UnreadableKeyCountsAsAWriter) {
 }
 
 TEST(EtcdQueue, SlotsHoldWhileFewerThanNAreOlder) {
-  const std::vector<QueueEntry> entries = {entry(3, LockMode::slots, 2),
-                                           entry(4, LockMode::slots, 2),
-                                           entry(5, LockMode::slots, 2)};
+  const std::vector<QueueEntry> entries = {
+      entry(3, LockMode::slots, 2), entry(4, LockMode::slots, 2), entry(5, LockMode::slots, 2)};
   EXPECT_EQ(decide(entries, 4, LockMode::slots, 2).state, QueueState::holds);
   const auto third = decide(entries, 5, LockMode::slots, 2);
   EXPECT_EQ(third.state, QueueState::waits);
@@ -81,18 +78,18 @@ TEST(EtcdQueue, SlotsHoldWhileFewerThanNAreOlder) {
 }
 
 TEST(EtcdQueue, SlotsDoNotMixWithOtherModesOrCounts) {
-  EXPECT_EQ(decide({entry(3, LockMode::slots, 2), entry(5, LockMode::slots, 3)}, 5,
-                   LockMode::slots, 3)
-                .state,
-            QueueState::conflict);
+  EXPECT_EQ(
+      decide({entry(3, LockMode::slots, 2), entry(5, LockMode::slots, 3)}, 5, LockMode::slots, 3)
+          .state,
+      QueueState::conflict);
   EXPECT_EQ(decide({entry(3, LockMode::slots, 2), entry(5, LockMode::exclusive)}, 5,
                    LockMode::exclusive, 0)
                 .state,
             QueueState::conflict);
-  EXPECT_EQ(decide({entry(3, LockMode::exclusive), entry(5, LockMode::slots, 2)}, 5,
-                   LockMode::slots, 2)
-                .state,
-            QueueState::conflict);
+  EXPECT_EQ(
+      decide({entry(3, LockMode::exclusive), entry(5, LockMode::slots, 2)}, 5, LockMode::slots, 2)
+          .state,
+      QueueState::conflict);
 }
 
 TEST(EtcdQueue, ANewcomerInAnotherModeDoesNotMakeAnOlderKeyFail) {

@@ -1,8 +1,11 @@
 #include "cli/break_command.h"
 
+#include "cli/etcd_commands.h"
 #include "core/forced_removal.h"
+#include "core/lock_directory.h"
 #include "core/lock_listing.h"
 #include "core/lock_name.h"
+#include "etcd/location.h"
 
 #include <CLI/CLI.hpp>
 
@@ -85,6 +88,10 @@ void add_break_command(CLI::App& app, BreakOptions& options) {
 }
 
 int break_command(const BreakOptions& options) {
+  if (auto location = core::resolve_lock_directory(options.judging.common.dir);
+      location && etcd::is_etcd_location(*location)) {
+    return etcd_break(options, *location);
+  }
   const core::Messages messages = options.judging.common.messages();
   if (auto valid = core::validate_lock_name(options.lock); !valid) {
     return report(valid.error());

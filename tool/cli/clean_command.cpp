@@ -1,6 +1,9 @@
 #include "cli/clean_command.h"
 
+#include "cli/etcd_commands.h"
+#include "core/lock_directory.h"
 #include "core/lock_listing.h"
+#include "etcd/location.h"
 
 #include <CLI/CLI.hpp>
 
@@ -55,6 +58,10 @@ void add_clean_command(CLI::App& app, CleanOptions& options) {
 }
 
 int clean_command(const CleanOptions& options) {
+  if (auto location = core::resolve_lock_directory(options.judging.common.dir);
+      location && etcd::is_etcd_location(*location)) {
+    return etcd_clean(options, *location);
+  }
   const core::Messages messages = options.judging.common.messages();
   auto context = survey_context(options.judging);
   if (!context) {

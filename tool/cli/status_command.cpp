@@ -1,7 +1,10 @@
 #include "cli/status_command.h"
 
+#include "cli/etcd_commands.h"
+#include "core/lock_directory.h"
 #include "core/lock_listing.h"
 #include "core/lock_name.h"
+#include "etcd/location.h"
 
 #include <CLI/CLI.hpp>
 
@@ -60,6 +63,10 @@ void add_status_command(CLI::App& app, StatusOptions& options) {
 }
 
 int status_command(const StatusOptions& options) {
+  if (auto location = core::resolve_lock_directory(options.judging.common.dir);
+      location && etcd::is_etcd_location(*location)) {
+    return etcd_status(options, *location);
+  }
   const core::Messages messages = options.judging.common.messages();
   for (const std::string& name : options.locks) {
     if (auto valid = core::validate_lock_name(name); !valid) {
