@@ -140,6 +140,18 @@ TEST_F(EtcdRun, HolderOnAnotherHostIsReclaimedAfterItsTtlNotBefore) {
   EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
 }
 
+TEST_F(EtcdRun, NestedRunOfTheSameLockIsCoveredByItsParent) {
+  // Without the cover the inner run would wait for its own parent: --timeout 2 would end it (75).
+  const std::vector<std::string> inner =
+      run_arguments("L", scripted({"print-env", "BUILDLOCK_FENCING_TOKEN"}), {"--timeout", "2"});
+  std::vector<std::string> outer_command = {"sh", "-c", "\"$@\"; echo \"inner $?\"", "sh",
+                                            buildlock_binary()};
+  outer_command.insert(outer_command.end(), inner.begin(), inner.end());
+  const Finished done = run(run_under_lock("L", outer_command));
+  EXPECT_EQ(done.status, ExitStatus::exited(0)) << done.err;
+  EXPECT_NE(done.out.find("inner 0"), std::string::npos) << done.out << done.err;
+}
+
 TEST_F(EtcdRun, SignalWhileWaitingLeavesTheQueue) {
   auto holder = start_holding("L");
   auto waiter = start_waiter();

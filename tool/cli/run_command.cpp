@@ -8,6 +8,7 @@
 #include "etcd/acquire.h"
 #include "etcd/holder_check.h"
 #include "etcd/location.h"
+#include "etcd/nesting.h"
 #include "os/child_process.h"
 #include "os/filesystem.h"
 #include "os/process_tree.h"
@@ -290,12 +291,16 @@ int run_command(const RunOptions& options) {
   supervise_request.list_leftovers = messages.verbose;
   const char* inherited = std::getenv(core::held_locks_variable);
 
-  // Nested holds are recognised for lock directories only (an etcd hold is not yet named in
-  // BUILDLOCK_HELD): a nested `run` of the same etcd lock waits for its parent.
-  const core::AncestorHold ancestor =
-      is_etcd ? core::AncestorHold::none
-              : core::ancestor_hold(inherited, settings->directory, options.lock, settings->mode,
-                                    settings->kernel_locks != core::KernelLockUse::never);
+  auto ancestor_found = is_etcd
+                            ? etcd::ancestor_hold(std::getenv(etcd::held_leases_variable),
+                                                  settings->directory, options.lock, settings->mode)
+                            : Result<core::AncestorHold>(core::ancestor_hold(
+                                  inherited, settings->directory, options.lock, settings->mode,
+                                  settings->kernel_locks != core::KernelLockUse::never));
+  if (!ancestor_found) {
+    return report(ancestor_found.error());
+  }
+  const core::AncestorHold ancestor = *ancestor_found;
   if (ancestor == core::AncestorHold::conflicting) {
     return report(Error{ErrorKind::mode_conflict,
                         "lock `" + options.lock +

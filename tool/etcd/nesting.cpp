@@ -1,0 +1,65 @@
+#include "etcd/nesting.h"
+
+#include "etcd/acquire.h"
+#include "etcd/key_layout.h"
+#include "etcd/kv.h"
+#include "etcd/lease.h"
+#include "etcd/queue.h"
+
+namespace buildlock::etcd {
+namespace {
+
+bool names_lease(std::string_view held_leases, const std::string& lease) {
+  while (!held_leases.empty()) {
+    const auto comma = held_leases.find(',');
+    if (held_leases.substr(0, comma) == lease) {
+      return true;
+    }
+    held_leases =
+        comma == std::string_view::npos ? std::string_view{} : held_leases.substr(comma + 1);
+  }
+  return false;
+}
+
+} // namespace
+
+Result<core::AncestorHold> ancestor_hold(const char* held_leases, const std::string& location,
+                                         const std::string& name, core::LockMode mode) {
+  if (held_leases == nullptr || *held_leases == '\0') {
+    return core::AncestorHold::none;
+  }
+  auto parsed = parse_location(location);
+  if (!parsed) {
+    return parsed.error();
+  }
+  const std::string prefix = parsed->prefix;
+  Client client(std::move(*parsed));
+  auto range = range_prefix(client, lock_key_prefix(prefix, name), request_timeout(default_ttl));
+  if (!range) {
+    return range.error();
+  }
+  std::vector<QueueEntry> entries;
+  for (const KeyValue& kv : range->kvs) {
+    QueueEntry entry{kv.key, kv.create_revision, kv.lease, std::nullopt};
+    if (auto metadata = core::parse_metadata(kv.value)) {
+      entry.metadata = std::move(*metadata);
+    }
+    entries.push_back(std::move(entry));
+  }
+  for (const QueueEntry& entry : entries) {
+    if (!names_lease(held_leases, lease_hex(entry.lease))) {
+      continue;
+    }
+    const core::LockMode held_as = mode_of(entry);
+    const int slots = entry.metadata ? entry.metadata->slots : 0;
+    if (decide(entries, entry.create_revision, held_as, slots).state != QueueState::holds) {
+      continue; // an ancestor still waiting: we are not inside its hold
+    }
+    return held_as == core::LockMode::exclusive || held_as == mode
+               ? core::AncestorHold::covering
+               : core::AncestorHold::conflicting;
+  }
+  return core::AncestorHold::none;
+}
+
+} // namespace buildlock::etcd
