@@ -1,0 +1,128 @@
+#!/bin/sh
+# etcd_bench.sh BUILDLOCK: buildlock on an etcd location beside `etcdctl lock`, in the same run,
+# against one etcd 3.4 member started here on 127.0.0.1 (default election settings, data in a
+# temporary directory). Both use a lease TTL of 10 s (either's default).
+#
+#   uncontended  acquire, run `true`, release: median wall time of RUNS runs
+#   handoff      a holder's command prints a timestamp and exits; a waiter's command prints one as
+#                it starts: median gap over HANDOFFS handoffs (holder exit + release + wake + exec)
+#   kill -9      the holder's whole job is killed with SIGKILL while a waiter waits: time until
+#                the waiter's command starts
+#   other host   buildlock only: a holder "on another host" (its key's metadata names another
+#                boot id; its lease kept alive by `etcdctl lease keep-alive`) stops renewing: time
+#                until the waiter's command starts. For etcdctl lock every holder is judged this
+#                way, so its kill -9 figure is its "other host" figure too.
+#
+# Prints one line per figure. Needs etcd, etcdctl, python3 (free ports) and GNU date (%N).
+set -eu
+buildlock=$1
+runs=${RUNS:-30}
+handoffs=${HANDOFFS:-10}
+work=$(mktemp -d)
+etcd_pid=""
+cleanup() {
+  [ -n "$etcd_pid" ] && kill -9 "$etcd_pid" 2>/dev/null
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s%N; }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+ms() { awk '{ printf "%.1f ms\n", $1 / 1e6 }'; }
+
+client=$(port)
+peer=$(port)
+etcd --name bench --data-dir "$work/data" --listen-client-urls "http://127.0.0.1:$client" \
+  --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$peer" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+  --initial-cluster "bench=http://127.0.0.1:$peer" >"$work/etcd.log" 2>&1 &
+etcd_pid=$!
+until grep -q "ready to serve client requests" "$work/etcd.log"; do
+  kill -0 "$etcd_pid" || { cat "$work/etcd.log" >&2; exit 1; }
+  sleep 0.05 # waiting for the server's log line, not for a lock
+done
+location="etcd://127.0.0.1:$client/bench"
+export ETCDCTL_API=3
+ctl="etcdctl --endpoints 127.0.0.1:$client"
+
+# The two ways to run COMMAND under lock NAME.
+with_buildlock() { name=$1; shift; "$buildlock" run --dir "$location" -q "$name" -- "$@"; }
+with_etcdctl() { name=$1; shift; $ctl lock "$name" -- "$@" >/dev/null; }
+
+uncontended() {
+  i=0
+  while [ $i -lt "$runs" ]; do
+    start=$(now); "$1" U true; end=$(now)
+    echo $((end - start))
+    i=$((i + 1))
+  done | median | ms
+}
+
+# A holder whose command exits at once after stamping `released`, a waiter that stamps
+# `acquired` as its command starts; the holder starts first and waits on a FIFO.
+handoff() {
+  i=0
+  while [ $i -lt "$handoffs" ]; do
+    rm -f "$work/go" "$work/released" "$work/acquired" "$work/holding"
+    mkfifo "$work/go"
+    "$1" H sh -c ": > '$work/holding'; read x < '$work/go'; date +%s%N > '$work/released'" &
+    holder=$!
+    until [ -e "$work/holding" ]; do sleep 0.01; done
+    "$1" H sh -c "date +%s%N > '$work/acquired'" &
+    waiter=$!
+    sleep 0.5 # the waiter queues (no observable signal common to both tools)
+    echo go > "$work/go"
+    wait $holder $waiter
+    echo $(($(cat "$work/acquired") - $(cat "$work/released")))
+    i=$((i + 1))
+  done | median | ms
+}
+
+# kill -9 of the holder's job: the tool and its command, one session (setsid).
+reclaim_after_kill() {
+  rm -f "$work/holding" "$work/acquired"
+  # The command records its session, which setsid made with the tool as its leader (buildlock then
+  # gives the command a process group of its own: the whole session is the job).
+  holder="ps -o sid= -p \$\$ > '$work/holding.tmp'; mv '$work/holding.tmp' '$work/holding'; exec sleep 300"
+  if [ "$1" = with_buildlock ]; then
+    setsid "$buildlock" run --dir "$location" -q K -- sh -c "$holder" &
+  else
+    setsid $ctl lock K -- sh -c "$holder" >/dev/null &
+  fi
+  until [ -e "$work/holding" ]; do sleep 0.01; done
+  session=$(tr -d ' ' < "$work/holding")
+  "$1" K sh -c "date +%s%N > '$work/acquired'" &
+  waiter=$!
+  sleep 0.5 # the waiter queues
+  killed=$(now)
+  kill -9 "$session"         # the tool first: it must not see its command die and release
+  pkill -9 -s "$session" || true
+  wait $waiter
+  echo $(($(cat "$work/acquired") - killed)) | ms
+}
+
+reclaim_other_host() {
+  rm -f "$work/acquired"
+  lease=$($ctl lease grant 10 | awk '{ print $2 }')
+  $ctl put --lease="$lease" "/bench/O/$lease" \
+    '{"format":"buildlock","version":1,"mode":"exclusive","pid":1,"start_time":1,"boot_id":"another-machine","pid_namespace":"pid:[1]","host":"elsewhere","user":"ci","uid":1000,"command":["make"],"acquired_at":"2026-01-01T00:00:00.000Z"}' >/dev/null
+  $ctl lease keep-alive "$lease" >/dev/null &
+  keeper=$!
+  with_buildlock O sh -c "date +%s%N > '$work/acquired'" &
+  waiter=$!
+  sleep 0.5 # the waiter queues
+  stopped=$(now)
+  kill -9 $keeper
+  wait $waiter
+  echo $(($(cat "$work/acquired") - stopped)) | ms
+}
+
+echo "uncontended, buildlock:    $(uncontended with_buildlock)"
+echo "uncontended, etcdctl lock: $(uncontended with_etcdctl)"
+echo "handoff, buildlock:        $(handoff with_buildlock)"
+echo "handoff, etcdctl lock:     $(handoff with_etcdctl)"
+echo "kill -9, buildlock:        $(reclaim_after_kill with_buildlock)"
+echo "kill -9, etcdctl lock:     $(reclaim_after_kill with_etcdctl)"
+echo "other host, buildlock:     $(reclaim_other_host)"
