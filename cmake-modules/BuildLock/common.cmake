@@ -86,6 +86,11 @@ function(_buildlock_resolve_dir function_name dir out_var)
   else()
     set(origin "DIR")
   endif()
+  if(dir MATCHES "^etcds?://")
+    # An etcd location (docs/cli.md, "Locks in etcd"): buildlock checks it; no path to normalise.
+    set(${out_var} "${dir}" PARENT_SCOPE)
+    return()
+  endif()
   if(NOT dir STREQUAL "")
     if(NOT IS_ABSOLUTE "${dir}")
       message(FATAL_ERROR
