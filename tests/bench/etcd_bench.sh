@@ -1,7 +1,8 @@
 #!/bin/sh
-# etcd_bench.sh BUILDLOCK: buildlock on an etcd location beside `etcdctl lock`, in the same run,
-# against one etcd 3.4 member started here on 127.0.0.1 (default election settings, data in a
-# temporary directory). Both use a lease TTL of 10 s (either's default).
+# tests/with_etcd.sh sh tests/bench/etcd_bench.sh BUILDLOCK @ETCD@: buildlock on an etcd location
+# beside `etcdctl lock`, in the same run, against the one etcd 3.4 member with_etcd.sh starts on
+# 127.0.0.1 (default election settings, data in a temporary directory). Both use a lease TTL of
+# 10 s (either's default).
 #
 #   uncontended  acquire, run `true`, release: median wall time of RUNS runs
 #   handoff      a holder's command prints a timestamp and exits; a waiter's command prints one as
@@ -13,39 +14,20 @@
 #                until the waiter's command starts. For etcdctl lock every holder is judged this
 #                way, so its kill -9 figure is its "other host" figure too.
 #
-# Prints one line per figure. Needs etcd, etcdctl, python3 (free ports) and GNU date (%N).
+# Prints one line per figure. Needs etcdctl and GNU date (%N).
 set -eu
 buildlock=$1
 runs=${RUNS:-30}
 handoffs=${HANDOFFS:-10}
+endpoint=$2
 work=$(mktemp -d)
-etcd_pid=""
-cleanup() {
-  [ -n "$etcd_pid" ] && kill -9 "$etcd_pid" 2>/dev/null
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+trap 'rm -rf "$work"' EXIT
 now() { date +%s%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ms() { awk '{ printf "%.1f ms\n", $1 / 1e6 }'; }
-
-client=$(port)
-peer=$(port)
-etcd --name bench --data-dir "$work/data" --listen-client-urls "http://127.0.0.1:$client" \
-  --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$peer" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-  --initial-cluster "bench=http://127.0.0.1:$peer" >"$work/etcd.log" 2>&1 &
-etcd_pid=$!
-until grep -q "ready to serve client requests" "$work/etcd.log"; do
-  kill -0 "$etcd_pid" || { cat "$work/etcd.log" >&2; exit 1; }
-  sleep 0.05 # waiting for the server's log line, not for a lock
-done
-location="etcd://127.0.0.1:$client/bench"
+location="etcd://$endpoint/bench"
 export ETCDCTL_API=3
-ctl="etcdctl --endpoints 127.0.0.1:$client"
+ctl="etcdctl --endpoints $endpoint"
 
 # The two ways to run COMMAND under lock NAME.
 with_buildlock() { name=$1; shift; "$buildlock" run --dir "$location" -q "$name" -- "$@"; }

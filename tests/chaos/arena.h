@@ -24,7 +24,9 @@ struct Arena {
 };
 
 // Creates a fresh folder for the variant with an empty detectors folder (the lock directory is
-// left to buildlock to create).
-Arena make_arena(const std::string& work_dir, Variant variant, KernelLocks kernel_locks);
+// left to buildlock to create). With `etcd` ("etcd://HOST:PORT"), the locks are held there under
+// a prefix named after the folder and a random tag (no key of an earlier run is in the way).
+Arena make_arena(const std::string& work_dir, Variant variant, KernelLocks kernel_locks,
+                 const std::string& etcd);
 
 } // namespace buildlock::chaos

@@ -92,6 +92,9 @@ Options parse_options(int argc, char** argv) {
                  "Pass --stale-after to every buildlock (default: buildlock's own)")
       ->check(CLI::Range(0.0, 31536000.0));
   app.add_option("--seed", options.seed, "Seed of the random choices (default: random)");
+  app.add_option("--etcd", options.etcd,
+                 "Hold the locks in etcd at etcd://HOST:PORT (a prefix per variant) instead of "
+                 "in a lock directory");
   app.add_flag("--keep", options.keep, "Keep the work directory after a clean run");
   app.add_flag("--sabotage", options.sabotage,
                "Give each worker a lock of its own, so that holders overlap: exit 0 only if both "

@@ -48,7 +48,10 @@ struct Options {
   double run_deadline_s = 30; // a `buildlock run` taking longer is a hang
   std::optional<double> stale_after_s;
   std::optional<std::uint64_t> seed; // random when not given; printed either way
-  bool keep = false;                 // keep the work directory even when every check passed
+  // "etcd://HOST:PORT": hold the locks in etcd, under a prefix of their own per variant, instead
+  // of in a lock directory (issue 16); empty: a lock directory.
+  std::string etcd;
+  bool keep = false; // keep the work directory even when every check passed
   // Each worker takes a lock of its own, so the lock protects nothing: proves that the checks
   // report overlaps when there are some (exit 0 only if they do, in every variant).
   bool sabotage = false;

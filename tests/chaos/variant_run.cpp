@@ -74,7 +74,7 @@ VariantResult run_variant(const Options& options, Variant variant, KernelLocks k
   result.variant = variant;
   result.kernel_locks = kernel_locks;
   result.seed = seed;
-  Arena arena = make_arena(options.work_dir, variant, kernel_locks);
+  Arena arena = make_arena(options.work_dir, variant, kernel_locks, options.etcd);
   result.folder = arena.folder;
   PipeFds liveness = make_pipe();
   arena.liveness_fd = liveness.write_end.get();
