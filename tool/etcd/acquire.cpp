@@ -162,8 +162,11 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     if (auto checked = budget.check(os::monotonic_now(), whom, messages); !checked) {
       return checked.error();
     }
-    messages.explain("waiting for " + whom + ": " + first_verdict + " (" +
-                     std::to_string(decision.blockers.size()) + " ahead)");
+    if (messages.verbose) {
+      std::string line = "waiting for " + whom;
+      line += ": " + first_verdict + " (" + std::to_string(decision.blockers.size()) + " ahead)";
+      messages.explain(line);
+    }
     const std::string watch_key = decision.watch ? entries[*decision.watch].key : lock_prefix;
     const std::string watch_end = decision.watch ? "" : prefix_end(lock_prefix);
     auto watch = Watch::start(hold.client(), watch_key, watch_end, range->revision + 1, timeout);

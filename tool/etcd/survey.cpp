@@ -47,7 +47,7 @@ core::LockReport report_of(const std::string& name, const QueueEntry& entry, boo
 }
 
 EtcdLockSurvey survey_one(const std::string& prefix, const std::string& name,
-                          std::vector<QueueEntry> entries) {
+                          const std::vector<QueueEntry>& entries) {
   EtcdLockSurvey survey;
   core::LockReport& lock = survey.lock;
   lock.kind = core::EntryKind::lock;
@@ -101,7 +101,7 @@ Result<std::vector<EtcdLockSurvey>> survey_locks(Client& client, const std::stri
   std::vector<EtcdLockSurvey> surveys;
   if (names.empty()) {
     for (auto& [name, entries] : by_name) {
-      surveys.push_back(survey_one(prefix, name, std::move(entries)));
+      surveys.push_back(survey_one(prefix, name, entries));
     }
   } else {
     for (const std::string& name : names) {
