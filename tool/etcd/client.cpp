@@ -134,6 +134,9 @@ Result<std::string> Client::token(std::size_t endpoint, core::Seconds timeout) {
 }
 
 Result<json> Client::call(const std::string& path, const json& body, core::Seconds timeout) {
+  if (auto api = curl_api(); !api) {
+    return api.error(); // not about any endpoint
+  }
   const std::string text = body.dump();
   std::string failures;
   for (std::size_t attempt = 0; attempt < location_.endpoints.size(); ++attempt) {

@@ -5,6 +5,13 @@
 namespace buildlock::os {
 
 Result<SharedLibrary> SharedLibrary::open(const std::vector<std::string>& names) {
+#ifdef BUILDLOCK_FULLY_STATIC
+  // A static glibc's dlopen() maps a second libc beside the one linked in; the library's first
+  // call into it can crash the process (seen: SIGSEGV at exit after a libcurl transfer).
+  (void)names;
+  return Error{ErrorKind::system, "this buildlock is linked fully statically "
+                                  "(BUILDLOCK_LINKAGE=static) and cannot load shared libraries"};
+#else
   std::string why = "no library name given";
   for (const std::string& name : names) {
     // RTLD_LOCAL: the library's symbols serve only the pointers looked up here.
@@ -19,6 +26,7 @@ Result<SharedLibrary> SharedLibrary::open(const std::vector<std::string>& names)
     tried += (tried.empty() ? "" : ", ") + name;
   }
   return Error{ErrorKind::system, "cannot load " + tried + " (" + why + ")"};
+#endif
 }
 
 SharedLibrary& SharedLibrary::operator=(SharedLibrary&& other) noexcept {
