@@ -191,6 +191,21 @@ TEST_F(EtcdRun, DeadFirstEndpointFailsOverToTheNext) {
   EXPECT_EQ(done.status, ExitStatus::exited(3)) << done.err;
 }
 
+TEST_F(EtcdRun, UserAndPasswordWhenEtcdAsksForThem) {
+  ASSERT_EQ(run(etcd.etcdctl({"user", "add", "root:secret"})).status, ExitStatus::exited(0));
+  ASSERT_EQ(run(etcd.etcdctl({"auth", "enable"})).status, ExitStatus::exited(0));
+  const std::vector<std::string> command = tree_of({"exit", "0"});
+  const Finished anonymous = run(run_under_lock("L", command));
+  EXPECT_EQ(anonymous.status, ExitStatus::exited(74)) << anonymous.err;
+  EXPECT_EQ(lines_of(anonymous.err).size(), std::size_t{1}) << anonymous.err;
+  const Finished wrong = run(run_under_lock("L", command).env("BUILDLOCK_ETCD_USER", "root:guess"));
+  EXPECT_EQ(wrong.status, ExitStatus::exited(74)) << wrong.err;
+  EXPECT_NE(wrong.err.find("authenticating as `root`"), std::string::npos) << wrong.err;
+  const Finished right =
+      run(run_under_lock("L", command).env("BUILDLOCK_ETCD_USER", "root:secret"));
+  EXPECT_EQ(right.status, ExitStatus::exited(0)) << right.err;
+}
+
 TEST_F(EtcdRun, BadLocationIsAUsageError) {
   for (const std::string dir : {"etcd://127.0.0.1:2379", "etcd:///ci", "etcd://host/ci"}) {
     const Finished done = run(buildlock({"run", "--dir", dir, "L", "--", "true"}));

@@ -26,8 +26,10 @@ Command IntegrationTest::buildlock(std::vector<std::string> arguments) {
 
 Command IntegrationTest::program(std::vector<std::string> argv) {
   Command command(std::move(argv));
-  for (const char* variable : {"BUILDLOCK_DIR", "BUILDLOCK_TIMEOUT", "BUILDLOCK_STALE_AFTER",
-                               "BUILDLOCK_HELD", "BUILDLOCK_KERNEL_LOCKS"}) {
+  for (const char* variable :
+       {"BUILDLOCK_DIR", "BUILDLOCK_TIMEOUT", "BUILDLOCK_STALE_AFTER", "BUILDLOCK_HELD",
+        "BUILDLOCK_KERNEL_LOCKS", "BUILDLOCK_ETCD_LEASES", "BUILDLOCK_ETCD_USER",
+        "BUILDLOCK_ETCD_CACERT", "BUILDLOCK_ETCD_CERT", "BUILDLOCK_ETCD_KEY"}) {
     command.unset_env(variable);
   }
   if (kernel_locks_off()) {
