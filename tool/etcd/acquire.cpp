@@ -7,7 +7,6 @@
 #include "etcd/queue.h"
 #include "etcd/watch.h"
 #include "os/clock.h"
-#include "os/process_identity.h"
 
 #include <algorithm>
 #include <cmath>
@@ -22,18 +21,6 @@ using namespace std::chrono_literals;
 // command still runs is looked at less often: that look reads every process's environment.
 constexpr auto local_pid_interval = 20ms;
 constexpr auto command_tree_interval = 250ms;
-
-std::vector<QueueEntry> entries_of(const Range& range) {
-  std::vector<QueueEntry> entries;
-  for (const KeyValue& kv : range.kvs) {
-    QueueEntry entry{kv.key, kv.create_revision, kv.lease, std::nullopt};
-    if (auto parsed = core::parse_metadata(kv.value)) {
-      entry.metadata = std::move(*parsed);
-    }
-    entries.push_back(std::move(entry));
-  }
-  return entries;
-}
 
 [[noreturn]] void die_after_signal(int signal, EtcdHold& hold) {
   hold.release(nullptr);
@@ -55,19 +42,8 @@ std::int64_t ttl_for(core::Seconds stale_after) {
 }
 
 std::string metadata_value(const core::AcquireRequest& request) {
-  const os::LocalIdentity& self = os::local_identity();
-  core::LockMetadata metadata;
-  metadata.mode = request.mode;
-  metadata.slots = request.mode == core::LockMode::slots ? request.slots : 0;
-  metadata.pid = self.pid;
-  metadata.start_time = self.start_time;
-  metadata.boot_id = self.boot_id;
-  metadata.pid_namespace = self.pid_namespace;
-  metadata.host = self.host;
-  metadata.user = self.user;
-  metadata.uid = self.uid;
-  metadata.command = request.command;
-  metadata.acquired_at = os::utc_timestamp_now();
+  core::LockMetadata metadata = core::my_metadata(
+      request, request.mode, request.mode == core::LockMode::slots ? request.slots : 0);
   metadata.kernel_lock = false; // etcd has none: judged by pid, or by the lease
   return core::serialize_metadata(metadata);
 }
@@ -110,7 +86,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     if (!range) {
       return range.error();
     }
-    std::vector<QueueEntry> entries = entries_of(*range);
+    std::vector<QueueEntry> entries = queue_entries(range->kvs);
     const QueueDecision decision = decide(entries, *created, request.mode, request.slots);
     if (decision.state == QueueState::holds) {
       return hold;

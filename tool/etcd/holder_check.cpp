@@ -9,16 +9,8 @@ namespace buildlock::etcd {
 namespace {
 
 core::CommandTree command_tree_of(const QueueEntry& entry) {
-  const std::string lease = lease_hex(entry.lease);
-  const auto carries = [&lease](std::string_view value) {
-    while (!value.empty()) {
-      const auto comma = value.find(',');
-      if (value.substr(0, comma) == lease) {
-        return true;
-      }
-      value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
-    }
-    return false;
+  const auto carries = [&entry](std::string_view value) {
+    return names_lease(value, entry.lease);
   };
   switch (os::find_process_by_environment(held_leases_variable, carries,
                                           entry.metadata->uid.value_or(-1))) {
@@ -33,6 +25,31 @@ core::CommandTree command_tree_of(const QueueEntry& entry) {
 }
 
 } // namespace
+
+bool names_lease(std::string_view held_leases, std::int64_t lease) {
+  const std::string hex = lease_hex(lease);
+  while (!held_leases.empty()) {
+    const auto comma = held_leases.find(',');
+    if (held_leases.substr(0, comma) == hex) {
+      return true;
+    }
+    held_leases =
+        comma == std::string_view::npos ? std::string_view{} : held_leases.substr(comma + 1);
+  }
+  return false;
+}
+
+std::vector<QueueEntry> queue_entries(const std::vector<KeyValue>& kvs) {
+  std::vector<QueueEntry> entries;
+  for (const KeyValue& kv : kvs) {
+    QueueEntry entry{kv.key, kv.create_revision, kv.lease, std::nullopt};
+    if (auto parsed = core::parse_metadata(kv.value)) {
+      entry.metadata = std::move(*parsed);
+    }
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
 
 std::string held_leases_value(const char* inherited, std::int64_t lease) {
   std::string value = inherited != nullptr ? inherited : "";

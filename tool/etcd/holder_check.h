@@ -6,9 +6,12 @@
 #pragma once
 
 #include "core/staleness.h"
+#include "etcd/kv.h"
 #include "etcd/queue.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace buildlock::etcd {
 
@@ -19,6 +22,12 @@ inline constexpr const char* held_leases_variable = "BUILDLOCK_ETCD_LEASES";
 
 // `inherited` (this process's own value) plus `lease`.
 std::string held_leases_value(const char* inherited, std::int64_t lease);
+
+// Whether the BUILDLOCK_ETCD_LEASES value `held_leases` names `lease`.
+bool names_lease(std::string_view held_leases, std::int64_t lease);
+
+// The queue entries of keys read from etcd, their values parsed as metadata.
+std::vector<QueueEntry> queue_entries(const std::vector<KeyValue>& kvs);
 
 // The verdict on `entry`'s holder, as seen from this process.
 core::Verdict judge_holder(const QueueEntry& entry);

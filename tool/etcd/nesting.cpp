@@ -1,28 +1,13 @@
 #include "etcd/nesting.h"
 
 #include "etcd/acquire.h"
+#include "etcd/holder_check.h"
 #include "etcd/key_layout.h"
 #include "etcd/kv.h"
 #include "etcd/lease.h"
 #include "etcd/queue.h"
 
 namespace buildlock::etcd {
-namespace {
-
-bool names_lease(std::string_view held_leases, const std::string& lease) {
-  while (!held_leases.empty()) {
-    const auto comma = held_leases.find(',');
-    if (held_leases.substr(0, comma) == lease) {
-      return true;
-    }
-    held_leases =
-        comma == std::string_view::npos ? std::string_view{} : held_leases.substr(comma + 1);
-  }
-  return false;
-}
-
-} // namespace
-
 Result<core::AncestorHold> ancestor_hold(const char* held_leases, const std::string& location,
                                          const std::string& name, core::LockMode mode) {
   if (held_leases == nullptr || *held_leases == '\0') {
@@ -38,16 +23,9 @@ Result<core::AncestorHold> ancestor_hold(const char* held_leases, const std::str
   if (!range) {
     return range.error();
   }
-  std::vector<QueueEntry> entries;
-  for (const KeyValue& kv : range->kvs) {
-    QueueEntry entry{kv.key, kv.create_revision, kv.lease, std::nullopt};
-    if (auto metadata = core::parse_metadata(kv.value)) {
-      entry.metadata = std::move(*metadata);
-    }
-    entries.push_back(std::move(entry));
-  }
+  const std::vector<QueueEntry> entries = queue_entries(range->kvs);
   for (const QueueEntry& entry : entries) {
-    if (!names_lease(held_leases, lease_hex(entry.lease))) {
+    if (!names_lease(held_leases, entry.lease)) {
       continue;
     }
     const core::LockMode held_as = mode_of(entry);

@@ -87,16 +87,10 @@ Result<std::vector<EtcdLockSurvey>> survey_locks(Client& client, const std::stri
     return range.error();
   }
   std::map<std::string, std::vector<QueueEntry>> by_name;
-  for (const KeyValue& kv : range->kvs) {
-    const auto name = lock_name_of(prefix, kv.key);
-    if (!name) {
-      continue; // not laid out as buildlock's keys: somebody else's
-    }
-    QueueEntry entry{kv.key, kv.create_revision, kv.lease, std::nullopt};
-    if (auto parsed = core::parse_metadata(kv.value)) {
-      entry.metadata = std::move(*parsed);
-    }
-    by_name[*name].push_back(std::move(entry));
+  for (QueueEntry& entry : queue_entries(range->kvs)) {
+    if (const auto name = lock_name_of(prefix, entry.key)) {
+      by_name[*name].push_back(std::move(entry));
+    } // else not laid out as buildlock's keys: somebody else's
   }
   std::vector<EtcdLockSurvey> surveys;
   if (names.empty()) {
