@@ -15,7 +15,7 @@ namespace buildlock::core {
 namespace {
 
 struct HeldEntry {
-  int fd = -1;
+  os::NativeHandle fd = -1;
   os::FileIdentity identity;
 };
 
@@ -105,7 +105,7 @@ bool holder_is_an_ancestor(const std::string& lock_path) {
 
 } // namespace
 
-std::string held_locks_value(const char* inherited, int fd, os::FileIdentity identity) {
+std::string held_locks_value(const char* inherited, os::NativeHandle fd, os::FileIdentity identity) {
   std::string value = inherited != nullptr ? inherited : "";
   if (!value.empty()) {
     value += ',';

@@ -1,6 +1,7 @@
 // ChildProcess: a command started by buildlock, owned until it has been waited for.
 #pragma once
 
+#include "os/fd.h"
 #include "os/result.h"
 
 #include <optional>
@@ -56,6 +57,6 @@ private:
 };
 
 // Clears FD_CLOEXEC so that commands started later inherit `fd`.
-Status make_inheritable(int fd);
+Status make_inheritable(NativeHandle fd);
 
 } // namespace buildlock::os

@@ -40,7 +40,7 @@ Result<EntryInfo> lstat_entry(const std::string& path);
 Result<EntryInfo> stat_entry(const std::string& path);
 Result<EntryInfo> fstat_entry(const Fd& fd);
 // The same for a descriptor this process does not own (an inherited one).
-Result<EntryInfo> fstat_entry(int fd);
+Result<EntryInfo> fstat_entry(NativeHandle fd);
 
 // mkdir -p with mode 0777 & ~umask.
 Status make_directories(const std::string& path);

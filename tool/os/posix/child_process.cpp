@@ -154,7 +154,7 @@ void ChildProcess::send_signal(int signal) const {
   }
 }
 
-Status make_inheritable(int fd) {
+Status make_inheritable(NativeHandle fd) {
   const int flags = ::fcntl(fd, F_GETFD);
   if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) {
     return last_system_error("fcntl");

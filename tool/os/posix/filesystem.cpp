@@ -155,7 +155,7 @@ Result<EntryInfo> fstat_entry(const Fd& fd) {
   return fstat_entry(fd.get());
 }
 
-Result<EntryInfo> fstat_entry(int fd) {
+Result<EntryInfo> fstat_entry(NativeHandle fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     return last_system_error("fstat");
