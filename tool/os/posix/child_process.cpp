@@ -59,6 +59,17 @@ ExitStatus decode(int raw) {
 
 } // namespace
 
+std::optional<int> death_signal(const ExitStatus& status) {
+  constexpr int highest_signal = 64;
+  if (status.signaled) {
+    return status.code;
+  }
+  if (status.code > 128 && status.code <= 128 + highest_signal) {
+    return status.code - 128;
+  }
+  return std::nullopt;
+}
+
 Result<ChildProcess>
 ChildProcess::spawn(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& environment,
