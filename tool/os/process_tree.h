@@ -47,7 +47,8 @@ enum class ProcessSearch {
 // which `matches` is true. Processes of other users than `owner_uid` that cannot be read are
 // passed over (the one searched for runs as `owner_uid`, or was started by a process that did).
 // Linux only (/proc/PID/environ holds the environment a process started with); elsewhere
-// `unreadable`.
+// `unreadable`, except on Windows: `none`, because there a holder's Job object ends every process
+// its command started when the holder dies.
 ProcessSearch find_process_by_environment(std::string_view name,
                                           const std::function<bool(std::string_view)>& matches,
                                           std::int64_t owner_uid);

@@ -81,8 +81,10 @@ public:
   DeferSignals(const DeferSignals&) = delete;
   DeferSignals& operator=(const DeferSignals&) = delete;
 
+#if !defined(_WIN32) // Windows holds events back with a count (os/windows/signals.cpp)
 private:
   alignas(8) unsigned char previous_mask_[128]; // a sigset_t, kept opaque to keep <csignal> out
+#endif
 };
 
 // Ends this process by `signal` with its default action (no core dump from the wrapper), so that
