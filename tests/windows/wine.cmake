@@ -16,3 +16,23 @@ add_test(NAME wine.stop COMMAND "${CMAKE_COMMAND}" -E env "WINEPREFIX=${BUILDLOC
 set_tests_properties(wine.start PROPERTIES FIXTURES_SETUP wine TIMEOUT 300)
 set_tests_properties(wine.stop PROPERTIES FIXTURES_CLEANUP wine)
 set(buildlock_test_properties FIXTURES_REQUIRED wine)
+
+# buildlock.exe as a program of the build host, for what runs buildlock from the host (the CMake
+# module's BUILDLOCK_EXECUTABLE): it runs it under Wine in this build tree's prefix.
+set(buildlock_wine_launcher "${CMAKE_BINARY_DIR}/wine-buildlock")
+list(JOIN CMAKE_CROSSCOMPILING_EMULATOR "\" \"" emulator_words)
+file(GENERATE OUTPUT "${buildlock_wine_launcher}"
+     CONTENT "#!/bin/sh\nexec \"${emulator_words}\" \"$<TARGET_FILE:buildlock>\" \"$@\"\n"
+     FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ
+                      WORLD_EXECUTE)
+
+add_test(NAME cmake.module_under_wine
+  COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/windows/check_module_under_wine.sh"
+          "${PROJECT_SOURCE_DIR}" "${CMAKE_CURRENT_BINARY_DIR}/module_under_wine"
+          "${CMAKE_TOOLCHAIN_FILE}" "${buildlock_wine_launcher}")
+set_tests_properties(cmake.module_under_wine PROPERTIES FIXTURES_REQUIRED wine TIMEOUT 300)
+
+add_test(NAME windows.utf8_arguments
+  COMMAND sh "${CMAKE_CURRENT_SOURCE_DIR}/windows/check_utf8_arguments.sh"
+          "${buildlock_wine_launcher}" "${CMAKE_CURRENT_BINARY_DIR}")
+set_tests_properties(windows.utf8_arguments PROPERTIES FIXTURES_REQUIRED wine)
