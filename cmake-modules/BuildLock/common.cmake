@@ -109,6 +109,14 @@ function(_buildlock_resolve_dir function_name dir out_var)
   # has it.
   if(NOT "$ENV{BUILDLOCK_DIR}" STREQUAL "")
     set(base "$ENV{BUILDLOCK_DIR}")
+  elseif(CMAKE_HOST_WIN32)
+    # buildlock.exe's own default, %LOCALAPPDATA%\buildlock (docs/windows.md).
+    if("$ENV{LOCALAPPDATA}" STREQUAL "")
+      message(FATAL_ERROR
+        "${function_name}: no default lock directory (neither BUILDLOCK_DIR nor LOCALAPPDATA is "
+        "set): pass DIR or set BUILDLOCK_LOCK_DIR")
+    endif()
+    file(TO_CMAKE_PATH "$ENV{LOCALAPPDATA}/buildlock" base)
   elseif(NOT "$ENV{XDG_CACHE_HOME}" STREQUAL "")
     set(base "$ENV{XDG_CACHE_HOME}/buildlock")
   elseif(NOT "$ENV{HOME}" STREQUAL "")

@@ -4,7 +4,6 @@
 #include "test_directory.h"
 
 #include <gtest/gtest.h>
-#include <sys/file.h>
 
 using namespace buildlock;
 using namespace buildlock::core;
@@ -86,7 +85,7 @@ TEST(ForcedRemoval, RemovesALockHeldSharedByItsMembers) {
   write_file(dir / "x.lock", "");
   auto member = os::open_regular_file(dir / "x.lock");
   ASSERT_TRUE(member);
-  ASSERT_EQ(::flock(member->get(), LOCK_SH | LOCK_NB), 0);
+  ASSERT_EQ(*os::try_lock(*member, os::LockType::shared), os::LockAttempt::acquired);
   const LockInspection inspection = inspect(dir / "x.lock");
   ASSERT_EQ(inspection.beacon, Beacon::held) << "a shared kernel lock keeps exclusive ones out";
   EXPECT_FALSE(*remove_inspected(inspection));

@@ -4,8 +4,8 @@
 #include "os/filesystem.h"
 #include "test_directory.h"
 
+#include <filesystem>
 #include <gtest/gtest.h>
-#include <sys/stat.h>
 
 using namespace buildlock;
 using namespace buildlock::core;
@@ -63,7 +63,8 @@ TEST(LockListing, ListsLocksAndTemporaryFilesSortedByFileName) {
   for (const char* name : {"b.lock", "notes.txt", ".b.00000000000000ff.tmp", "a.lock", "c.lock~"}) {
     create(dir / name);
   }
-  ASSERT_EQ(::mkdir((dir / "d.lock").c_str(), 0700), 0); // listed: judged later, not by name
+  ASSERT_TRUE(
+      std::filesystem::create_directory(dir / "d.lock")); // listed: judged later, not by name
   auto listing = list_lock_directory(dir.path());
   ASSERT_TRUE(listing) << listing.error().message;
   EXPECT_TRUE(listing->exists);

@@ -3,23 +3,30 @@
 #pragma once
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <random>
 #include <string>
 
 namespace buildlock::test {
 
 class TestDirectory {
 public:
+  // Under $TMPDIR (else /tmp; on Windows %TMP%), created anew like mkdtemp() does: a name
+  // that exists already is never reused.
   TestDirectory() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/buildlock-unit-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp failed for " << pattern;
+    std::error_code error;
+    const auto base = std::filesystem::temp_directory_path(error);
+    std::random_device random;
+    for (int attempt = 0; attempt < 100 && path_.empty(); ++attempt) {
+      const auto candidate = base / ("buildlock-unit-" + std::to_string(random()));
+      if (std::filesystem::create_directory(candidate, error)) {
+        path_ = candidate.string();
+      }
     }
-    path_ = pattern;
+    if (path_.empty()) {
+      ADD_FAILURE() << "cannot create a directory in " << base << ": " << error.message();
+    }
   }
   ~TestDirectory() {
     if (::testing::Test::HasFailure()) {

@@ -330,7 +330,7 @@ int run_command(const RunOptions& options) {
   if (!lock) {
     return report(lock.error());
   }
-  for (int fd : lock->descriptors()) {
+  for (os::NativeHandle fd : lock->descriptors()) {
     if (auto inheritable = os::make_inheritable(fd); !inheritable) {
       lock->release(&messages);
       return report(inheritable.error());

@@ -96,7 +96,9 @@ LockMetadata my_metadata(const AcquireRequest& request, LockMode mode, int slots
   metadata.pid_namespace = local.pid_namespace;
   metadata.host = local.host;
   metadata.user = local.user;
-  metadata.uid = local.uid;
+  if (local.uid >= 0) { // Windows has SIDs, not numeric user ids
+    metadata.uid = local.uid;
+  }
   metadata.command = request.command;
   metadata.acquired_at = os::utc_timestamp_now();
   return metadata;

@@ -5,14 +5,6 @@
 namespace buildlock::core {
 namespace {
 
-std::pair<std::string, std::string> split_path(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) {
-    return {".", path};
-  }
-  return {path.substr(0, slash == 0 ? 1 : slash), path.substr(slash + 1)};
-}
-
 // The lock a lock file, holder file or temporary file belongs to, for the claim's name.
 std::string lock_name_of_entry(const std::string& file_name) {
   if (auto name = lock_name_of_lock_file(file_name)) {
@@ -48,7 +40,7 @@ void drop_if_abandoned(const std::string& claim, const RemovalTarget& target) {
 } // namespace
 
 std::string claim_path_for(const std::string& path, const os::FileIdentity& identity) {
-  const auto [directory, file_name] = split_path(path);
+  const auto [directory, file_name] = os::split_path(path);
   return os::join_path(directory, claim_file_name(lock_name_of_entry(file_name), identity.inode));
 }
 

@@ -98,8 +98,8 @@ HeldLock::HeldLock(HeldFile own) : own_(std::move(own)) {}
 HeldLock::HeldLock(HeldFile anchor, HeldFile own, GroupCleanup cleanup)
     : anchor_(std::move(anchor)), own_(std::move(own)), cleanup_(std::move(cleanup)) {}
 
-std::vector<int> HeldLock::descriptors() const {
-  std::vector<int> fds{own_.fd().get()};
+std::vector<os::NativeHandle> HeldLock::descriptors() const {
+  std::vector<os::NativeHandle> fds{own_.fd().get()};
   if (anchor_) {
     fds.push_back(anchor_->fd().get());
   }

@@ -96,7 +96,7 @@ public:
   // hold, our holder file of a shared or slotted one.
   const HeldFile& own() const { return own_; }
   // Every descriptor the command must inherit so that the hold lives as long as it does.
-  std::vector<int> descriptors() const;
+  std::vector<os::NativeHandle> descriptors() const;
 
   // Refreshes every file of the hold. Returns false once the hold is lost: a file was removed or
   // replaced by someone else (`break`, or a reclaim after this process was frozen too long).

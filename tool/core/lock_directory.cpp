@@ -24,14 +24,12 @@ Result<std::string> resolve_lock_directory(const std::optional<std::string>& fro
   if (const char* dir = non_empty_env("BUILDLOCK_DIR")) {
     return std::string(dir);
   }
-  if (const char* cache = non_empty_env("XDG_CACHE_HOME")) {
-    return os::join_path(cache, "buildlock");
+  auto cache = os::user_cache_directory();
+  if (!cache) {
+    return Error{ErrorKind::usage, "no lock directory: pass --dir or set BUILDLOCK_DIR (" +
+                                       cache.error().message + ")"};
   }
-  if (const char* home = non_empty_env("HOME")) {
-    return os::join_path(os::join_path(home, ".cache"), "buildlock");
-  }
-  return Error{ErrorKind::usage,
-               "no lock directory: pass --dir or set BUILDLOCK_DIR (HOME is not set)"};
+  return os::join_path(*cache, "buildlock");
 }
 
 Status prepare_lock_directory(const std::string& directory, const Messages& messages) {

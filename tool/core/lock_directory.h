@@ -10,7 +10,8 @@
 namespace buildlock::core {
 
 // DIR from --dir, else $BUILDLOCK_DIR, else the per-user default:
-// $XDG_CACHE_HOME/buildlock, else $HOME/.cache/buildlock. (Not /tmp: a shared directory there
+// $XDG_CACHE_HOME/buildlock, else $HOME/.cache/buildlock; on Windows %LOCALAPPDATA%\\buildlock
+// (os::user_cache_directory). (Not /tmp: a shared directory there
 // could be pre-created by another user.)
 Result<std::string> resolve_lock_directory(const std::optional<std::string>& from_option);
 

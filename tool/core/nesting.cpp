@@ -15,7 +15,7 @@ namespace buildlock::core {
 namespace {
 
 struct HeldEntry {
-  int fd = -1;
+  os::NativeHandle fd = -1;
   os::FileIdentity identity;
 };
 
@@ -87,7 +87,7 @@ bool holder_took_kernel_lock(const std::string& lock_path) {
 bool holder_is_an_ancestor(const std::string& lock_path) {
   auto metadata = metadata_of(lock_path);
   const auto& local = os::local_identity();
-  if (!metadata || metadata->boot_id.empty() || metadata->boot_id != local.boot_id ||
+  if (!metadata || !os::same_boot(metadata->boot_id, local.boot_id) ||
       metadata->pid_namespace != local.pid_namespace) {
     return false;
   }
@@ -105,7 +105,8 @@ bool holder_is_an_ancestor(const std::string& lock_path) {
 
 } // namespace
 
-std::string held_locks_value(const char* inherited, int fd, os::FileIdentity identity) {
+std::string held_locks_value(const char* inherited, os::NativeHandle fd,
+                             os::FileIdentity identity) {
   std::string value = inherited != nullptr ? inherited : "";
   if (!value.empty()) {
     value += ',';

@@ -24,7 +24,7 @@ inline constexpr const char* held_locks_variable = "BUILDLOCK_HELD";
 
 // The BUILDLOCK_HELD value for a command run under the lock file `identity` open as `fd`:
 // `inherited` (this process's own BUILDLOCK_HELD) plus "fd:device:inode".
-std::string held_locks_value(const char* inherited, int fd, os::FileIdentity identity);
+std::string held_locks_value(const char* inherited, os::NativeHandle fd, os::FileIdentity identity);
 
 // True when the BUILDLOCK_HELD value `held_locks` names the lock file `identity`: it was set by
 // the holder of that file for its command, and every process the command started inherits it.

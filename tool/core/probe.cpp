@@ -32,16 +32,8 @@ using namespace std::chrono_literals;
 // How long an anchor without members is given for its creator to add the first one.
 constexpr Seconds empty_group_grace = 1s;
 
-std::pair<std::string, std::string> split_path(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos) {
-    return {".", path};
-  }
-  return {path.substr(0, slash == 0 ? 1 : slash), path.substr(slash + 1)};
-}
-
 bool is_claim(const std::string& path) {
-  return lock_name_of_claim_file(split_path(path).second).has_value();
+  return lock_name_of_claim_file(os::split_path(path).second).has_value();
 }
 
 // A remover's claim (core/claimed_removal.h) is a second name of the file it claims, whose
@@ -67,7 +59,7 @@ void judge_claim(LockInspection& claim, std::int64_t now_ns, Seconds stale_after
 void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, Seconds stale_after,
                              bool kernel_locks, std::optional<std::int64_t> filesystem_now_ns,
                              Seconds anchor_age) {
-  const auto [directory, file_name] = split_path(anchor.path);
+  const auto [directory, file_name] = os::split_path(anchor.path);
   const auto name = lock_name_of_lock_file(file_name);
   if (!name) {
     return;
@@ -274,7 +266,7 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   }
   if (judged != Beacon::held && inspection.metadata &&
       inspection.metadata->mode != LockMode::exclusive &&
-      lock_name_of_lock_file(split_path(path).second)) {
+      lock_name_of_lock_file(os::split_path(path).second)) {
     judge_anchor_by_members(inspection, observer, stale_after, kernel_locks, filesystem_now_ns,
                             observation.age);
   }

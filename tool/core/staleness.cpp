@@ -56,7 +56,7 @@ Verdict judge_by_pid(const Observation& seen, const LockMetadata& metadata) {
 } // namespace
 
 bool same_kernel(const LockMetadata& metadata, const Observer& observer) {
-  return !metadata.boot_id.empty() && metadata.boot_id == observer.boot_id;
+  return os::same_boot(metadata.boot_id, observer.boot_id);
 }
 
 bool same_pid_namespace(const LockMetadata& metadata, const Observer& observer) {

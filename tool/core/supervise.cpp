@@ -4,7 +4,6 @@
 #include "os/process_identity.h"
 
 #include <algorithm>
-#include <csignal>
 #include <optional>
 #include <set>
 
@@ -17,28 +16,6 @@ using namespace std::chrono_literals;
 // processes started after the last look.
 constexpr auto parent_check_interval = 200ms;
 constexpr auto descendant_rescan_interval = 50ms;
-
-// Signals that ask a program to stop. Any other death (SIGSEGV, SIGABRT, SIGPIPE...) is passed to
-// the rest of the tree as SIGTERM: the rest did not crash.
-bool is_stop_signal(int signal) {
-  return signal == SIGINT || signal == SIGTERM || signal == SIGHUP || signal == SIGQUIT ||
-         signal == SIGKILL;
-}
-
-// The signal a command died of, as the release rule sees it: a death by a signal, or an exit
-// status of 128 + N, which is how a shell (and make, and most wrappers) reports that the job it
-// ran died of signal N. `sh -c 'cc ... & wait'` whose compiler was killed exits 137 normally, and
-// what that compiler started must not be taken for a daemon the command left on purpose.
-std::optional<int> signal_death(const os::ExitStatus& status) {
-  constexpr int highest_signal = 64;
-  if (status.signaled) {
-    return status.code;
-  }
-  if (status.code > 128 && status.code <= 128 + highest_signal) {
-    return status.code - 128;
-  }
-  return std::nullopt;
-}
 
 // Build tools run commands through a shell (ninja: `/bin/sh -c`, make for most recipes), and the
 // shell waits for buildlock even after the build tool itself was killed. So "the build is gone"
@@ -75,11 +52,11 @@ public:
     }
     next_heartbeat_ = os::monotonic_now() + heartbeat_interval_;
     const os::ExitStatus status = wait_for_command(*child);
-    const std::optional<int> death = signal_death(status);
+    const std::optional<int> death = os::death_signal(status);
     if (death || stop_signal_ != 0) {
-      int signal = stop_signal_ != 0 ? stop_signal_ : SIGTERM;
+      int signal = stop_signal_ != 0 ? stop_signal_ : os::terminate_signal();
       if (death) {
-        signal = is_stop_signal(*death) ? *death : SIGTERM;
+        signal = os::is_stop_signal(*death) ? *death : os::terminate_signal();
       }
       stop_descendants(*child, signal, group_signalled_with(signal));
     } else if (request_.list_leftovers) {
@@ -106,10 +83,10 @@ private:
       signals_.wait_for_signal(wake_at);
       if (parent_watch && !outcome_.parent_gone && parent_watch->gone()) {
         outcome_.parent_gone = true;
-        stop(child, SIGTERM, kill_at);
+        stop(child, os::terminate_signal(), kill_at);
       }
       if (os::monotonic_now() >= kill_at) {
-        child.send_signal(SIGKILL);
+        child.send_signal(os::kill_signal());
         kill_at = os::TimePoint::max();
       }
       for (const os::ReceivedSignal& received : signals_.take_signals()) {
@@ -121,13 +98,13 @@ private:
         } else {
           groups_signalled_.push_back({os::own_process_group(), received.number});
         }
-        if (is_stop_signal(received.number)) {
+        if (os::is_stop_signal(received.number)) {
           stop_signal_ = received.number;
         }
       }
       if (!heartbeat() && request_.stop_if_lost && kill_at == os::TimePoint::max()) {
         // Writing on under a lock someone else now holds could corrupt what it protects.
-        stop(child, SIGTERM, kill_at);
+        stop(child, os::terminate_signal(), kill_at);
       }
     }
   }
@@ -165,7 +142,7 @@ private:
   // orphans are adopted, no descendant is left either.
   void stop_descendants(os::ChildProcess& child, int signal, std::int64_t group_signalled) {
     const os::TimePoint kill_at = os::monotonic_now() + kill_after_;
-    bool killing = signal == SIGKILL;
+    bool killing = signal == os::kill_signal();
     std::set<std::int64_t> stopped; // every process signalled, so that none gets it twice
     std::set<std::int64_t> killed;
     for (;;) {
@@ -178,10 +155,10 @@ private:
         const bool first_time = stopped.insert(descendant.pid).second;
         if (killing) {
           killed.insert(descendant.pid);
-          os::signal_and_continue(descendant.pid, SIGKILL); // harmless to repeat
+          os::signal_and_continue(descendant.pid, os::kill_signal()); // harmless to repeat
         } else if (first_time) {
           if (group_signalled != 0 && descendant.process_group == group_signalled) {
-            os::signal_and_continue(descendant.pid, SIGCONT); // got `signal` with its group
+            os::continue_process(descendant.pid); // got `signal` with its group
           } else {
             os::signal_and_continue(descendant.pid, signal);
           }
@@ -193,7 +170,7 @@ private:
                                         os::monotonic_now() + descendant_rescan_interval));
       for (const os::ReceivedSignal& received : signals_.take_signals()) {
         outcome_.interrupting_signal = received.number;
-        killing = killing || is_stop_signal(received.number);
+        killing = killing || os::is_stop_signal(received.number);
       }
       heartbeat();
     }
@@ -240,7 +217,8 @@ Result<SuperviseOutcome> supervise(const SuperviseRequest& request, os::SignalHa
   // parent's group (make, cmake's execute_process, a script, timeout(1)), a group kill is aimed
   // at the whole build, and `kill -9` of that group must take the command down too, which only a
   // shared group does. At a terminal's foreground the command must share the group to read it.
-  const bool own_process_group = os::leads_process_group() && !os::in_terminal_foreground();
+  // (os::command_in_own_group() says which, and what differs on Windows.)
+  const bool own_process_group = os::command_in_own_group();
   for (std::size_t i = 0; i < request.commands.size(); ++i) {
     CommandRun command(request, signals, outcome, own_process_group);
     auto status = command.run(request.commands[i]);
@@ -256,7 +234,8 @@ Result<SuperviseOutcome> supervise(const SuperviseRequest& request, os::SignalHa
                         (outcome.lock_lost && request.stop_if_lost))) {
       // The command survived the signal, but the rest of the sequence must not run, and the
       // caller must not report success for commands that never ran.
-      const int signal = outcome.interrupting_signal != 0 ? outcome.interrupting_signal : SIGTERM;
+      const int signal =
+          outcome.interrupting_signal != 0 ? outcome.interrupting_signal : os::terminate_signal();
       outcome.status = {true, signal};
       break;
     }

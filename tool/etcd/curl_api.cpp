@@ -49,7 +49,7 @@ Result<const CurlApi*> curl_api() {
     return *failure;
   }
   if (!library) {
-    auto opened = os::SharedLibrary::open({"libcurl.so.4", "libcurl.so", "libcurl.4.dylib"});
+    auto opened = os::SharedLibrary::open({"libcurl.so.4", "libcurl.so", "libcurl.4.dylib", "libcurl-x64.dll", "libcurl-4.dll", "libcurl.dll"});
     if (!opened) {
       failure = Error{ErrorKind::lock_directory,
                       "etcd locations need libcurl (Debian: libcurl4): " + opened.error().message};

@@ -1,6 +1,7 @@
 // ChildProcess: a command started by buildlock, owned until it has been waited for.
 #pragma once
 
+#include "os/fd.h"
 #include "os/result.h"
 
 #include <optional>
@@ -14,6 +15,14 @@ struct ExitStatus {
   bool signaled = false;
   int code = 0; // exit code, or the signal number when `signaled`
 };
+
+// The signal a command died of, as the release rule sees it (core/supervise.h). POSIX: a death
+// by a signal, or an exit status of 128 + N, which is how a shell (and make, and most wrappers)
+// reports that the job it ran died of signal N: `sh -c 'cc ... & wait'` whose compiler was killed
+// exits 137 normally, and what that compiler started must not be taken for a daemon the command
+// left on purpose. Windows: STATUS_CONTROL_C_EXIT, the exit status of a process that a console
+// control event ended.
+std::optional<int> death_signal(const ExitStatus& status);
 
 class ChildProcess {
 public:
@@ -43,8 +52,11 @@ public:
   std::optional<ExitStatus> poll();
   // After poll(): whether this process still has any child, the command or an adopted orphan.
   // With orphans adopted, false means that no descendant of the command is left at all.
+  // Windows: whether the command's Job object, which holds every process it started, has any.
   bool children_remain() const { return children_remain_; }
   // The signal to the command's process group when it has its own, else to the command alone.
+  // Windows: a Ctrl+Break to the command's own group; otherwise (the kill, or a command that
+  // shares our group) TerminateJobObject: every process it started, at once.
   void send_signal(int signal) const;
 
 private:
@@ -53,9 +65,14 @@ private:
   bool own_group_ = false;
   bool children_remain_ = true;
   std::optional<ExitStatus> status_;
+#if defined(_WIN32)
+  // The process and its Job object (HANDLEs; <windows.h> stays out of headers).
+  void* process_ = nullptr;
+  void* job_ = nullptr;
+#endif
 };
 
 // Clears FD_CLOEXEC so that commands started later inherit `fd`.
-Status make_inheritable(int fd);
+Status make_inheritable(NativeHandle fd);
 
 } // namespace buildlock::os

@@ -31,7 +31,7 @@ enum class LockType { exclusive, shared };
 // Non-blocking.
 Result<LockAttempt> try_lock(const Fd& fd, LockType type = LockType::exclusive);
 // The same for a descriptor this process does not own (an inherited one).
-Result<LockAttempt> try_lock(int fd, LockType type = LockType::exclusive);
+Result<LockAttempt> try_lock(NativeHandle fd, LockType type = LockType::exclusive);
 
 // Blocking until acquired or until a signal interrupts the wait.
 Result<LockAttempt> lock_or_interrupt(const Fd& fd, LockType type = LockType::exclusive);

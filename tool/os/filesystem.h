@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace buildlock::os {
@@ -40,7 +41,7 @@ Result<EntryInfo> lstat_entry(const std::string& path);
 Result<EntryInfo> stat_entry(const std::string& path);
 Result<EntryInfo> fstat_entry(const Fd& fd);
 // The same for a descriptor this process does not own (an inherited one).
-Result<EntryInfo> fstat_entry(int fd);
+Result<EntryInfo> fstat_entry(NativeHandle fd);
 
 // mkdir -p with mode 0777 & ~umask.
 Status make_directories(const std::string& path);
@@ -67,14 +68,20 @@ Status write_all(const Fd& fd, const std::string& data);
 // Up to `limit` bytes from offset 0; sets `truncated` when the file holds more.
 Result<std::string> read_prefix(const Fd& fd, std::size_t limit, bool& truncated);
 
-// link(): true when `to` was created, false when it already existed.
+// Gives the complete file `from` the new name `to` unless that name exists: true when `to` was
+// created, false when it already existed (never replaced). POSIX: link(), and `from` stays;
+// Windows: MoveFileExW without MOVEFILE_REPLACE_EXISTING, and `from` is gone. Callers remove
+// `from` afterwards either way.
 Result<bool> link_new_name(const std::string& from, const std::string& to);
 
-// link() of an existing file: `from` gone is an outcome, not an error.
+// A second name (a hard link: link(), CreateHardLinkW) of an existing file: `from` gone is an
+// outcome, not an error.
 enum class LinkOutcome { linked, name_taken, source_gone };
 Result<LinkOutcome> link_unless_taken(const std::string& from, const std::string& to);
 
-// unlink(): true when removed, false when it was already gone.
+// unlink(): true when removed, false when it was already gone. On Windows with POSIX delete
+// semantics where the filesystem has them (the name is free at once, even while the file is
+// open), else the classic delete, whose name lingers until the last handle is closed.
 Result<bool> remove_file(const std::string& path);
 
 // Sets the file's modification time to "now" as the filesystem sees it.
@@ -83,6 +90,16 @@ Status touch(const Fd& fd);
 // Names in a directory, without "." and "..".
 Result<std::vector<std::string>> list_directory(const std::string& path);
 
+// `directory` + separator + `name` ("/", or "\\" on Windows, where paths may use either).
 std::string join_path(const std::string& directory, const std::string& name);
+
+// The directory part and the last name of `path` ("." when it has no directory part), split at
+// the last separator: "/a/b" -> {"/a", "b"}, "/b" -> {"/", "b"}; Windows also "C:\\a\\b" ->
+// {"C:\\a", "b"} and "C:\\b" -> {"C:\\", "b"}.
+std::pair<std::string, std::string> split_path(const std::string& path);
+
+// Where per-user caches go: $XDG_CACHE_HOME, else $HOME/.cache; on Windows %LOCALAPPDATA%.
+// Errors (ErrorKind::usage) name what is missing: "HOME is not set".
+Result<std::string> user_cache_directory();
 
 } // namespace buildlock::os

@@ -21,6 +21,13 @@ struct LocalIdentity {
 
 const LocalIdentity& local_identity();
 
+// Whether two boot ids, as LocalIdentity records them, name the same boot of one machine. POSIX:
+// equal, and not empty. Windows has no boot id: its boot id is the boot time, computed as now
+// minus the time since boot, which moves a little with every adjustment of the clock; two boot
+// times within a tolerance are the same boot (os/windows/process_identity.cpp says why that is
+// safe).
+bool same_boot(const std::string& recorded, const std::string& observed);
+
 enum class PidState {
   alive,
   dead,    // no such process, or a zombie (its descriptors are closed already)

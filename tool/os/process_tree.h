@@ -33,7 +33,8 @@ std::vector<Descendant> live_descendants(std::int64_t fallback_process_group);
 
 // Sends `signal` to `pid` and then SIGCONT, so that a stopped process acts on it at once
 // (a stopped process keeps SIGTERM pending until it is continued). Ignores processes that are
-// gone already.
+// gone already. Windows: kill_signal() is TerminateProcess; a console control event reaches
+// `pid` only if it leads a process group of its own.
 void signal_and_continue(std::int64_t pid, int signal);
 
 enum class ProcessSearch {
@@ -46,20 +47,28 @@ enum class ProcessSearch {
 // which `matches` is true. Processes of other users than `owner_uid` that cannot be read are
 // passed over (the one searched for runs as `owner_uid`, or was started by a process that did).
 // Linux only (/proc/PID/environ holds the environment a process started with); elsewhere
-// `unreadable`.
+// `unreadable`, except on Windows: `none`, because there a holder's Job object ends every process
+// its command started when the holder dies.
 ProcessSearch find_process_by_environment(std::string_view name,
                                           const std::function<bool(std::string_view)>& matches,
                                           std::int64_t owner_uid);
 
-// This process's process group.
+// This process's process group (0 where the OS does not tell: Windows).
 std::int64_t own_process_group();
 
-// True when this process leads its process group (its pgid is its pid): whoever started it made
-// the group for it (ninja does for each step, so do `setsid` and a job-control shell).
-bool leads_process_group();
+// Whether a command should start in a process group of its own, which then gets the signals
+// passed on to it. POSIX: when this process leads its own group and is not in its terminal's
+// foreground group. Leading: whoever started it made the group for it (ninja does for each step,
+// so do `setsid` and a job-control shell), so a group kill is aimed at this step alone, and a
+// command sharing the group would get it twice, from the sender and from us. In the foreground:
+// the terminal delivers Ctrl+C to every process of the group itself, and the command must share
+// the group to read the terminal. Windows: never, because a console control event reaches a whole
+// group or console, never one process: a command sharing our group gets each event we get, once
+// (see os/windows/process_tree.cpp).
+bool command_in_own_group();
 
-// True when this process is in the foreground process group of its controlling terminal: the
-// terminal then delivers Ctrl+C to every process of that group itself.
-bool in_terminal_foreground();
+// Lets a stopped process run again (SIGCONT), so that it acts on a signal its process group got.
+// Nothing where processes cannot be stopped from outside (Windows).
+void continue_process(std::int64_t pid);
 
 } // namespace buildlock::os

@@ -12,8 +12,23 @@
 
 namespace buildlock::os {
 
+// Signals are the platform's own numbers (ReceivedSignal::number, ExitStatus::code when
+// `signaled`), named here by what they ask, so that code outside os/ never names a platform's
+// signals. On POSIX they are SIGINT, SIGTERM and SIGKILL. Windows has console control events and
+// process termination instead: os/windows/signals.cpp numbers them (Ctrl+C, Ctrl+Break, the
+// console closing, TerminateJobObject) with the POSIX numbers of the same meaning.
+int interrupt_signal(); // the user pressed Ctrl+C
+int terminate_signal(); // stop, politely: the process may clean up
+int kill_signal();      // stop at once, no clean-up possible
+
+// True for the signals that ask a program to stop (on POSIX SIGINT, SIGTERM, SIGHUP, SIGQUIT and
+// SIGKILL; on Windows every console control event and the kill). Any other death (SIGSEGV,
+// SIGABRT, SIGPIPE...) is passed to the rest of a command's tree as terminate_signal(): the rest
+// did not crash.
+bool is_stop_signal(int signal);
+
 // The signals a wrapper passes on to its command: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
-// SIGUSR2.
+// SIGUSR2 (Windows: Ctrl+C, Ctrl+Break and the console closing).
 const std::vector<int>& forwarded_signals();
 
 // What to do when a forwarded signal arrives.
@@ -40,9 +55,8 @@ public:
 
   void set_mode(TerminationMode mode);
 
-  // Readable whenever a signal was recorded (forwarded ones in `record` mode, and SIGCHLD).
-  int wake_fd() const;
-  // Waits until wake_fd() is readable or `deadline` passes.
+  // Waits until a signal was recorded (a forwarded one in `record` mode), a child of this
+  // process ended, or `deadline` passes.
   void wait_for_signal(TimePoint deadline) const;
   // The forwarded signals recorded since the last call; SIGCHLD wake-ups are consumed silently.
   std::vector<ReceivedSignal> take_signals();
@@ -67,12 +81,15 @@ public:
   DeferSignals(const DeferSignals&) = delete;
   DeferSignals& operator=(const DeferSignals&) = delete;
 
+#if !defined(_WIN32) // Windows holds events back with a count (os/windows/signals.cpp)
 private:
   alignas(8) unsigned char previous_mask_[128]; // a sigset_t, kept opaque to keep <csignal> out
+#endif
 };
 
 // Ends this process by `signal` with its default action (no core dump from the wrapper), so that
-// the parent sees a signal death; falls back to exit(128 + signal).
+// the parent sees a signal death; falls back to exit(128 + signal). On Windows, which has no
+// signal deaths, it exits the way a process ends by that console event (STATUS_CONTROL_C_EXIT).
 [[noreturn]] void die_by_signal(int signal);
 
 } // namespace buildlock::os

@@ -1,4 +1,5 @@
-// Turning errno into an Error with a readable message.
+// Turning the OS's error numbers (errno; on Windows GetLastError()) into an Error with a readable
+// message.
 #pragma once
 
 #include "os/result.h"
@@ -7,10 +8,11 @@
 
 namespace buildlock::os {
 
-// "<what>: <strerror(err)>", classified as ErrorKind::system unless `kind` says otherwise.
+// "<what>: <strerror(err)>" (Windows: the system's text for that Win32 error code), classified as
+// ErrorKind::system unless `kind` says otherwise.
 Error system_error(const std::string& what, int err, ErrorKind kind = ErrorKind::system);
 
-// The same for the current errno.
+// The same for the current errno (GetLastError()).
 Error last_system_error(const std::string& what, ErrorKind kind = ErrorKind::system);
 
 } // namespace buildlock::os

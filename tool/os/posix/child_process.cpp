@@ -59,6 +59,17 @@ ExitStatus decode(int raw) {
 
 } // namespace
 
+std::optional<int> death_signal(const ExitStatus& status) {
+  constexpr int highest_signal = 64;
+  if (status.signaled) {
+    return status.code;
+  }
+  if (status.code > 128 && status.code <= 128 + highest_signal) {
+    return status.code - 128;
+  }
+  return std::nullopt;
+}
+
 Result<ChildProcess>
 ChildProcess::spawn(const std::vector<std::string>& argv,
                     const std::vector<std::pair<std::string, std::string>>& environment,
@@ -154,7 +165,7 @@ void ChildProcess::send_signal(int signal) const {
   }
 }
 
-Status make_inheritable(int fd) {
+Status make_inheritable(NativeHandle fd) {
   const int flags = ::fcntl(fd, F_GETFD);
   if (flags < 0 || ::fcntl(fd, F_SETFD, flags & ~FD_CLOEXEC) < 0) {
     return last_system_error("fcntl");

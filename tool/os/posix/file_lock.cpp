@@ -51,7 +51,7 @@ Result<LockAttempt> try_lock(const Fd& fd, LockType type) {
   return try_lock(fd.get(), type);
 }
 
-Result<LockAttempt> try_lock(int fd, LockType type) {
+Result<LockAttempt> try_lock(NativeHandle fd, LockType type) {
   for (;;) {
     if (::flock(fd, operation(type) | LOCK_NB) == 0) {
       return LockAttempt::acquired;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -107,28 +108,6 @@ bool write_access_refused(int err) {
 
 } // namespace
 
-const char* describe(EntryType type) {
-  switch (type) {
-  case EntryType::missing:
-    return "missing";
-  case EntryType::regular:
-    return "a regular file";
-  case EntryType::directory:
-    return "a directory";
-  case EntryType::symlink:
-    return "a symbolic link";
-  case EntryType::fifo:
-    return "a FIFO";
-  case EntryType::socket:
-    return "a socket";
-  case EntryType::device:
-    return "a device";
-  case EntryType::other:
-    break;
-  }
-  return "not a regular file";
-}
-
 Result<EntryInfo> lstat_entry(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
@@ -155,7 +134,7 @@ Result<EntryInfo> fstat_entry(const Fd& fd) {
   return fstat_entry(fd.get());
 }
 
-Result<EntryInfo> fstat_entry(int fd) {
+Result<EntryInfo> fstat_entry(NativeHandle fd) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     return last_system_error("fstat");
@@ -353,6 +332,24 @@ std::string join_path(const std::string& directory, const std::string& name) {
     return directory + name;
   }
   return directory + "/" + name;
+}
+
+std::pair<std::string, std::string> split_path(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) {
+    return {".", path};
+  }
+  return {path.substr(0, slash == 0 ? 1 : slash), path.substr(slash + 1)};
+}
+
+Result<std::string> user_cache_directory() {
+  if (const char* cache = std::getenv("XDG_CACHE_HOME"); cache != nullptr && *cache != '\0') {
+    return std::string(cache);
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return join_path(home, ".cache");
+  }
+  return Error{ErrorKind::usage, "HOME is not set"};
 }
 
 } // namespace buildlock::os

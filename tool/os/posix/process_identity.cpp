@@ -138,6 +138,10 @@ const LocalIdentity& local_identity() {
   return identity;
 }
 
+bool same_boot(const std::string& recorded, const std::string& observed) {
+  return !recorded.empty() && recorded == observed;
+}
+
 std::int64_t parent_pid() {
   return ::getppid();
 }

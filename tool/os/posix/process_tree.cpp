@@ -67,6 +67,21 @@ bool environment_matches(std::string_view environ, std::string_view name,
 }
 #endif
 
+// Whoever started this process made its process group for it.
+bool leads_process_group() {
+  return ::getpgrp() == ::getpid();
+}
+
+// The terminal delivers Ctrl+C to every process of its foreground group itself.
+bool in_terminal_foreground() {
+  const int fd = ::open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    return false; // no controlling terminal
+  }
+  const Fd terminal(fd);
+  return ::tcgetpgrp(terminal.get()) == ::getpgrp();
+}
+
 } // namespace
 
 ProcessSearch find_process_by_environment(std::string_view name,
@@ -173,21 +188,16 @@ void signal_and_continue(std::int64_t pid, int signal) {
   }
 }
 
+void continue_process(std::int64_t pid) {
+  ::kill(static_cast<pid_t>(pid), SIGCONT);
+}
+
 std::int64_t own_process_group() {
   return ::getpgrp();
 }
 
-bool leads_process_group() {
-  return ::getpgrp() == ::getpid();
-}
-
-bool in_terminal_foreground() {
-  const int fd = ::open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) {
-    return false; // no controlling terminal
-  }
-  const Fd terminal(fd);
-  return ::tcgetpgrp(terminal.get()) == ::getpgrp();
+bool command_in_own_group() {
+  return leads_process_group() && !in_terminal_foreground();
 }
 
 } // namespace buildlock::os

@@ -108,6 +108,23 @@ sigset_t forwarded_set() {
 
 } // namespace
 
+int interrupt_signal() {
+  return SIGINT;
+}
+
+int terminate_signal() {
+  return SIGTERM;
+}
+
+int kill_signal() {
+  return SIGKILL;
+}
+
+bool is_stop_signal(int signal) {
+  return signal == SIGINT || signal == SIGTERM || signal == SIGHUP || signal == SIGQUIT ||
+         signal == SIGKILL;
+}
+
 const std::vector<int>& forwarded_signals() {
   static const std::vector<int> signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
   return signals;
@@ -159,10 +176,6 @@ SignalHandling::~SignalHandling() {
 
 void SignalHandling::set_mode(TerminationMode mode) {
   g_die_on_termination = mode == TerminationMode::die ? 1 : 0;
-}
-
-int SignalHandling::wake_fd() const {
-  return g_wake_pipe[0];
 }
 
 void SignalHandling::wait_for_signal(TimePoint deadline) const {

@@ -1,0 +1,292 @@
+#include "support/windows_process.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+namespace buildlock::windows_test {
+namespace {
+
+// The same quoting as buildlock's own (os/windows/child_process.cpp), written again so that a
+// mistake there is not repeated here unseen.
+std::string quoted(const std::string& argument) {
+  if (!argument.empty() && argument.find_first_of(" \t\n\v\"") == std::string::npos) {
+    return argument;
+  }
+  std::string out = "\"";
+  std::size_t backslashes = 0;
+  for (const char c : argument) {
+    if (c == '\\') {
+      ++backslashes;
+      continue;
+    }
+    out.append(c == '"' ? backslashes * 2 + 1 : backslashes, '\\');
+    backslashes = 0;
+    out += c;
+  }
+  out.append(backslashes * 2, '\\');
+  return out + "\"";
+}
+
+HANDLE inheritable_file(const std::string& path, DWORD access, DWORD disposition) {
+  SECURITY_ATTRIBUTES inherit{sizeof inherit, nullptr, TRUE};
+  return CreateFileA(path.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                     &inherit, disposition, FILE_ATTRIBUTE_NORMAL, nullptr);
+}
+
+void remove_tree(const std::string& path) {
+  for (const std::string& name : directory_entries(path)) {
+    std::string entry = path;
+    entry.append("\\").append(name);
+    if (GetFileAttributesA(entry.c_str()) & FILE_ATTRIBUTE_DIRECTORY) {
+      remove_tree(entry);
+    } else {
+      DeleteFileA(entry.c_str());
+    }
+  }
+  RemoveDirectoryA(path.c_str());
+}
+
+} // namespace
+
+std::string windows_path(const std::string& path) {
+  if (path.empty() || path[0] != '/') {
+    return path;
+  }
+  std::string converted = "Z:" + path;
+  std::replace(converted.begin(), converted.end(), '/', '\\');
+  return converted;
+}
+
+std::string buildlock_exe() {
+  return windows_path(BUILDLOCK_EXE);
+}
+
+std::string tree_command_exe() {
+  return windows_path(TREE_COMMAND_EXE);
+}
+
+Process::Process(HANDLE handle, DWORD pid, std::string stdout_path, std::string stderr_path)
+    : handle_(handle), pid_(pid), stdout_path_(std::move(stdout_path)),
+      stderr_path_(std::move(stderr_path)) {}
+
+Process::Process(Process&& other) noexcept
+    : handle_(std::exchange(other.handle_, nullptr)), pid_(other.pid_),
+      stdout_path_(std::move(other.stdout_path_)), stderr_path_(std::move(other.stderr_path_)) {}
+
+Process::~Process() {
+  if (handle_ != nullptr) {
+    TerminateProcess(handle_, 1);
+    WaitForSingleObject(handle_, INFINITE);
+    CloseHandle(handle_);
+  }
+}
+
+bool Process::wait(std::chrono::milliseconds timeout, DWORD& status) const {
+  if (WaitForSingleObject(handle_, static_cast<DWORD>(timeout.count())) != WAIT_OBJECT_0) {
+    return false;
+  }
+  GetExitCodeProcess(handle_, &status);
+  return true;
+}
+
+std::string Process::out() const {
+  return read_file(stdout_path_);
+}
+
+std::string Process::err() const {
+  return read_file(stderr_path_);
+}
+
+void Process::kill() const {
+  TerminateProcess(handle_, 1);
+  WaitForSingleObject(handle_, INFINITE);
+}
+
+ProcessGuard::ProcessGuard(DWORD pid)
+    : handle_(OpenProcess(PROCESS_TERMINATE | SYNCHRONIZE, FALSE, pid)), pid_(pid) {}
+
+ProcessGuard::ProcessGuard(ProcessGuard&& other) noexcept
+    : handle_(std::exchange(other.handle_, nullptr)), pid_(other.pid_) {}
+
+ProcessGuard::~ProcessGuard() {
+  if (handle_ != nullptr) {
+    TerminateProcess(handle_, 1);
+    WaitForSingleObject(handle_, INFINITE);
+    CloseHandle(handle_);
+  }
+}
+
+bool ProcessGuard::alive() const {
+  return handle_ != nullptr && WaitForSingleObject(handle_, 0) == WAIT_TIMEOUT;
+}
+
+TestDirectory::TestDirectory() {
+  char base[MAX_PATH] = {};
+  GetTempPathA(MAX_PATH, base);
+  static int counter = 0;
+  path_ = std::string(base) + "buildlock-test-" + std::to_string(GetCurrentProcessId()) + "-" +
+          std::to_string(++counter);
+  CreateDirectoryA(path_.c_str(), nullptr);
+}
+
+TestDirectory::~TestDirectory() {
+  remove_tree(path_);
+}
+
+Process start_buildlock(const TestDirectory& dir, const std::vector<std::string>& arguments) {
+  std::string command_line = quoted(buildlock_exe());
+  for (const std::string& argument : arguments) {
+    command_line += " " + quoted(argument);
+  }
+  static int runs = 0;
+  ++runs;
+  const std::string out_path = dir.file("stdout-" + std::to_string(runs) + ".txt");
+  const std::string err_path = dir.file("stderr-" + std::to_string(runs) + ".txt");
+  HANDLE err = inheritable_file(err_path, GENERIC_WRITE, CREATE_ALWAYS);
+  HANDLE out = inheritable_file(out_path, GENERIC_WRITE, CREATE_ALWAYS);
+  HANDLE in = inheritable_file("NUL", GENERIC_READ, OPEN_EXISTING);
+  STARTUPINFOA startup{};
+  startup.cb = sizeof startup;
+  startup.dwFlags = STARTF_USESTDHANDLES;
+  startup.hStdInput = in;
+  startup.hStdOutput = out;
+  startup.hStdError = err;
+  PROCESS_INFORMATION created{};
+  const BOOL ok = CreateProcessA(nullptr, command_line.data(), nullptr, nullptr, TRUE, 0, nullptr,
+                                 nullptr, &startup, &created);
+  CloseHandle(err);
+  CloseHandle(out);
+  CloseHandle(in);
+  if (!ok) {
+    throw std::runtime_error("cannot start " + command_line);
+  }
+  CloseHandle(created.hThread);
+  return Process(created.hProcess, created.dwProcessId, out_path, err_path);
+}
+
+Finished run_buildlock(const TestDirectory& dir, const std::vector<std::string>& arguments) {
+  Process process = start_buildlock(dir, arguments);
+  Finished finished;
+  if (!process.wait(std::chrono::minutes(1), finished.status)) {
+    throw std::runtime_error("buildlock.exe still runs after a minute");
+  }
+  finished.out = process.out();
+  finished.err = process.err();
+  return finished;
+}
+
+std::vector<std::string> run_arguments(const TestDirectory& dir, const std::string& lock,
+                                       const std::vector<std::string>& options,
+                                       const std::vector<std::string>& command) {
+  std::vector<std::string> arguments = {"run", "--dir", dir.file("locks")};
+  arguments.insert(arguments.end(), options.begin(), options.end());
+  arguments.push_back(lock);
+  arguments.push_back("--");
+  arguments.insert(arguments.end(), command.begin(), command.end());
+  return arguments;
+}
+
+std::vector<std::string> tree_command(const TestDirectory& dir, bool stubborn) {
+  std::vector<std::string> command = {tree_command_exe(), "tree", dir.path()};
+  if (stubborn) {
+    command.push_back("stubborn");
+  }
+  return command;
+}
+
+std::vector<std::string> exit_command(int status) {
+  return {tree_command_exe(), "exit", std::to_string(status)};
+}
+
+bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (GetFileAttributesA(path.c_str()) == INVALID_FILE_ATTRIBUTES) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    Sleep(5);
+  }
+  return true;
+}
+
+bool wait_for_output(const Process& process, const std::string& part,
+                     std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (process.err().find(part) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    Sleep(5);
+  }
+  return true;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  const std::string temporary = path + ".tmp";
+  std::ofstream(temporary, std::ios::binary) << text;
+  MoveFileExA(temporary.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING);
+}
+
+std::vector<std::string> directory_entries(const std::string& path) {
+  std::vector<std::string> names;
+  WIN32_FIND_DATAA entry{};
+  HANDLE search = FindFirstFileA((path + "\\*").c_str(), &entry);
+  if (search == INVALID_HANDLE_VALUE) {
+    return names;
+  }
+  do {
+    const std::string name = entry.cFileName;
+    if (name != "." && name != "..") {
+      names.push_back(name);
+    }
+  } while (FindNextFileA(search, &entry));
+  FindClose(search);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+bool wait_for_exit(DWORD pid, std::chrono::milliseconds timeout) {
+  HANDLE process = OpenProcess(SYNCHRONIZE, FALSE, pid);
+  if (process == nullptr) {
+    return true; // gone, and no handle keeps it
+  }
+  const bool exited =
+      WaitForSingleObject(process, static_cast<DWORD>(timeout.count())) == WAIT_OBJECT_0;
+  CloseHandle(process);
+  return exited;
+}
+
+bool process_alive(DWORD pid) {
+  HANDLE process = OpenProcess(SYNCHRONIZE, FALSE, pid);
+  if (process == nullptr) {
+    return false;
+  }
+  const bool running = WaitForSingleObject(process, 0) == WAIT_TIMEOUT;
+  CloseHandle(process);
+  return running;
+}
+
+DWORD read_pid(const std::string& path) {
+  return static_cast<DWORD>(std::stoul(read_file(path)));
+}
+
+bool is_one_error_line(const std::string& err, const std::string& part) {
+  std::string line = err;
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.pop_back();
+  }
+  return line.rfind("buildlock: error: ", 0) == 0 && line.find('\n') == std::string::npos &&
+         line.find(part) != std::string::npos;
+}
+
+} // namespace buildlock::windows_test
