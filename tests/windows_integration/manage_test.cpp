@@ -8,11 +8,7 @@
 namespace buildlock::windows_test {
 namespace {
 
-using namespace std::chrono_literals;
 using nlohmann::json;
-
-constexpr auto start_bound = 30s;
-constexpr auto exit_bound = 30s;
 
 std::vector<std::string> manage(const TestDirectory& dir, const std::string& command,
                                 const std::vector<std::string>& options = {}) {
@@ -38,10 +34,7 @@ TEST(Manage, StatusJsonNamesTheLiveHolder) {
   EXPECT_EQ(lock["pid"], holder.pid());
   EXPECT_TRUE(lock["uid"].is_null()); // Windows users are SIDs
   EXPECT_EQ(lock["command"], json(tree_command(dir)));
-  write_file(dir.file("finish"), "0");
-  DWORD exit_status = 1;
-  ASSERT_TRUE(holder.wait(exit_bound, exit_status));
-  EXPECT_EQ(exit_status, 0u);
+  EXPECT_EQ(finish_tree(dir, holder, 0), 0u);
 }
 
 TEST(Manage, CleanRemovesWhatAKilledHolderLeft) {

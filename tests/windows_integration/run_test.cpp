@@ -8,12 +8,7 @@
 namespace buildlock::windows_test {
 namespace {
 
-using namespace std::chrono_literals;
 using nlohmann::json;
-
-// Generous bounds for a loaded machine: they only end a test that would otherwise hang.
-constexpr auto start_bound = 30s;
-constexpr auto exit_bound = 30s;
 
 struct HeldTree {
   Process holder;
@@ -38,10 +33,7 @@ HeldTree hold(const TestDirectory& dir, const std::string& lock,
 TEST(Run, PassesTheCommandsExitStatusOnAndReleases) {
   TestDirectory dir;
   HeldTree held = hold(dir, "L");
-  write_file(dir.file("finish"), "7");
-  DWORD status = 0;
-  ASSERT_TRUE(held.holder.wait(exit_bound, status));
-  EXPECT_EQ(status, 7u) << held.holder.err();
+  EXPECT_EQ(finish_tree(dir, held.holder, 7), 7u) << held.holder.err();
   const Finished again =
       run_buildlock(dir, run_arguments(dir, "L", {"--timeout", "0"}, exit_command(0)));
   EXPECT_EQ(again.status, 0u) << again.err;
@@ -52,10 +44,7 @@ TEST(Run, PassesTheCommandsExitStatusOnAndReleases) {
 TEST(Run, LeavesTheDaemonOfACommandThatExitedNormallyRunning) {
   TestDirectory dir;
   HeldTree held = hold(dir, "L");
-  write_file(dir.file("finish"), "0");
-  DWORD status = 1;
-  ASSERT_TRUE(held.holder.wait(exit_bound, status));
-  EXPECT_EQ(status, 0u) << held.holder.err();
+  EXPECT_EQ(finish_tree(dir, held.holder, 0), 0u) << held.holder.err();
   EXPECT_TRUE(held.guards[1].alive()); // the guard ends it
 }
 
@@ -66,10 +55,7 @@ TEST(Run, LiveHolderMakesAnotherRunTimeOutWith75) {
       run_buildlock(dir, run_arguments(dir, "L", {"--timeout", "0.3"}, exit_command(0)));
   EXPECT_EQ(waiter.status, 75u) << waiter.err;
   EXPECT_TRUE(is_one_error_line(waiter.err, "timed out after ")) << waiter.err;
-  write_file(dir.file("finish"), "0");
-  DWORD status = 1;
-  ASSERT_TRUE(held.holder.wait(exit_bound, status));
-  EXPECT_EQ(status, 0u);
+  EXPECT_EQ(finish_tree(dir, held.holder, 0), 0u);
 }
 
 TEST(Run, LiveHolderWithoutKernelLocksIsHeldByItsPid) {
@@ -78,9 +64,7 @@ TEST(Run, LiveHolderWithoutKernelLocksIsHeldByItsPid) {
   const Finished waiter = run_buildlock(
       dir, run_arguments(dir, "L", {"--kernel-locks", "off", "--timeout", "0.3"}, exit_command(0)));
   EXPECT_EQ(waiter.status, 75u) << waiter.err;
-  write_file(dir.file("finish"), "0");
-  DWORD status = 1;
-  ASSERT_TRUE(held.holder.wait(exit_bound, status));
+  EXPECT_EQ(finish_tree(dir, held.holder, 0), 0u);
 }
 
 // Task Manager's "End task" or `taskkill /F` of buildlock.exe: the Job object takes the command's

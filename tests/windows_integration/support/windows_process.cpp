@@ -197,6 +197,15 @@ std::vector<std::string> tree_command(const TestDirectory& dir, bool stubborn) {
   return command;
 }
 
+DWORD finish_tree(const TestDirectory& dir, const Process& holder, int status) {
+  write_file(dir.file("finish"), std::to_string(status));
+  DWORD exit_status = 0;
+  if (!holder.wait(exit_bound, exit_status)) {
+    throw std::runtime_error("buildlock.exe still runs after its command was told to finish");
+  }
+  return exit_status;
+}
+
 std::vector<std::string> exit_command(int status) {
   return {tree_command_exe(), "exit", std::to_string(status)};
 }

@@ -10,6 +10,12 @@
 
 namespace buildlock::windows_test {
 
+using namespace std::chrono_literals;
+
+// Generous bounds for a loaded machine: they only end a test that would otherwise hang.
+inline constexpr auto start_bound = 30s; // until a started tree is running
+inline constexpr auto exit_bound = 30s;  // until a process that was told to end has ended
+
 // A Windows path for a path the build gave: under Wine the build ran on Linux, and its paths
 // start with '/', which Wine's drive Z: maps.
 std::string windows_path(const std::string& path);
@@ -87,6 +93,9 @@ Finished run_buildlock(const TestDirectory& dir, const std::vector<std::string>&
 std::vector<std::string> run_arguments(const TestDirectory& dir, const std::string& lock,
                                        const std::vector<std::string>& options,
                                        const std::vector<std::string>& command);
+// Tells the tree of tree_command() in `dir` to exit with `status`, and waits for `holder` (the
+// buildlock running it) to end; returns holder's exit status.
+DWORD finish_tree(const TestDirectory& dir, const Process& holder, int status);
 // The command `tree_command.exe tree DIR [stubborn]`: a tree that waits for DIR\finish.
 std::vector<std::string> tree_command(const TestDirectory& dir, bool stubborn = false);
 std::vector<std::string> exit_command(int status);
