@@ -10,11 +10,12 @@ endif()
 # The server quits 3 s after its last program and the next program then pays seconds to start it
 # and Wine's services again (each test program of a loaded CI run did: 668 s instead of 60 for
 # this suite). So it is started persistent (-p), before the first program: once one runs, -p has
-# no effect. It needs the prefix folder to exist; the first program then fills it. Its output goes
-# to /dev/null, or ctest would wait for the pipes the daemon inherited.
+# no effect. It needs the prefix folder to exist; the first program then fills it. The output of
+# both goes to a file: the server, and the Wine services the first program starts, live on, and
+# ctest would wait for ever for the end of the pipes they inherited.
 add_test(NAME wine.start
   COMMAND "${CMAKE_COMMAND}" -E env "WINEPREFIX=${BUILDLOCK_WINEPREFIX}"
-          sh -c "mkdir -p \"\$WINEPREFIX\" && { \"\$0\" -p </dev/null >/dev/null 2>&1 || true; } && exec \"\$@\""
+          sh -c "mkdir -p \"\$WINEPREFIX\" && { \"\$0\" -p </dev/null >/dev/null 2>&1 || true; } && exec \"\$@\" </dev/null >\"\$WINEPREFIX.log\" 2>&1"
           "${BUILDLOCK_WINESERVER}" ${CMAKE_CROSSCOMPILING_EMULATOR} cmd.exe /c exit 0)
 # -k fails when the server has already gone (it leaves 3 s after its last program); -w then waits
 # until it has.

@@ -55,6 +55,10 @@ public:
 
   void set_mode(TerminationMode mode);
 
+  // A descriptor that becomes readable whenever a signal is recorded, for waits that poll
+  // descriptors of their own (the etcd watch); -1 where the platform has none (Windows: such a
+  // wait then ends at its deadline, and a console event in a wait ends buildlock at once).
+  int wake_fd() const;
   // Waits until a signal was recorded (a forwarded one in `record` mode), a child of this
   // process ended, or `deadline` passes.
   void wait_for_signal(TimePoint deadline) const;

@@ -138,6 +138,10 @@ void SignalHandling::set_mode(TerminationMode mode) {
   g_die_on_termination = mode == TerminationMode::die;
 }
 
+int SignalHandling::wake_fd() const {
+  return -1;
+}
+
 void SignalHandling::wait_for_signal(TimePoint deadline) const {
   const auto remaining = deadline - monotonic_now();
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
