@@ -5,6 +5,7 @@
 #include "support/waiting.h"
 
 #include <csignal>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <regex>
 
@@ -204,6 +205,52 @@ TEST_F(EtcdRun, UserAndPasswordWhenEtcdAsksForThem) {
   const Finished right =
       run(run_under_lock("L", command).env("BUILDLOCK_ETCD_USER", "root:secret"));
   EXPECT_EQ(right.status, ExitStatus::exited(0)) << right.err;
+}
+
+// etcds://: the members serve https and require a client certificate (support/etcd_cluster.h).
+class EtcdTls : public EtcdTest {
+protected:
+  EtcdTls() : EtcdTest(1, EtcdTransport::tls) {}
+
+  Command with_tls(Command command, bool ca, bool client_certificate) const {
+    if (ca) {
+      command.env("BUILDLOCK_ETCD_CACERT", etcd.tls()->ca);
+    }
+    if (client_certificate) {
+      command.env("BUILDLOCK_ETCD_CERT", etcd.tls()->client_cert)
+          .env("BUILDLOCK_ETCD_KEY", etcd.tls()->client_key);
+    }
+    return command;
+  }
+};
+
+TEST_F(EtcdTls, WithTheCaAndAClientCertificateTheCommandRunsUnderTheLock) {
+  ASSERT_TRUE(lock_dir.starts_with("etcds://")) << lock_dir;
+  // A shell whose child writes the hold's fencing token: the command ran, under a lock held in
+  // etcd over TLS.
+  const std::string token_file = temp / "token";
+  const Finished done = run(
+      with_tls(run_under_lock("L", {"sh", "-c", "printenv BUILDLOCK_FENCING_TOKEN >\"$0\" & wait",
+                                    token_file}),
+               true, true));
+  EXPECT_EQ(done.status, ExitStatus::exited(0)) << done.err;
+  EXPECT_EQ(done.err, "");
+  std::ifstream token(token_file);
+  long long value = 0;
+  EXPECT_TRUE(token >> value) << "the command did not run";
+  EXPECT_GT(value, 0);
+}
+
+TEST_F(EtcdTls, AServerSignedByAnUnknownCaIsAnErrorNotAHang) {
+  const Finished done = run(with_tls(run_under_lock("L", tree_of({"exit", "0"})), false, true));
+  EXPECT_EQ(done.status, ExitStatus::exited(74)) << done.err;
+  EXPECT_EQ(lines_of(done.err).size(), std::size_t{1}) << done.err;
+}
+
+TEST_F(EtcdTls, WithoutAClientCertificateEtcdRefusesTheRun) {
+  const Finished done = run(with_tls(run_under_lock("L", tree_of({"exit", "0"})), true, false));
+  EXPECT_EQ(done.status, ExitStatus::exited(74)) << done.err;
+  EXPECT_EQ(lines_of(done.err).size(), std::size_t{1}) << done.err;
 }
 
 TEST_F(EtcdRun, BadLocationIsAUsageError) {

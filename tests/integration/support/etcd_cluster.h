@@ -18,15 +18,26 @@
 
 namespace buildlock::test {
 
+// The PEM files of a cluster that serves its clients over TLS and asks them for a certificate.
+struct EtcdTlsFiles {
+  std::string ca;          // the test CA that signed both certificates
+  std::string client_cert; // a client certificate etcd accepts (extendedKeyUsage clientAuth)
+  std::string client_key;
+};
+
+enum class EtcdTransport { plain, tls };
+
 class EtcdCluster {
 public:
-  // Starts `members` members (1 or 3) and waits until they serve.
-  explicit EtcdCluster(int members = 1);
+  // Starts `members` members (1 or 3) and waits until they serve. With EtcdTransport::tls, a CA,
+  // a server certificate for 127.0.0.1 and a client certificate are made first (openssl), the
+  // members serve https and require a client certificate, and location() is etcds://.
+  explicit EtcdCluster(int members = 1, EtcdTransport transport = EtcdTransport::plain);
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
   ~EtcdCluster();
 
-  // etcd://127.0.0.1:P1[,127.0.0.1:P2...]/PREFIX
+  // etcd://127.0.0.1:P1[,127.0.0.1:P2...]/PREFIX (etcds:// with TLS)
   std::string location(const std::string& prefix) const;
   // "127.0.0.1:P1[,...]" for etcdctl --endpoints.
   std::string endpoints() const;
@@ -42,7 +53,11 @@ public:
   // `etcdctl --endpoints <all> ARGS...`, with the variables that change etcdctl unset.
   Command etcdctl(std::vector<std::string> arguments) const;
 
+  // The client's files, with EtcdTransport::tls.
+  const std::optional<EtcdTlsFiles>& tls() const { return tls_; }
+
 private:
+  std::optional<EtcdTlsFiles> tls_;
   std::vector<int> client_ports_;
   std::vector<std::optional<Process>> members_;
 };

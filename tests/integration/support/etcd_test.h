@@ -13,7 +13,10 @@ namespace buildlock::test {
 
 class EtcdTest : public IntegrationTest {
 protected:
-  explicit EtcdTest(int members = 1) : etcd(members) { lock_dir = etcd.location(prefix); }
+  explicit EtcdTest(int members = 1, EtcdTransport transport = EtcdTransport::plain)
+      : etcd(members, transport) {
+    lock_dir = etcd.location(prefix);
+  }
 
   static constexpr const char* prefix = "/ci/locks";
   EtcdCluster etcd;
