@@ -2,7 +2,9 @@
 // what the tests of buildlock.exe cannot isolate (how an argument survives the command line, the
 // tolerance of boot ids, the creation time that tells a reused pid).
 #include "os/child_process.h"
+#include "os/clock.h"
 #include "os/process_identity.h"
+#include "os/signals.h"
 #include "support/windows_process.h"
 
 #include <gtest/gtest.h>
@@ -67,6 +69,30 @@ TEST(ChildProcessWindows, MissingCommandIsNotFound) {
   auto child = os::ChildProcess::spawn({"no-such-program-anywhere.exe"}, {}, false);
   ASSERT_FALSE(child.ok());
   EXPECT_EQ(child.error().kind, ErrorKind::command_not_found) << child.error().message;
+}
+
+// buildlock's supervision polls the command, then waits for a signal or the command's exit. An
+// exit in between must still end that wait at once, as SIGCHLD's self-pipe does on POSIX; it once
+// slept until the next heartbeat, so buildlock.exe outlived a Ctrl+C'd command by 30 s.
+TEST(ChildProcessWindows, AnExitNoPollHasSeenEndsTheWaitAtOnce) {
+  using namespace std::chrono_literals;
+  os::SignalHandling signals;
+  auto child = os::ChildProcess::spawn(exit_command(3), {}, false);
+  ASSERT_TRUE(child.ok()) << child.error().message;
+  const ProcessGuard exited(static_cast<DWORD>(child->pid()));
+  ASSERT_TRUE(exited.wait_until_gone(exit_bound));
+
+  auto started = std::chrono::steady_clock::now();
+  signals.wait_for_signal(os::monotonic_now() + 60s);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+
+  // Once seen, the exit wakes nothing: a wait lasts until its deadline instead of spinning.
+  const std::optional<os::ExitStatus> status = child->poll();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->code, 3);
+  started = std::chrono::steady_clock::now();
+  signals.wait_for_signal(os::monotonic_now() + 200ms);
+  EXPECT_GE(std::chrono::steady_clock::now() - started, 150ms);
 }
 
 TEST(ProcessIdentityWindows, ThisProcessIsAliveWithItsCreationTime) {

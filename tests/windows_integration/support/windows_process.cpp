@@ -123,6 +123,11 @@ bool ProcessGuard::alive() const {
   return handle_ != nullptr && WaitForSingleObject(handle_, 0) == WAIT_TIMEOUT;
 }
 
+bool ProcessGuard::wait_until_gone(std::chrono::milliseconds timeout) const {
+  return handle_ != nullptr &&
+         WaitForSingleObject(handle_, static_cast<DWORD>(timeout.count())) == WAIT_OBJECT_0;
+}
+
 TestDirectory::TestDirectory() {
   char base[MAX_PATH] = {};
   GetTempPathA(MAX_PATH, base);

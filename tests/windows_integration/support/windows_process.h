@@ -57,6 +57,8 @@ public:
   ~ProcessGuard();
   DWORD pid() const { return pid_; }
   bool alive() const;
+  // True once the process has exited, false if it still runs after `timeout`.
+  bool wait_until_gone(std::chrono::milliseconds timeout) const;
 
 private:
   HANDLE handle_ = nullptr;

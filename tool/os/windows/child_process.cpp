@@ -223,6 +223,9 @@ std::optional<ExitStatus> ChildProcess::poll() {
     DWORD code = 0;
     GetExitCodeProcess(process_, &code);
     status_ = ExitStatus{false, static_cast<int>(code)};
+    if (running_job() == job_) {
+      set_running_command(job_, nullptr); // seen: its exit no longer wakes waits
+    }
   }
   children_remain_ = !status_ || active_processes(job_) != 0;
   return status_;

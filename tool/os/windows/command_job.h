@@ -13,7 +13,9 @@
 
 namespace buildlock::os {
 
-// Set by ChildProcess for its lifetime; nullptr when no command runs. Not owned here.
+// Set by ChildProcess for its lifetime; nullptr when no command runs. Not owned here. The
+// process is set back to nullptr once ChildProcess::poll() has seen it exit: until then its exit
+// wakes every wait_for_signal(), as a SIGCHLD waits in the self-pipe on POSIX until it is taken.
 void set_running_command(HANDLE job, HANDLE process);
 HANDLE running_job();
 HANDLE running_process();

@@ -145,11 +145,11 @@ int SignalHandling::wake_fd() const {
 void SignalHandling::wait_for_signal(TimePoint deadline) const {
   const auto remaining = deadline - monotonic_now();
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
+  // The command's process is waited for until ChildProcess::poll() has seen it exit (the
+  // counterpart of SIGCHLD). Not merely while it runs: an exit between the caller's poll() and
+  // this wait would then be slept through until the deadline, which can be a heartbeat away.
   HANDLE handles[2] = {g_event, running_process()};
-  // The command's process is waited for while it runs (the counterpart of SIGCHLD); once it has
-  // ended it would wake every wait at once, and the callers look at what it left on their own.
-  const DWORD count =
-      handles[1] != nullptr && WaitForSingleObject(handles[1], 0) == WAIT_TIMEOUT ? 2 : 1;
+  const DWORD count = handles[1] != nullptr ? 2 : 1;
   WaitForMultipleObjects(count, handles, FALSE,
                          ms <= 0 ? 0 : static_cast<DWORD>(std::min<long long>(ms, 1 << 30)));
 }
