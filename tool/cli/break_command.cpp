@@ -1,6 +1,7 @@
 #include "cli/break_command.h"
 
 #include "cli/etcd_commands.h"
+#include "cli/lock_reports.h"
 #include "core/forced_removal.h"
 #include "core/lock_directory.h"
 #include "core/lock_listing.h"
@@ -11,10 +12,6 @@
 
 namespace buildlock::cli {
 namespace {
-
-std::string why(const core::LockReport& report) {
-  return report.explanation + " [" + report.reason + "]";
-}
 
 // "pid 12 on host `vm` (make), held for 3s", preceded for a holder file by what it holds:
 // "slot 2 holder pid 12 ...".

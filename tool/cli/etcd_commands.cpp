@@ -13,7 +13,7 @@ namespace {
 
 using nlohmann::ordered_json;
 
-const core::Seconds timeout = etcd::request_timeout(etcd::default_ttl);
+const core::Seconds etcd_request_timeout = etcd::request_timeout(etcd::default_ttl);
 
 Result<std::unique_ptr<etcd::Client>> client_for(const std::string& location) {
   auto parsed = etcd::parse_location(location);
@@ -41,13 +41,9 @@ std::vector<std::string> row(std::string label, const core::LockReport& report) 
   return columns;
 }
 
-std::string why(const core::LockReport& report) {
-  return report.explanation + " [" + report.reason + "]";
-}
-
 // Revokes the lease of `key`; reports an error and returns its status when etcd refuses.
 int revoke(etcd::Client& client, const etcd::KeyReport& key, const std::string& context) {
-  if (auto revoked = etcd::revoke_lease(client, key.entry.lease, timeout); !revoked) {
+  if (auto revoked = etcd::revoke_lease(client, key.entry.lease, etcd_request_timeout); !revoked) {
     return report(std::move(revoked.error()).with(context));
   }
   return 0;
@@ -66,7 +62,8 @@ int etcd_status(const StatusOptions& options, const std::string& location) {
   if (!client) {
     return report(client.error());
   }
-  auto surveys = etcd::survey_locks(**client, (*client)->location().prefix, options.locks, timeout);
+  auto surveys = etcd::survey_locks(**client, (*client)->location().prefix, options.locks,
+                                    etcd_request_timeout);
   if (!surveys) {
     return report(surveys.error());
   }
@@ -107,7 +104,8 @@ int etcd_clean(const CleanOptions& options, const std::string& location) {
   if (!client) {
     return report(client.error());
   }
-  auto surveys = etcd::survey_locks(**client, (*client)->location().prefix, {}, timeout);
+  auto surveys =
+      etcd::survey_locks(**client, (*client)->location().prefix, {}, etcd_request_timeout);
   if (!surveys) {
     return report(surveys.error());
   }
@@ -126,7 +124,8 @@ int etcd_clean(const CleanOptions& options, const std::string& location) {
       std::string action = options.dry_run ? "would-remove" : "removed";
       std::string error;
       if (!options.dry_run) {
-        if (auto revoked = etcd::revoke_lease(**client, key.entry.lease, timeout); !revoked) {
+        if (auto revoked = etcd::revoke_lease(**client, key.entry.lease, etcd_request_timeout);
+            !revoked) {
           messages.error("cannot remove stale `" + key.entry.key + "`: " + revoked.error().message);
           status = exit_code_for(revoked.error().kind);
           action = "failed";
@@ -162,8 +161,8 @@ int etcd_break(const BreakOptions& options, const std::string& location) {
   if (!client) {
     return report(client.error());
   }
-  auto surveys =
-      etcd::survey_locks(**client, (*client)->location().prefix, {options.lock}, timeout);
+  auto surveys = etcd::survey_locks(**client, (*client)->location().prefix, {options.lock},
+                                    etcd_request_timeout);
   if (!surveys) {
     return report(surveys.error());
   }

@@ -63,6 +63,10 @@ std::string mode_label(const core::LockReport& report) {
   return std::string(core::mode_name(report.metadata->mode));
 }
 
+std::string why(const core::LockReport& report) {
+  return report.explanation + " [" + report.reason + "]";
+}
+
 std::string holder_label(const core::LockReport& report) {
   switch (report.kind) {
   case core::EntryKind::shared_holder:

@@ -49,6 +49,8 @@ nlohmann::ordered_json report_json(const core::LockReport& report);
 std::string mode_label(const core::LockReport& report);
 // "shared holder", "slot 2 holder", "waiting writer" for holder files; empty for anything else.
 std::string holder_label(const core::LockReport& report);
+// Why a lock is judged as it is: "holder pid 12 is dead [pid-dead]".
+std::string why(const core::LockReport& report);
 
 // `value` as one line of JSON text; bytes that are not UTF-8 (in paths) are replaced.
 std::string json_line(const nlohmann::ordered_json& value);
