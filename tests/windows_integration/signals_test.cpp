@@ -46,8 +46,9 @@ TEST_F(ConsoleSignals, CtrlCStopsTheWholeTreeBeforeTheReleaseAndPassesTheStatusO
   // Gone before buildlock exited, not merely afterwards.
   EXPECT_FALSE(parent.alive());
   EXPECT_FALSE(leaf.alive());
-  EXPECT_NE(holder.err().find("stopped 1 process(es) the command left running (1 with"),
-            std::string::npos)
+  EXPECT_NE(
+      holder.err().find("stopped 1 process(es) the command left running (1 with TerminateProcess)"),
+      std::string::npos)
       << holder.err();
   const Finished next =
       run_buildlock(dir, run_arguments(dir, "L", {"--timeout", "0"}, exit_command(0)));

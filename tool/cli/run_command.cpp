@@ -12,6 +12,7 @@
 #include "os/child_process.h"
 #include "os/filesystem.h"
 #include "os/process_tree.h"
+#include "os/signals.h"
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -175,8 +176,8 @@ int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
   if (outcome->descendants_stopped != 0) {
     messages.explain("stopped " + std::to_string(outcome->descendants_stopped) +
                      " process(es) the command left running (" +
-                     std::to_string(outcome->descendants_killed) +
-                     " with SIGKILL) before releasing lock `" + options.lock + "`");
+                     std::to_string(outcome->descendants_killed) + " with " +
+                     os::kill_signal_name() + ") before releasing lock `" + options.lock + "`");
   }
   name_leftovers(*outcome, options.lock, messages);
   if (outcome->interrupting_signal != 0 && !outcome->status.signaled) {
@@ -246,18 +247,20 @@ void add_run_command(CLI::App& app, RunOptions& options) {
       ->type_name("N")
       ->excludes(shared);
   run->add_option("--kill-after", options.kill_after,
-                  "When COMMAND ends by a signal or is stopped, how long every process it started "
-                  "gets between that signal and SIGKILL; the lock is released only once none is "
-                  "left; default: $BUILDLOCK_KILL_AFTER, else 5")
+                  std::string("When COMMAND ends by a signal or is stopped, how long every "
+                              "process it started gets between that signal and ") +
+                      os::kill_signal_name() +
+                      "; the lock is released only once none is left; default: "
+                      "$BUILDLOCK_KILL_AFTER, else 5")
       ->type_name("SECONDS");
   run->add_flag("--die-with-parent", options.die_with_parent,
-                "Stop COMMAND (SIGTERM, SIGKILL --kill-after later) and release the lock when the "
-                "process that started buildlock, or that process's parent, exits (a killed ninja "
-                "or make)");
+                std::string("Stop COMMAND (") + os::own_stop_description() +
+                    ") and release the lock when the process that started buildlock, or that "
+                    "process's parent, exits (a killed ninja or make)");
   run->add_flag("--stop-if-lost", options.stop_if_lost,
-                "When the lock is taken away while COMMAND runs (`break`, or reclaimed after this "
-                "process was frozen too long), stop COMMAND (SIGTERM, SIGKILL --kill-after later) "
-                "and exit 76 instead of only warning");
+                std::string("When the lock is taken away while COMMAND runs (`break`, or "
+                            "reclaimed after this process was frozen too long), stop COMMAND (") +
+                    os::own_stop_description() + ") and exit 76 instead of only warning");
   run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
       ->required();
   run->footer(

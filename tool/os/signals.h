@@ -21,6 +21,12 @@ int interrupt_signal(); // the user pressed Ctrl+C
 int terminate_signal(); // stop, politely: the process may clean up
 int kill_signal();      // stop at once, no clean-up possible
 
+// How messages and --help name the kill ("SIGKILL"; Windows: "TerminateProcess"), and how
+// buildlock stops a command on a decision of its own (a gone parent, a lost lock): "SIGTERM,
+// SIGKILL --kill-after later"; on Windows at once, since no event reaches only the command.
+const char* kill_signal_name();
+const char* own_stop_description();
+
 // True for the signals that ask a program to stop (on POSIX SIGINT, SIGTERM, SIGHUP, SIGQUIT and
 // SIGKILL; on Windows every console control event and the kill). Any other death (SIGSEGV,
 // SIGABRT, SIGPIPE...) is passed to the rest of a command's tree as terminate_signal(): the rest

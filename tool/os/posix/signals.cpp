@@ -120,6 +120,14 @@ int kill_signal() {
   return SIGKILL;
 }
 
+const char* kill_signal_name() {
+  return "SIGKILL";
+}
+
+const char* own_stop_description() {
+  return "SIGTERM, SIGKILL --kill-after later";
+}
+
 bool is_stop_signal(int signal) {
   return signal == SIGINT || signal == SIGTERM || signal == SIGHUP || signal == SIGQUIT ||
          signal == SIGKILL;

@@ -92,6 +92,14 @@ int kill_signal() {
   return windows_signal::kill;
 }
 
+const char* kill_signal_name() {
+  return "TerminateProcess";
+}
+
+const char* own_stop_description() {
+  return "TerminateJobObject, at once"; // os/windows/child_process.cpp, send_signal(), says why
+}
+
 bool is_stop_signal(int signal) {
   return signal == windows_signal::interrupt || signal == windows_signal::ctrl_break ||
          signal == windows_signal::hangup || signal == windows_signal::terminate ||
