@@ -79,7 +79,10 @@ echo "1. kill -9 of every process of a build that holds the lock (OOM kill, canc
 start_build
 step_pid=$(wait_until_downloading)
 processes=$(freeze "$build_pid")
-kill -KILL $processes
+# One at a time, and a pid that is gone by then is no error: a process that had exited before the
+# freeze (a zombie, which SIGSTOP cannot hold) is reaped elsewhere once its killed parent's
+# children are handed on, and kill's error for it would end this script (set -e).
+for pid in $processes; do kill -KILL "$pid" 2>/dev/null || true; done
 { wait "$build_pid"; } 2>/dev/null || true
 echo "  killed $(echo $processes | wc -w) processes; left behind in the lock directory: $(lock_files)"
 next_build "kill -9"
