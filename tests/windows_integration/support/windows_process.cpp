@@ -1,6 +1,7 @@
 #include "support/windows_process.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -131,14 +132,29 @@ bool ProcessGuard::wait_until_gone(std::chrono::milliseconds timeout) const {
 TestDirectory::TestDirectory() {
   char base[MAX_PATH] = {};
   GetTempPathA(MAX_PATH, base);
+  // Only a directory created here: Wine reuses process ids at once, and a directory of an earlier
+  // test that could not be removed would hand this one its files (a `finish` read as exit
+  // status 0 by the next tree_command.exe, seen in a loaded run).
   static int counter = 0;
-  path_ = std::string(base) + "buildlock-test-" + std::to_string(GetCurrentProcessId()) + "-" +
-          std::to_string(++counter);
-  CreateDirectoryA(path_.c_str(), nullptr);
+  for (;;) {
+    path_ = std::string(base) + "buildlock-test-" + std::to_string(GetCurrentProcessId()) + "-" +
+            std::to_string(++counter);
+    if (CreateDirectoryA(path_.c_str(), nullptr)) {
+      return;
+    }
+    const DWORD error = GetLastError();
+    if (error != ERROR_ALREADY_EXISTS) {
+      throw std::runtime_error("cannot create the test directory " + path_ + ": error " +
+                               std::to_string(error));
+    }
+  }
 }
 
 TestDirectory::~TestDirectory() {
   remove_tree(path_);
+  if (GetFileAttributesA(path_.c_str()) != INVALID_FILE_ATTRIBUTES) {
+    std::fprintf(stderr, "note: the test directory %s is left behind\n", path_.c_str());
+  }
 }
 
 Process start_buildlock(const TestDirectory& dir, const std::vector<std::string>& arguments) {
