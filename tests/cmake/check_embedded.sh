@@ -1,9 +1,9 @@
 #!/bin/sh
 # check_embedded.sh: buildlock embedded CPM-style (embedded/) must stay out of the project's
-# install, link shared (not -static) by default, and run its limits and wrapped steps with Ninja
-# Multi-Config (in a configuration other than the first). Cross-compiling, it must accept a host
-# buildlock named by BUILDLOCK_EXECUTABLE, which every wrapped step and link then runs instead of
-# the in-tree one.
+# install, link shared (not -static) and compile as a unity build by default, and run its limits
+# and wrapped steps with Ninja Multi-Config (in a configuration other than the first).
+# Cross-compiling, it must accept a host buildlock named by BUILDLOCK_EXECUTABLE, which every
+# wrapped step and link then runs instead of the in-tree one.
 . "$(dirname "$0")/prelude.sh"
 log=$work/links.log
 # Release, not the first configuration (Debug), and without optimisation: one compile of buildlock.
@@ -11,7 +11,9 @@ configure "Ninja Multi-Config" "$here/embedded" tree "-DBUILDLOCK_SOURCE_DIR=$BU
   "-DBUILDLOCK_LOCK_DIR=$work/locks" "-DLINK_LOG=$log" -DCMAKE_CXX_FLAGS_RELEASE=-DNDEBUG
 tree=$work/tree
 grep -q '^BUILDLOCK_LINKAGE:STRING=shared$' "$tree/CMakeCache.txt" || fail "embedded, BUILDLOCK_LINKAGE is not shared"
+grep -q '^BUILDLOCK_UNITY_BUILD:BOOL=ON$' "$tree/CMakeCache.txt" || fail "embedded, BUILDLOCK_UNITY_BUILD is not ON"
 must_build tree --config Release
+find "$tree/buildlock/tool" -name 'unity_*_cxx.cxx' | grep -q . || fail "embedded, buildlock was not compiled as a unity build"
 [ -s "$tree/step.txt" ] || fail "the wrapped step did not run under buildlock"
 for output in app libshared.so; do
   grep -q "^start [0-9]* tree:[0-9]*:$output $work/locks/links.lock" "$log" ||
