@@ -33,8 +33,12 @@ public:
       std::fprintf(stderr, "kept test directory %s\n", path_.c_str());
       return;
     }
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
+    std::error_code error;
+    std::filesystem::remove_all(path_, error);
+    if (error) {
+      std::fprintf(stderr, "note: the test directory %s is left behind: %s\n", path_.c_str(),
+                   error.message().c_str());
+    }
   }
   TestDirectory(const TestDirectory&) = delete;
   TestDirectory& operator=(const TestDirectory&) = delete;

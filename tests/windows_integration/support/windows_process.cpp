@@ -1,7 +1,6 @@
 #include "support/windows_process.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -35,19 +34,6 @@ HANDLE inheritable_file(const std::string& path, DWORD access, DWORD disposition
   SECURITY_ATTRIBUTES inherit{sizeof inherit, nullptr, TRUE};
   return CreateFileA(path.c_str(), access, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
                      &inherit, disposition, FILE_ATTRIBUTE_NORMAL, nullptr);
-}
-
-void remove_tree(const std::string& path) {
-  for (const std::string& name : directory_entries(path)) {
-    std::string entry = path;
-    entry.append("\\").append(name);
-    if (GetFileAttributesA(entry.c_str()) & FILE_ATTRIBUTE_DIRECTORY) {
-      remove_tree(entry);
-    } else {
-      DeleteFileA(entry.c_str());
-    }
-  }
-  RemoveDirectoryA(path.c_str());
 }
 
 } // namespace
@@ -127,34 +113,6 @@ bool ProcessGuard::alive() const {
 bool ProcessGuard::wait_until_gone(std::chrono::milliseconds timeout) const {
   return handle_ != nullptr &&
          WaitForSingleObject(handle_, static_cast<DWORD>(timeout.count())) == WAIT_OBJECT_0;
-}
-
-TestDirectory::TestDirectory() {
-  char base[MAX_PATH] = {};
-  GetTempPathA(MAX_PATH, base);
-  // Only a directory created here: Wine reuses process ids at once, and a directory of an earlier
-  // test that could not be removed would hand this one its files (a `finish` read as exit
-  // status 0 by the next tree_command.exe, seen in a loaded run).
-  static int counter = 0;
-  for (;;) {
-    path_ = std::string(base) + "buildlock-test-" + std::to_string(GetCurrentProcessId()) + "-" +
-            std::to_string(++counter);
-    if (CreateDirectoryA(path_.c_str(), nullptr)) {
-      return;
-    }
-    const DWORD error = GetLastError();
-    if (error != ERROR_ALREADY_EXISTS) {
-      throw std::runtime_error("cannot create the test directory " + path_ + ": error " +
-                               std::to_string(error));
-    }
-  }
-}
-
-TestDirectory::~TestDirectory() {
-  remove_tree(path_);
-  if (GetFileAttributesA(path_.c_str()) != INVALID_FILE_ATTRIBUTES) {
-    std::fprintf(stderr, "note: the test directory %s is left behind\n", path_.c_str());
-  }
 }
 
 Process start_buildlock(const TestDirectory& dir, const std::vector<std::string>& arguments) {

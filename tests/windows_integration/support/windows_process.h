@@ -2,6 +2,8 @@
 // waiting for files and processes, and a private directory per test.
 #pragma once
 
+#include "test_directory.h"
+
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -71,17 +73,15 @@ struct Finished {
   std::string err;
 };
 
+// The unit tests' private directory (created anew, never one an earlier test left behind: Wine
+// reuses process ids at once; kept when the test fails), with Windows paths for its files.
 class TestDirectory {
 public:
-  TestDirectory();
-  ~TestDirectory();
-  TestDirectory(const TestDirectory&) = delete;
-  TestDirectory& operator=(const TestDirectory&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "\\" + name; }
+  const std::string& path() const { return directory_.path(); }
+  std::string file(const std::string& name) const { return directory_.path() + "\\" + name; }
 
 private:
-  std::string path_;
+  test::TestDirectory directory_;
 };
 
 // Starts buildlock.exe with `arguments`, stdout and stderr to files in `dir`, on this
