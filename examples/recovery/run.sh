@@ -33,12 +33,13 @@ wait_until_downloading() {
   cat "$download/downloading"
 }
 
-# descendants PID: PID and every process below it.
+# descendants PID: PID and every process below it, deepest first (see below for why).
 descendants() {
   ps -e -o pid= -o ppid= | awk -v root="$1" '
     { parent[$1] = $2 }
-    END { for (p in parent) { q = p; while (q != root && q in parent && q > 1) q = parent[q];
-                              if (q == root) print p } }'
+    END { for (p in parent) { q = p; depth = 0
+                              while (q != root && q in parent && q > 1) { q = parent[q]; depth++ }
+                              if (q == root) print depth, p } }' | sort -k1,1nr -k2,2n | cut -d' ' -f2
 }
 
 # freeze PID: SIGSTOP to PID and every process below it, again until no new one appears, so that
@@ -47,7 +48,7 @@ descendants() {
 freeze() {
   frozen=""
   while :; do
-    now=$(descendants "$1" | sort -n)
+    now=$(descendants "$1")
     kill -STOP $now 2>/dev/null || true
     [ "$now" = "$frozen" ] && break
     frozen=$now
@@ -79,12 +80,19 @@ echo "1. kill -9 of every process of a build that holds the lock (OOM kill, canc
 start_build
 step_pid=$(wait_until_downloading)
 processes=$(freeze "$build_pid")
-# One at a time, and a pid that is gone by then is no error: a process that had exited before the
-# freeze (a zombie, which SIGSTOP cannot hold) is reaped elsewhere once its killed parent's
-# children are handed on, and kill's error for it would end this script (set -e).
+# Deepest first: killing a parent before its stopped children would orphan their process group
+# (Ninja gives each step one of its own), and the kernel then sends an orphaned group with stopped
+# members SIGHUP and SIGCONT (POSIX). buildlock would take that hangup as a Ctrl+C and release the
+# lock cleanly before its SIGKILL came, which is not the crash this scenario is about. One at a
+# time, and a pid that is gone by then is no error: a process that had exited before the freeze (a
+# zombie, which SIGSTOP cannot hold) is reaped elsewhere once its killed parent's children are
+# handed on, and kill's error for it would end this script (set -e).
 for pid in $processes; do kill -KILL "$pid" 2>/dev/null || true; done
 { wait "$build_pid"; } 2>/dev/null || true
-echo "  killed $(echo $processes | wc -w) processes; left behind in the lock directory: $(lock_files)"
+left_behind=$(lock_files)
+echo "  killed $(echo $processes | wc -w) processes; left behind in the lock directory: $left_behind"
+# The step held the lock when it was frozen; a SIGKILL leaves its lock file for the next build.
+[ -n "$left_behind" ] || fail "the killed build left no lock file: it was not killed while holding the lock"
 next_build "kill -9"
 reclaimed=$(grep 'reclaimed stale lock' "$work/tree.log") ||
   fail "the next build did not say that it reclaimed the lock"
