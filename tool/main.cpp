@@ -5,6 +5,7 @@
 #include "cli/common_options.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
+#include "cli/usage_hints.h"
 #include "core/messages.h"
 
 #include <CLI/CLI.hpp>
@@ -77,7 +78,8 @@ int main_with_exceptions(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     return cli::report(
-        Error{ErrorKind::usage, std::string(e.what()) + " (see `buildlock --help`)"});
+        Error{ErrorKind::usage,
+              cli::explain_parse_error(app, split.ours, split.has_separator, e.what())});
   }
 
   if (app.got_subcommand("run")) {
