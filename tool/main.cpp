@@ -3,6 +3,7 @@
 #include "cli/break_command.h"
 #include "cli/clean_command.h"
 #include "cli/common_options.h"
+#include "cli/help_formatter.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
 #include "cli/usage_hints.h"
@@ -48,6 +49,9 @@ int main_with_exceptions(int argc, char** argv) {
                "buildlock");
   app.set_version_flag("--version", "buildlock " BUILDLOCK_VERSION);
   app.require_subcommand(1);
+  // Before the subcommands are added: each takes a copy of the formatter it is created with.
+  app.formatter(std::make_shared<cli::HelpFormatter>(
+      std::map<std::string, std::string>{{"run", "-- COMMAND [ARG...]"}}));
   // `run` is started hundreds of times per build: do not build the other subcommands' parsers
   // for it (a sixth of its start-up instructions).
   const bool only_run = argc > 1 && std::strcmp(argv[1], "run") == 0;

@@ -205,5 +205,31 @@ TEST_F(RunHelpAndVersion, HelpDescribesRunAndExitsZero) {
   }
 }
 
+TEST_F(RunHelpAndVersion, EverySubcommandsHelpShowsItsWholeUsageAnExampleAndEveryExitStatus) {
+  Finished run_help = run(buildlock({"run", "--help"}));
+  EXPECT_NE(run_help.out.find("Usage: buildlock run [OPTIONS] LOCK -- COMMAND [ARG...]\n"),
+            std::string::npos)
+      << run_help.out;
+  for (const char* subcommand : {"run", "status", "clean", "break"}) {
+    Finished help = run(buildlock({subcommand, "--help"}));
+    EXPECT_EQ(help.status, ExitStatus::exited(0));
+    // Constraints are said in the description, not as badges that wrap it onto the next line.
+    EXPECT_EQ(help.out.find("Excludes:"), std::string::npos) << help.out;
+    EXPECT_NE(help.out.find("\nExample: buildlock " + std::string(subcommand) + " "),
+              std::string::npos)
+        << help.out;
+    // 70 and 71 can end any subcommand; a list without them was incomplete.
+    for (const char* status : {" 2 usage", " 70 internal error", " 71 system error", " 74 "}) {
+      EXPECT_NE(help.out.find(status), std::string::npos) << status << " in:\n" << help.out;
+    }
+  }
+  EXPECT_NE(run_help.out.find(" 76 lock lost"), std::string::npos) << run_help.out;
+  Finished status_help = run(buildlock({"status", "--help"}));
+  // status never waits: its -q cannot be about waiting notices.
+  EXPECT_NE(status_help.out.find("-q,--quiet                  Say only errors and warnings"),
+            std::string::npos)
+      << status_help.out;
+}
+
 } // namespace
 } // namespace buildlock::test

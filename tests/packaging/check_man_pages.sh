@@ -31,6 +31,19 @@ for subcommand in "" run status clean break; do
   done <"$work/options.txt"
 done
 
+# Every exit status that a subcommand's --help names has its entry in buildlock(1)'s EXIT STATUS
+# section (a `.B N` paragraph), so the two cannot drift apart.
+sed -n '/^\.SH "EXIT STATUS"/,/^\.SH /p' "$work/buildlock.1" >"$work/exit-statuses.1"
+for subcommand in run status clean break; do
+  "$buildlock" $subcommand --help | sed -n 's/^Exit status: //p' | grep -oE '(^|[ ;,])[0-9]{1,3} ' |
+    tr -d ' ;,' | sort -u >"$work/statuses.txt"
+  [ -s "$work/statuses.txt" ] || fail "buildlock $subcommand --help names no exit status"
+  while read -r status; do
+    grep -qx "\.B $status" "$work/exit-statuses.1" ||
+      fail "buildlock(1)'s EXIT STATUS has no entry for $status (from: buildlock $subcommand --help)"
+  done <"$work/statuses.txt"
+done
+
 # Every keyword buildlock_wrap() accepts, and the module's functions and variables, appear in
 # buildlock-cmake(7).
 keywords=$(sed -n 's/^ *set(\(value\|flag\|list\)_keywords \(.*\))$/\2/p' \

@@ -80,8 +80,10 @@ void add_break_command(CLI::App& app, BreakOptions& options) {
                     "Remove the lock even though its holder may be alive (it keeps running, "
                     "unprotected)");
   command->add_option("LOCK", options.lock, "The lock to remove")->required();
-  command->footer("Exit status: 0 when the lock is gone (or did not exist); 2 usage, 74 lock "
-                  "directory or entry unusable, 75 held and no --force.");
+  command->footer("Example: buildlock break toolchain\n"
+                  "Exit status: 0 when the lock is gone (or did not exist); 2 usage, 70 internal "
+                  "error, 71 system error, 74 lock directory or entry unusable, 75 held and no "
+                  "--force.");
 }
 
 int break_command(const BreakOptions& options) {

@@ -53,8 +53,9 @@ void add_clean_command(CLI::App& app, CleanOptions& options) {
   clean->add_flag("-n,--dry-run", options.dry_run, "Only list what would be removed");
   clean->add_flag("--json", options.json,
                   "Print a JSON array, one object per entry removed (or that would be)");
-  clean->footer("Exit status: 0 when every stale entry was removed; 2 usage, 74 lock directory "
-                "unreadable or an entry could not be removed.");
+  clean->footer("Example: buildlock clean --dry-run\n"
+                "Exit status: 0 when every stale entry was removed; 2 usage, 70 internal error, 71 "
+                "system error, 74 lock directory unreadable or an entry could not be removed.");
 }
 
 int clean_command(const CleanOptions& options) {

@@ -41,7 +41,7 @@ void CommonOptions::add_to(CLI::App& command) {
                   "Rely on kernel locks (flock): auto (where they work), on (required) or off "
                   "(judge by pid and heartbeat only); default: $BUILDLOCK_KERNEL_LOCKS, else auto")
       ->type_name("auto|on|off");
-  auto* quiet_flag = command.add_flag("-q,--quiet", quiet, "No waiting notices");
+  auto* quiet_flag = command.add_flag("-q,--quiet", quiet, "Say only errors and warnings");
   command.add_flag("-v,--verbose", verbose, "Explain every decision (stale, reclaimed, waiting)")
       ->excludes(quiet_flag);
 }

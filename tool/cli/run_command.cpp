@@ -265,8 +265,10 @@ void add_run_command(CLI::App& app, RunOptions& options) {
       ->required();
   run->footer(
       "COMMAND and its arguments follow `--` and are passed on exactly.\n"
-      "Exit status: the command's own; 2 usage, 65 lock held in another mode or slot count, "
-      "74 lock directory unusable, 75 timeout, "
+      "Example: buildlock run --timeout 60 downloads -- ./fetch.sh --all\n"
+      "Exit status: the command's own (a command killed by a signal: buildlock dies of the same "
+      "signal); 2 usage, 65 lock held in another mode or slot count, 70 internal error, 71 system "
+      "error, 74 lock directory unusable, 75 timeout, 76 lock lost (--stop-if-lost), "
       "126 not executable, 127 not found.");
 }
 

@@ -58,8 +58,10 @@ void add_status_command(CLI::App& app, StatusOptions& options) {
                    "Print a JSON array, one object per lock, its holders inside (schema: "
                    "docs/managing-locks.md)");
   status->add_option("LOCK", options.locks, "Only these locks (a lock with no file is `free`)");
-  status->footer("Exit status: 0 when the lock directory could be read (whatever the locks' "
-                 "states); 2 usage, 74 lock directory unreadable.");
+  status->footer("Example: buildlock status --json toolchain\n"
+                 "Exit status: 0 when the lock directory could be read (whatever the locks' "
+                 "states); 2 usage, 70 internal error, 71 system error, 74 lock directory "
+                 "unreadable.");
 }
 
 int status_command(const StatusOptions& options) {

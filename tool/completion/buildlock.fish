@@ -64,7 +64,7 @@ set -l in_subcommand "__fish_seen_subcommand_from $subcommands; and not __buildl
 complete -c buildlock -n $in_subcommand -l dir -x -a '(__fish_complete_directories)' -d 'Lock directory'
 complete -c buildlock -n $in_subcommand -l kernel-locks -x -a 'auto on off' -d 'Rely on kernel locks (flock)'
 complete -c buildlock -n $in_subcommand -l stale-after -x -d 'Age (SECONDS) after which a lock nobody can vouch for is stale'
-complete -c buildlock -n $in_subcommand -s q -l quiet -d 'No waiting notices'
+complete -c buildlock -n $in_subcommand -s q -l quiet -d 'Say only errors and warnings'
 complete -c buildlock -n $in_subcommand -s v -l verbose -d 'Explain every decision'
 
 # run [OPTIONS] LOCK -- COMMAND [ARG...]
