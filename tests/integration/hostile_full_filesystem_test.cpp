@@ -124,7 +124,9 @@ protected:
     ran.close_write();
     EXPECT_EQ(refused.status, ExitStatus::exited(74)) << refused.err;
     EXPECT_TRUE(is_one_error_line(refused.err, start));
-    EXPECT_TRUE(refused.err.ends_with(": " + reason + "\n")) << refused.err;
+    EXPECT_TRUE(
+        refused.err.ends_with(": " + reason + " (use another with --dir or BUILDLOCK_DIR)\n"))
+        << refused.err;
     EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran";
   }
 
@@ -145,7 +147,8 @@ TEST_F(HostileFilesystem, FullRefusesRunWithExit74AndStillCleansUp) {
   fill_blocks();
   freeze_outside(locks);
 
-  expect_run_refused(locks, "cannot write `" + locks + "/.L.", "write: No space left on device");
+  expect_run_refused(locks, "lock directory `" + locks + "`: cannot write `" + locks + "/.L.",
+                     "write: No space left on device");
   EXPECT_EQ(directory_entries(locks), std::vector<std::string>{"dead.lock"})
       << "a temporary file was left behind";
 
@@ -160,7 +163,7 @@ TEST_F(HostileFilesystem, FullRefusesRunWithExit74AndStillCleansUp) {
 TEST_F(HostileFilesystem, WithoutFreeInodesRefusesRunWithExit74) {
   fill_inodes();
   freeze_outside(locks);
-  expect_run_refused(locks, "cannot prepare lock `L`: cannot create `" + locks + "/.L.",
+  expect_run_refused(locks, "lock directory `" + locks + "`: cannot create `" + locks + "/.L.",
                      "No space left on device");
   EXPECT_EQ(directory_entries(locks), std::vector<std::string>{});
 }
@@ -193,7 +196,7 @@ TEST_F(HostileFilesystem, ReadOnlyRefusesRunAndRemovalsWithExit74) {
       << std::strerror(errno);
   freeze_outside(locks);
 
-  expect_run_refused(locks, "cannot prepare lock `L`: cannot create `" + locks + "/.L.",
+  expect_run_refused(locks, "lock directory `" + locks + "`: cannot create `" + locks + "/.L.",
                      "Read-only file system");
   Finished status = run(manage_in("status", {"--json"}));
   EXPECT_EQ(status.status, ExitStatus::exited(0)) << status.err;

@@ -3,6 +3,7 @@
 // refuses entries that are not lock files with exit 74 (docs/cli.md, "The lock directory").
 #include "support/integration_test.h"
 #include "support/lock_files.h"
+#include "support/pipe.h"
 #include "support/waiting.h"
 
 #include <gtest/gtest.h>
@@ -138,6 +139,26 @@ TEST_F(RunLockDirectory, MissingLockDirectoryIsCreatedWithItsParents) {
   const std::string deep = temp / "a/b/c";
   expect_lock_file_at(buildlock(concat({"run", "--dir", deep, "L", "--"}, held_command())),
                       deep + "/L.lock");
+}
+
+// Issue 25: `--dir /proc/...` exited 71 and `--dir /sys/...` 74. Whatever the cause, a lock
+// directory that cannot be made exits 74, names the directory and says what to do.
+TEST_F(RunLockDirectory, ADirectoryThatCannotBeMadeExits74NamingItAndTheWayOut) {
+  for (const std::string dir : {"/proc/buildlock-nope", "/proc/self/buildlock-nope/deeper"}) {
+    Pipe ran;
+    Command command =
+        buildlock(concat({"run", "--dir", dir, "L", "--"}, scripted({"notify", "3"})));
+    command.pass_fd(3, ran.write_fd());
+    Finished finished = run(command, 10s);
+    ran.close_write();
+    EXPECT_EQ(finished.status, ExitStatus::exited(74)) << finished.err;
+    EXPECT_EQ(lines_of(finished.err).size(), 1u) << finished.err;
+    EXPECT_EQ(finished.err.rfind("buildlock: error: lock directory `" + dir + "`: ", 0), 0u)
+        << finished.err;
+    EXPECT_NE(finished.err.find(" (use another with --dir or BUILDLOCK_DIR)\n"), std::string::npos)
+        << finished.err;
+    EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran";
+  }
 }
 
 TEST_F(RunLockDirectory, ComesFromTheEnvironmentWithoutDir) {

@@ -1,5 +1,6 @@
 #include "core/acquire_steps.h"
 
+#include "core/lock_directory.h"
 #include "core/lock_listing.h"
 #include "core/lock_name.h"
 #include "os/file_lock.h"
@@ -113,7 +114,7 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
       os::join_path(request.directory, temp_file_name(request.name, random_token()));
   auto fd = os::create_new_file(temp_path);
   if (!fd) {
-    return std::move(fd.error()).with("cannot prepare lock `" + request.name + "`");
+    return lock_directory_error(request.directory, std::move(fd.error()));
   }
   CreateAttempt attempt;
   auto remove_temp = [&] {
@@ -154,7 +155,8 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
   // Written only after the kernel lock is taken: an observer (`clean`) that finds this temporary
   // file unlocked sees no metadata, so the age rule protects it for the instant before flock.
   if (auto written = os::write_all(*fd, serialize_metadata(written_metadata)); !written) {
-    return fail(std::move(written.error()).with("cannot write `" + temp_path + "`"));
+    return fail(lock_directory_error(
+        request.directory, std::move(written.error()).with("cannot write `" + temp_path + "`")));
   }
   auto info = os::fstat_entry(*fd);
   if (!info) {

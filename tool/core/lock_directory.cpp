@@ -32,13 +32,18 @@ Result<std::string> resolve_lock_directory(const std::optional<std::string>& fro
   return os::join_path(*cache, "buildlock");
 }
 
+Error lock_directory_error(const std::string& directory, Error cause) {
+  return Error{ErrorKind::lock_directory, "lock directory `" + directory + "`: " + cause.message +
+                                              " (use another with --dir or BUILDLOCK_DIR)"};
+}
+
 Status prepare_lock_directory(const std::string& directory, const Messages& messages) {
   if (auto made = os::make_directories(directory); !made) {
-    return std::move(made.error()).with("lock directory `" + directory + "`");
+    return lock_directory_error(directory, std::move(made.error()));
   }
   auto info = os::stat_entry(directory);
   if (!info) {
-    return info.error();
+    return lock_directory_error(directory, std::move(info.error()));
   }
   constexpr std::uint32_t world_writable = 0002;
   constexpr std::uint32_t sticky = 01000;

@@ -15,6 +15,12 @@ namespace buildlock::core {
 // could be pre-created by another user.)
 Result<std::string> resolve_lock_directory(const std::optional<std::string>& from_option);
 
+// An error about the lock directory, whatever its cause (a missing parent, no permission, a
+// read-only or pseudo filesystem, an I/O error): it names the directory and the one next step all
+// of them share, and always exits 74 (ErrorKind::lock_directory), so that scripts can tell "this
+// directory cannot hold locks" from every other failure.
+Error lock_directory_error(const std::string& directory, Error cause);
+
 // Creates the directory if missing (like mkdir -p) and checks that it is a directory. Warns
 // when anyone may delete anyone's locks in it (world-writable without the sticky bit).
 Status prepare_lock_directory(const std::string& directory, const Messages& messages);
