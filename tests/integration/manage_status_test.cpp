@@ -4,7 +4,10 @@
 #include "manage_test_support.h"
 #include "support/waiting.h"
 
+#include <cstdio>
+#include <ctime>
 #include <gtest/gtest.h>
+#include <optional>
 #include <pwd.h>
 #include <regex>
 #include <sys/stat.h>
@@ -16,6 +19,20 @@ namespace {
 using namespace std::chrono_literals;
 
 class Status : public ManageLocksTest {};
+
+// `2026-12-07T10:48:05.123Z` as milliseconds since the epoch (UTC).
+std::optional<long long> parse_utc_milliseconds(const std::string& text) {
+  std::tm parts{};
+  int milliseconds = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ", &parts.tm_year, &parts.tm_mon,
+                  &parts.tm_mday, &parts.tm_hour, &parts.tm_min, &parts.tm_sec,
+                  &milliseconds) != 7) {
+    return std::nullopt;
+  }
+  parts.tm_year -= 1900;
+  parts.tm_mon -= 1;
+  return static_cast<long long>(::timegm(&parts)) * 1000 + milliseconds;
+}
 
 std::string local_user_name() {
   const passwd* entry = ::getpwuid(::getuid());
@@ -237,6 +254,40 @@ TEST_F(Status, OldLockWithoutMetadataIsStaleByAge) {
   EXPECT_EQ(object["reason"], "no-metadata-expired");
   EXPECT_EQ(object["judged_by"], "age");
   EXPECT_EQ(object["metadata_error"], "empty");
+}
+
+// Issue 25, item 1: a run that waited held the lock only from the moment it took it. Its
+// acquired_at and held_seconds counted the wait (a 5.4 s wait and a 1.6 s hold showed 7.1 s).
+TEST_F(Status, ARunThatWaitedHoldsFromWhenItTookTheLockNotFromWhenItArrived) {
+  LiveHolder first = hold("L");
+  Pipe waiter_started, waiter_release;
+  Command waiter_command = run_under_lock("L", holder_command());
+  waiter_command.pass_fd(3, waiter_started.write_fd()).pass_fd(4, waiter_release.read_fd());
+  Process waiter = waiter_command.start();
+  waiter_started.close_write();
+  waiter_release.close_read();
+  // It arrived and sleeps on the first holder's lock: its arrival is now in the past.
+  ASSERT_TRUE(is_asleep_in_flock(waiter.pid(), 1, 10s));
+  const auto released_after = WallClock::now();
+  EXPECT_EQ(first.release(), ExitStatus::exited(0));
+  ASSERT_TRUE(waiter_started.receives_byte(10s)) << "the waiter never ran";
+  const auto running_by = WallClock::now();
+
+  const json object = object_for(status_json(), "L");
+  EXPECT_EQ(object["pid"], waiter.pid());
+  const auto acquired_at = parse_utc_milliseconds(object["acquired_at"].get<std::string>());
+  ASSERT_TRUE(acquired_at) << object["acquired_at"];
+  // acquired_at has millisecond resolution, truncated: compare on that resolution.
+  const auto ms = [](WallClock::time_point at) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  };
+  EXPECT_GE(*acquired_at, ms(released_after)) << "acquired_at counts the wait: " << object.dump();
+  EXPECT_LE(*acquired_at, ms(running_by)) << object.dump();
+  EXPECT_LE(object["held_seconds"].get<double>(),
+            std::chrono::duration<double>(WallClock::now() - released_after).count() + 0.001)
+      << object.dump();
+  waiter_release.write_byte();
+  EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0));
 }
 
 TEST_F(Status, AgeIsSinceTheLastRefreshAndHeldIsSinceAcquiredAt) {

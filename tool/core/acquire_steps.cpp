@@ -152,6 +152,9 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
   }
   LockMetadata written_metadata = metadata;
   written_metadata.kernel_lock = context.kernel_locks;
+  // Now, not when this run arrived: a run that waited holds the lock from this file's creation,
+  // and "held for" and `status` must not count the wait as holding.
+  written_metadata.acquired_at = os::utc_timestamp_now();
   // Written only after the kernel lock is taken: an observer (`clean`) that finds this temporary
   // file unlocked sees no metadata, so the age rule protects it for the instant before flock.
   if (auto written = os::write_all(*fd, serialize_metadata(written_metadata)); !written) {
