@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <gtest/gtest.h>
 #include <optional>
 #include <pwd.h>
@@ -288,6 +289,42 @@ TEST_F(Status, ARunThatWaitedHoldsFromWhenItTookTheLockNotFromWhenItArrived) {
       << object.dump();
   waiter_release.write_byte();
   EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0));
+}
+
+// Issue 25, item 2: after kill -9 of buildlock alone, its command keeps the kernel lock through
+// the descriptor it inherited. `status` named only the dead pid, "its kernel lock is held"; it now
+// names the live process, which is the one a user would have to stop.
+TEST_F(Status, AKilledWrappersLockNamesTheLiveProcessThatKeepsIt) {
+  auto holder = start_holding("orph");
+  const pid_t wrapper = holder->pid();
+  // buildlock's one child is its command (scripted_command, which runs on after the kill).
+  std::ifstream children_file("/proc/" + std::to_string(wrapper) + "/task/" +
+                              std::to_string(wrapper) + "/children");
+  pid_t command = 0;
+  ASSERT_TRUE(children_file >> command) << "no child of buildlock " << wrapper;
+  holder->process->send_signal(SIGKILL);
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::killed_by(SIGKILL));
+
+  const json object = object_for(status_json(), "orph");
+  EXPECT_EQ(object["state"], "held") << object.dump();
+  EXPECT_EQ(object["reason"], "kernel-lock-held");
+  EXPECT_EQ(object["pid"], wrapper); // the metadata's holder, as recorded
+  std::string command_line;
+  for (const std::string& word : holder_command()) {
+    command_line += (command_line.empty() ? "" : " ") + word;
+  }
+  ASSERT_EQ(object["kept_by"].size(), 1u) << object.dump();
+  EXPECT_EQ(object["kept_by"][0]["pid"], command);
+  EXPECT_EQ(object["kept_by"][0]["command"], command_line);
+  const std::string shown =
+      command_line.size() <= 60 ? command_line : command_line.substr(0, 57) + "...";
+  EXPECT_EQ(object["explanation"], "its kernel lock is held by pid " + std::to_string(command) +
+                                       " (" + shown + "), left running by its holder pid " +
+                                       std::to_string(wrapper) + ", which has exited");
+
+  holder->let_go(); // the command ends, and with it the lock
+  EXPECT_EQ(holder->started.read_to_end(10s), std::string());
+  EXPECT_TRUE(object_for(status_json(), "orph")["kept_by"].empty());
 }
 
 TEST_F(Status, AgeIsSinceTheLastRefreshAndHeldIsSinceAcquiredAt) {

@@ -176,6 +176,7 @@ inline void expect_status_schema(const json& object,
        {json::value_t::number_unsigned, json::value_t::number_integer, json::value_t::null}},
       {"slot",
        {json::value_t::number_unsigned, json::value_t::number_integer, json::value_t::null}},
+      {"kept_by", {json::value_t::array}},
   };
   ASSERT_TRUE(object.is_object()) << object.dump();
   EXPECT_EQ(object.size(), fields.size() + extra_fields.size()) << object.dump(2);

@@ -158,6 +158,12 @@ json report_json(const core::LockReport& report) {
   object["slots"] =
       metadata && metadata->mode == core::LockMode::slots ? json(metadata->slots) : json(nullptr);
   object["slot"] = report.kind == core::EntryKind::slot_holder ? json(report.slot) : json(nullptr);
+  // Added for a holder that exited while processes it left keep its kernel lock (issue 25).
+  json kept_by = json::array();
+  for (const os::ProcessWithFile& keeper : report.kept_by) {
+    kept_by.push_back({{"pid", keeper.pid}, {"command", keeper.command}});
+  }
+  object["kept_by"] = std::move(kept_by);
   return object;
 }
 

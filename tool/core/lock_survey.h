@@ -9,6 +9,7 @@
 #include "core/metadata.h"
 #include "core/probe.h"
 #include "core/staleness.h"
+#include "os/open_files.h"
 
 #include <cstdint>
 #include <optional>
@@ -65,6 +66,10 @@ struct LockReport {
   // Held only by the age rule: stale after this much longer unless refreshed.
   std::optional<Seconds> stale_in;
   std::string holder; // "pid 12 on host `ci` (make) since ..." for messages
+  // For a lock held by its kernel lock although its holder has exited: the processes that keep
+  // the lock (a killed wrapper's command), the ones to stop. Empty otherwise, or where they
+  // cannot be seen (another user's processes; an OS without the view, os/open_files.h).
+  std::vector<os::ProcessWithFile> kept_by;
 };
 
 struct EntrySurvey {

@@ -1,0 +1,88 @@
+#include "os/open_files.h"
+
+#include <algorithm>
+#include <cctype>
+#include <dirent.h>
+#include <fstream>
+#include <iterator>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace buildlock::os {
+namespace {
+
+bool is_number(const char* name) {
+  return *name != '\0' &&
+         std::all_of(name, name + std::char_traits<char>::length(name),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+// Owns an open directory stream: closed however the scan ends.
+class DirectoryStream {
+public:
+  explicit DirectoryStream(const std::string& path) : dir_(::opendir(path.c_str())) {}
+  ~DirectoryStream() {
+    if (dir_ != nullptr) {
+      ::closedir(dir_);
+    }
+  }
+  DirectoryStream(const DirectoryStream&) = delete;
+  DirectoryStream& operator=(const DirectoryStream&) = delete;
+  DIR* get() const { return dir_; }
+
+private:
+  DIR* dir_;
+};
+
+bool has_open(const std::string& fd_directory, const FileIdentity& file) {
+  DirectoryStream fds(fd_directory);
+  if (fds.get() == nullptr) {
+    return false; // gone, or another user's: not visible
+  }
+  while (const dirent* entry = ::readdir(fds.get())) {
+    struct stat info {};
+    // stat() follows /proc/PID/fd/N to the open file itself, even when its name was removed.
+    if (is_number(entry->d_name) &&
+        ::stat((fd_directory + "/" + entry->d_name).c_str(), &info) == 0 &&
+        static_cast<std::uint64_t>(info.st_dev) == file.device &&
+        static_cast<std::uint64_t>(info.st_ino) == file.inode) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string command_line_of(const std::string& process_directory) {
+  std::ifstream in(process_directory + "/cmdline", std::ios::binary);
+  std::string words((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!words.empty() && words.back() == '\0') {
+    words.pop_back();
+  }
+  std::replace(words.begin(), words.end(), '\0', ' ');
+  return words;
+}
+
+} // namespace
+
+std::vector<ProcessWithFile> processes_with_file_open(const FileIdentity& file) {
+  std::vector<ProcessWithFile> found;
+  DirectoryStream proc("/proc");
+  if (proc.get() == nullptr) {
+    return found;
+  }
+  while (const dirent* entry = ::readdir(proc.get())) {
+    // Not this process: the one asking has the file open to inspect it.
+    if (!is_number(entry->d_name) || std::stoll(entry->d_name) == ::getpid()) {
+      continue;
+    }
+    const std::string process_directory = std::string("/proc/") + entry->d_name;
+    if (has_open(process_directory + "/fd", file)) {
+      found.push_back({std::stoll(entry->d_name), command_line_of(process_directory)});
+    }
+  }
+  std::sort(found.begin(), found.end(),
+            [](const ProcessWithFile& a, const ProcessWithFile& b) { return a.pid < b.pid; });
+  return found;
+}
+
+} // namespace buildlock::os
