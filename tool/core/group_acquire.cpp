@@ -362,7 +362,8 @@ Error mode_conflict(const AcquireRequest& request, const LockInspection& holder)
   return Error{ErrorKind::mode_conflict,
                what_of(request) + " is held " + held_as(*holder.metadata) + " by " +
                    holder.describe_holder() + "; this run asks for " + asked_as(request) +
-                   " (every user of one lock must use the same mode and slot count)"};
+                   " (a lock taken with --slots N is shared only with runs that give the same N; "
+                   "exclusive and --shared runs of one lock take turns instead)"};
 }
 
 Result<HeldLock> acquire_in_group(AcquireContext& context) {
