@@ -168,6 +168,14 @@ TEST_F(SharedLocks, QueuedWriterIsListedBesideTheSharedHolders) {
   EXPECT_EQ(holders[1]["state"], "held");
   EXPECT_EQ(holders[1]["pid"], writer.pid());
   EXPECT_EQ(holders[1]["mode"], "exclusive");
+  // In the table the queued writer is waiting, not holding (issue 25): it holds nothing yet.
+  Finished table = run(manage("status"));
+  const auto lines = lines_of(table.out);
+  ASSERT_EQ(lines.size(), 4u) << table.out;
+  const std::size_t state_column = lines[0].find("STATE");
+  EXPECT_TRUE(lines[3].starts_with("  +writer ")) << lines[3];
+  EXPECT_EQ(lines[3].substr(state_column, 8), "waiting ") << table.out;
+  EXPECT_EQ(lines[2].substr(state_column, 5), "held ") << table.out;
   EXPECT_EQ(reader.release(), ExitStatus::exited(0));
   EXPECT_EQ(writer.wait(10s), ExitStatus::exited(0)) << writer.stderr_text();
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});

@@ -93,7 +93,13 @@ int status_command(const StatusOptions& options) {
     }
   }
   auto add_row = [&rows](std::string label, const core::LockReport& report) {
-    std::vector<std::string> row{std::move(label), core::to_string(report.state)};
+    // A writer's file is alive while it queues for the readers to leave: it holds nothing yet,
+    // and a person reading "held" would look for the wrong culprit. (JSON keeps the file's state,
+    // `held`, with `kind` "writer".)
+    const bool queued_writer =
+        report.kind == core::EntryKind::writer && report.state == core::EntryState::held;
+    std::vector<std::string> row{std::move(label),
+                                 queued_writer ? "waiting" : core::to_string(report.state)};
     for (auto& column : holder_columns(report)) {
       row.push_back(std::move(column));
     }
