@@ -44,9 +44,10 @@ SplitArguments split_at_separator(int argc, char** argv) {
 }
 
 int main_with_exceptions(int argc, char** argv) {
-  CLI::App app("buildlock: run commands under a lock in a shared lock directory; orphaned locks "
-               "are reclaimed on the spot.",
-               "buildlock");
+  CLI::App app(
+      "buildlock: run commands under a lock in a shared lock directory; stale locks (whose "
+      "holder is gone) are reclaimed on the spot.",
+      "buildlock");
   app.set_version_flag("--version", "buildlock " BUILDLOCK_VERSION);
   app.require_subcommand(1);
   // Before the subcommands are added: each takes a copy of the formatter it is created with.
