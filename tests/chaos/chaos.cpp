@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
     if (!options.check_leftovers_of.empty()) {
       return check_leftovers_only(options);
     }
-    std::cout << "machine: " << machine_line() << "\n";
+    std::cout << "machine: " << machine_line() << std::endl;
     std::optional<Users> users;
     if (!options.users.empty() && ::geteuid() != 0) {
       // Only root can create users and run as them. A test that cannot run fails under CI.
@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
     std::vector<std::string> failed;
     for (KernelLocks kernel_locks : options.kernel_locks) {
       for (Variant variant : options.variants) {
+        // Flushed, so that a run cut off by a harness's timeout still says how far it got.
+        std::cout << "starting: " << to_string(variant) << ", kernel locks "
+                  << to_string(kernel_locks) << std::endl;
         const VariantResult result =
             run_variant(options, variant, kernel_locks, seed, users ? &*users : nullptr);
         print_summary(std::cout, options, result);
