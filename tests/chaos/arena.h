@@ -3,8 +3,10 @@
 #pragma once
 
 #include "options.h"
+#include "users.h"
 
 #include <string>
+#include <vector>
 
 namespace buildlock::chaos {
 
@@ -19,6 +21,8 @@ struct Arena {
   // its own copy, end-of-file on the read end means that every wrapper and every command, orphans
   // of killed wrappers included, has exited.
   int liveness_fd = -1;
+  // --users: worker i runs as users[i % size]; empty: every worker as this process's user.
+  std::vector<RunAs> users;
 
   std::string stderr_path(int worker) const;
 };
@@ -26,7 +30,10 @@ struct Arena {
 // Creates a fresh folder for the variant with an empty detectors folder (the lock directory is
 // left to buildlock to create). With `etcd` ("etcd://HOST:PORT"), the locks are held there under
 // a prefix named after the folder and a random tag (no key of an earlier run is in the way).
+// With `users`, the lock directory (a 2770 group directory, made here), the detectors and the log
+// are in the users' reachable directory instead, every file the holders write made writable for
+// all of them.
 Arena make_arena(const std::string& work_dir, Variant variant, KernelLocks kernel_locks,
-                 const std::string& etcd);
+                 const std::string& etcd, const Users* users);
 
 } // namespace buildlock::chaos

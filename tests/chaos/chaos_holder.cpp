@@ -5,9 +5,13 @@
 //
 // Each process of the tree checks on entry, with kernel locks of its own that are independent of
 // buildlock's, whether admitting it broke the lock's promise, then appends one line to LOG
-// (O_APPEND, one write, so lines from concurrent holders never mix):
+// (O_APPEND, one write of a 128-byte record, so lines from concurrent holders never mix, and a
+// holder killed while writing never leaves half a line: see append_line()):
 //
-//   enter WORKER RUN PID ROLE MONOTONIC_NS VERDICT     VERDICT: ok | overlap
+//   enter WORKER RUN PID ROLE MONOTONIC_NS VERDICT OTHERS
+//
+// VERDICT: ok | overlap; OTHERS: how many other runs its detector counted inside (the checker
+// proves this count never too low, see log_check.h); MONOTONIC_NS: taken while counting.
 //
 // stays inside for its hold time, appends `leave WORKER RUN PID ROLE MONOTONIC_NS` and exits 0.
 // A process killed inside leaves an `enter` without a `leave`. The child waits for the grandchild
@@ -17,7 +21,8 @@
 // The detectors. Processes of one run (one tree) may be inside together, processes of two runs
 // only as the lock's mode allows. So each process marks its run's presence with a read lock on
 // byte RUN_ID (unique per worker and run) of its role's file in DETECTORS, and counts the other
-// runs present by asking the kernel for conflicting locks (F_GETLK), range after range:
+// runs present by asking the kernel for conflicting locks (F_GETLK), splitting the range at each
+// lock found until no part holds one (other_runs(); a scan from the lowest byte on is not exact):
 //   exclusive  (file `writers`) no other run may be in `writers` or `readers`;
 //   reader     (file `readers`) no run may be in `writers`;
 //   slot       (file `slots`)   fewer than SLOTS other runs may be in `slots`.
@@ -100,33 +105,53 @@ bool record_lock(int fd, short type, bool wait, const std::string& what, long lo
   }
 }
 
-// The kernel's answer to "does anyone else hold a lock on bytes [from, end of file)?": the first
-// conflicting lock's start, or -1.
-long long first_other_lock(int fd, long long from) {
+// How many runs other than `own_run` hold a byte of `fd` in [from, to) (each run's processes hold
+// one byte; to = -1: to the end of the file and beyond). F_GETLK answers with *one* conflicting
+// lock in the range, the one of the process that locked first, not the lowest byte: a scan that
+// went on after it (a probe with locks at bytes 300, then 100 counted 1 of 2) would miss every run
+// below it. So the range is split at the lock found and both sides are asked again, until each
+// answers "none": every byte held by another process is found, each run counted once (the
+// processes of one run share their byte). Our own locks never conflict with our query.
+long long other_runs(int fd, long long own_run, long long from = 0, long long to = -1) {
+  if (to >= 0 && from >= to) {
+    return 0;
+  }
   struct flock query {};
   query.l_type = F_WRLCK;
   query.l_whence = SEEK_SET;
   query.l_start = static_cast<off_t>(from);
+  query.l_len = static_cast<off_t>(to < 0 ? 0 : to - from);
   if (::fcntl(fd, F_GETLK, &query) != 0) {
     fail("F_GETLK");
   }
-  return query.l_type == F_UNLCK ? -1 : static_cast<long long>(query.l_start);
+  if (query.l_type == F_UNLCK) {
+    return 0;
+  }
+  const long long start = query.l_start;
+  const long long end = query.l_len == 0 ? -1 : start + query.l_len; // -1: to the end and beyond
+  // Runs are one byte each, so the lock found is one run: another one, unless it is our own byte
+  // (held by another process of our tree).
+  const long long this_one = start == own_run && query.l_len == 1 ? 0 : 1;
+  return this_one + other_runs(fd, own_run, from, start) +
+         (end < 0 ? 0 : other_runs(fd, own_run, end, to));
 }
 
-// How many runs other than `own_run` hold a byte of `fd` (each run's processes hold one byte).
-long long other_runs(int fd, long long own_run) {
-  long long count = 0;
-  for (long long at = first_other_lock(fd, 0); at >= 0; at = first_other_lock(fd, at + 1)) {
-    count += at == own_run ? 0 : 1; // another process of this run: not another run
-  }
-  return count;
+long long monotonic_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<long long>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
 // Marks this process's run as present in its role's detector (kept until exit or leave()), and
-// says whether the lock's limit was respected when it entered.
+// says how many other runs were inside when it entered, and whether that respected the lock.
 struct Detector {
   int fd = -1;
+  long long others = 0; // other runs counted in the files this role must check
   bool ok = false;
+  // Taken under the census, after the count: every run whose `enter` time is earlier marked its
+  // byte before this count, so one that logs its `leave` later was counted (the checker relies on
+  // it to prove the count exact, see log_check.h).
+  long long enter_ns = 0;
 };
 
 Detector enter_detector(const std::string& detectors, std::string_view role, long long run_id,
@@ -139,31 +164,45 @@ Detector enter_detector(const std::string& detectors, std::string_view role, lon
     const int readers = open_detector(detectors + "/readers");
     detector.fd = role == "exclusive" ? writers : readers;
     record_lock(detector.fd, F_RDLCK, false, "own byte", run_id, 1);
-    detector.ok =
-        other_runs(writers, run_id) == 0 && (role == "reader" || other_runs(readers, run_id) == 0);
+    detector.others = other_runs(writers, run_id);
+    if (role == "exclusive") {
+      detector.others += other_runs(readers, run_id);
+    }
+    detector.ok = detector.others == 0;
     ::close(role == "exclusive" ? readers : writers); // drops nothing of ours in that file
   } else if (role == "slot") {
     detector.fd = open_detector(detectors + "/slots");
     record_lock(detector.fd, F_RDLCK, false, "own byte", run_id, 1);
-    detector.ok = other_runs(detector.fd, run_id) < slots;
+    detector.others = other_runs(detector.fd, run_id);
+    detector.ok = detector.others < slots;
   } else {
     std::fprintf(stderr, "chaos_holder: unknown role %.*s\n", static_cast<int>(role.size()),
                  role.data());
     ::_exit(99);
   }
+  detector.enter_ns = monotonic_ns();
   ::close(census); // releases the mutex
   return detector;
 }
 
-long long monotonic_ns() {
-  timespec now{};
-  ::clock_gettime(CLOCK_MONOTONIC, &now);
-  return static_cast<long long>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
-}
+// Every line of the log is exactly this long (padded with blanks before its newline).
+constexpr std::size_t record_size = 128;
 
+// One write of one whole record. A write to a regular file is copied a page (folio) at a time,
+// and a process killed by SIGKILL between two pages stops after the first: a line that straddles
+// a page boundary of the log can be cut off, and the next holder's line appended right after it
+// (seen once in a flake hunt: `enter 1 37 11134 slot 4766247leave 3 45 ...`). Records of a size
+// that divides the page size, appended to a file made only of such records, never straddle one.
 void append_line(int log, const std::string& line) {
-  const ssize_t written = ::write(log, line.data(), line.size());
-  if (written != static_cast<ssize_t>(line.size())) {
+  if (line.size() >= record_size || line.back() != '\n') {
+    std::fprintf(stderr, "chaos_holder: log line too long: %s", line.c_str());
+    ::_exit(99);
+  }
+  std::string record = line.substr(0, line.size() - 1);
+  record.resize(record_size - 1, ' ');
+  record += '\n';
+  const ssize_t written = ::write(log, record.data(), record.size());
+  if (written != static_cast<ssize_t>(record.size())) {
     fail("append to the log");
   }
 }
@@ -196,8 +235,9 @@ void inside(const Section& section, long long hold_us, BeforeLeaving before_leav
   const Detector detector = enter_detector(section.detectors, section.role, run_id, section.slots);
   const std::string who = std::to_string(section.worker) + " " + std::to_string(section.run) + " " +
                           std::to_string(::getpid()) + " " + section.role + " ";
-  append_line(section.log, "enter " + who + std::to_string(monotonic_ns()) +
-                               (detector.ok ? " ok\n" : " overlap\n"));
+  append_line(section.log, "enter " + who + std::to_string(detector.enter_ns) +
+                               (detector.ok ? " ok " : " overlap ") +
+                               std::to_string(detector.others) + "\n");
   stay_inside(hold_us);
   before_leaving();
   append_line(section.log, "leave " + who + std::to_string(monotonic_ns()) + "\n");

@@ -45,9 +45,15 @@ void Killer::stop() {
   wake_.notify_all();
 }
 
+KillReport Killer::snapshot() {
+  const std::lock_guard lock(report_mutex_);
+  return report_;
+}
+
 void Killer::resume(Stopped& stopped) {
   for (const Fd& process : stopped.processes) {
     if (send_signal(process, SIGCONT)) {
+      const std::lock_guard lock(report_mutex_);
       ++report_.resumed;
     }
   }
@@ -105,11 +111,21 @@ bool Killer::kill_whole_run(pid_t wrapper) {
   return killed;
 }
 
-bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::duration stop_for) {
+bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::duration stop_for,
+                           bool inside_only) {
   bool delivered = false;
   worker.with_wrapper([&](pid_t wrapper) {
+    // A wrapper that has exited but is not reaped yet is a zombie: a signal to it hits nothing.
+    Fd wrapper_fd = pidfd_open(wrapper);
+    if (!wrapper_fd || !is_alive(wrapper_fd)) {
+      return;
+    }
     std::vector<Descendant> tree = descendants_of(wrapper);
     const Descendant* main = main_process(tree, wrapper);
+    // The command's main process runs: the wrapper holds the lock, the run is inside.
+    if (inside_only && (main == nullptr || !is_alive(main->pidfd))) {
+      return;
+    }
     const bool unprotected = worker.kernel_locks_off() && signal == SIGKILL;
     std::vector<Fd> hit; // processes sent the signal one by one
     switch (target) {
@@ -118,7 +134,7 @@ bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::dur
         delivered = kill_whole_run(wrapper);
         return;
       }
-      hit.push_back(pidfd_open(wrapper));
+      hit.push_back(std::move(wrapper_fd));
       break;
     case Target::command:
       if (main != nullptr) {
@@ -149,6 +165,7 @@ bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::dur
         }
         group = main->process_group;
         if (group == wrapper) {
+          const std::lock_guard lock(report_mutex_);
           ++report_.command_group_was_wrappers;
         }
       }
@@ -168,7 +185,9 @@ bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::dur
     }
     }
     for (const Fd& process : hit) {
-      delivered = (process && send_signal(process, signal)) || delivered;
+      // Only a live process counts as hit: a zombie (a child of the tree that ended, not yet
+      // reaped) takes the signal without effect.
+      delivered = (process && is_alive(process) && send_signal(process, signal)) || delivered;
     }
     if (delivered && signal == SIGSTOP) {
       std::erase_if(hit, [](const Fd& process) { return !process; });
@@ -187,19 +206,36 @@ void Killer::strike() {
       0, static_cast<int>(std::size(all_targets)) - 1)(random_)];
   const auto stop_for = std::chrono::milliseconds(
       std::uniform_int_distribution<int>(0, options_.max_stop_ms)(random_));
+  // Wrappers: half of the strikes at runs inside their critical section (a holder killed there
+  // leaves a lock to reclaim), half at any run (waiting, acquiring, releasing). The other targets
+  // exist only inside.
+  const bool at_wrapper = target == Target::wrapper || target == Target::wrapper_group;
+  const bool inside_only = at_wrapper && std::uniform_int_distribution<int>(0, 1)(random_) == 0;
 
-  // A command runs only while its wrapper holds the lock, so most workers have none at any
-  // instant: look for one from a random worker on, or killing inside the critical section (the
-  // case that matters most) would be rare. Wrappers and their groups: the random worker's.
-  const bool needs_command = target != Target::wrapper && target != Target::wrapper_group;
-  const std::size_t tries = needs_command ? workers_.size() : 1;
-  for (std::size_t i = 0; i < tries; ++i) {
-    if (strike_worker(*workers_[(first + i) % workers_.size()], signal, target, stop_for)) {
-      ++report_.delivered[{signal, target}];
-      return;
+  // Wait until some worker's run has the target: a command runs only while its wrapper holds the
+  // lock, so most workers have none at any instant; looking from a random worker on spreads the
+  // strikes. Each look reads /proc; between looks the runs go on undisturbed.
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    for (std::size_t i = 0; i < workers_.size(); ++i) {
+      if (strike_worker(*workers_[(first + i) % workers_.size()], signal, target, stop_for,
+                        inside_only)) {
+        const std::lock_guard report_lock(report_mutex_);
+        ++report_.delivered[{signal, target}];
+        return;
+      }
     }
+    lock.lock();
+    {
+      const std::lock_guard report_lock(report_mutex_);
+      ++report_.missed;
+    }
+    resume_due(Clock::now());
+    // How often to look again, not a synchronisation: a grandchild lives for its hold time
+    // (0..--max-hold-us), so looks a millisecond apart find most of them.
+    wake_.wait_for(lock, std::chrono::milliseconds(1), [this] { return stopping_; });
   }
-  ++report_.missed;
 }
 
 void Killer::run() {

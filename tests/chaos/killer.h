@@ -13,6 +13,15 @@
 // Every SIGSTOPped process gets SIGCONT after a random 0..max_stop and at the latest when the
 // killer stops, so a stop delays the run but never wedges it.
 //
+// Paced by what the runs reach (issue 20): a strike waits until its target exists before it is
+// sent, instead of being lost. Targets that exist only inside the critical section (the command,
+// its group, a grandchild) are struck only once a run has entered it, and half of the strikes at
+// wrappers and their groups wait for a wrapper whose run is inside too (that is what leaves locks
+// to reclaim). So the killer never fires at a machine that is too slow to give it targets: on a
+// loaded machine, or over etcd where an acquisition takes tens of milliseconds, it strikes less
+// often, but each kind of strike still lands, and runs still get in between strikes. Only live
+// processes count as hit (a zombie is not), so a killer that hits nothing counts nothing.
+//
 // A worker without kernel locks cannot protect a command whose buildlock died of SIGKILL: the lock
 // names buildlock's pid, the next run reclaims it, and the command runs on beside the next holder
 // (docs/shared-filesystems.md, "Kernel locks"). So a SIGKILL that would reach such a buildlock
@@ -48,7 +57,9 @@ std::string to_string(Target target);
 struct KillReport {
   // (signal, target) -> signals delivered to a live process.
   std::map<std::pair<int, Target>, int> delivered;
-  int missed = 0; // the target was not there (no wrapper running, no command anywhere, gone)
+  // Looks that found no target yet (no wrapper running, no command anywhere, gone): the strike
+  // waited for one.
+  int missed = 0;
   // Command-group signals that reached buildlock too: the command was in buildlock's own group.
   int command_group_was_wrappers = 0;
   int resumed = 0; // SIGCONTs sent to processes stopped earlier (each stop gets one per process)
@@ -63,6 +74,8 @@ public:
   void stop();
 
   const KillReport& report() const { return report_; }
+  // A copy taken while the killer runs (for the activity floors).
+  KillReport snapshot();
 
 private:
   using Clock = std::chrono::steady_clock;
@@ -73,8 +86,10 @@ private:
 
   void strike_until_stopped();
   void strike();
-  // True when the signal reached a live process of that worker.
-  bool strike_worker(Worker& worker, int signal, Target target, Clock::duration stop_for);
+  // True when the signal reached a live process of that worker. `inside_only`: only a run whose
+  // command runs (the wrapper holds the lock).
+  bool strike_worker(Worker& worker, int signal, Target target, Clock::duration stop_for,
+                     bool inside_only);
   // For a worker without kernel locks: SIGKILL to the wrapper and every descendant, all stopped
   // first. True when any was alive to get it.
   bool kill_whole_run(pid_t wrapper);
@@ -85,7 +100,8 @@ private:
   std::vector<std::unique_ptr<Worker>>& workers_;
   const Options& options_;
   std::mt19937_64 random_;
-  std::mutex mutex_; // guards stopping_; everything else is the killer thread's own
+  std::mutex mutex_;        // guards stopping_; everything else is the killer thread's own
+  std::mutex report_mutex_; // guards report_ between the killer thread and snapshot()
   std::condition_variable wake_;
   bool stopping_ = false;
   std::vector<Stopped> stopped_;

@@ -8,7 +8,11 @@
 //    it for --stale-after (120 s by default) since it cannot be told from one being prepared. With
 //    every process gone, `buildlock clean --stale-after 0 --json` must remove exactly those
 //    (reason `no-metadata-expired`);
-// 4. then the directory must be empty.
+//    A stale file whose reclaimer was killed holding its claim goes with that claim: every
+//    reclaimer, the first `clean` included, leaves a claimed file alone until the claim is old
+//    enough to be abandoned;
+// 4. then the directory must be empty; over etcd, no key may be left under the variant's prefix
+//    (listed with `etcdctl get --prefix`).
 #pragma once
 
 #include "arena.h"
@@ -26,6 +30,8 @@ struct LeftoversReport {
   // What only `clean --stale-after 0.2` removed, by reason: temporary files without metadata
   // and abandoned claims, left by processes killed mid-way.
   std::map<std::string, int> aged_out;
+  bool etcd_keys_checked = false; // etcd: the keys under the prefix were listed with etcdctl
+  int etcd_keys_left = 0;
   std::vector<std::string> violations;
 };
 

@@ -1,9 +1,12 @@
 #include "log_check.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace buildlock::chaos {
@@ -18,6 +21,7 @@ struct Section {
   long long enter_ns = 0;
   std::optional<long long> leave_ns;
   bool live_overlap = false;
+  long long counted = 0; // other runs its detector counted inside
 };
 
 struct Event {
@@ -43,10 +47,12 @@ std::vector<Section> read_sections(const std::string& path, LogReport& report) {
     std::istringstream fields(line);
     std::string kind, worker, run, pid, role, verdict, extra;
     long long ns = 0;
+    long long counted = -1;
     fields >> kind >> worker >> run >> pid >> role >> ns;
-    const bool parsed = !fields.fail() && (kind == "enter" || kind == "leave");
+    bool parsed = !fields.fail() && (kind == "enter" || kind == "leave");
     if (parsed && kind == "enter") {
-      fields >> verdict;
+      fields >> verdict >> counted;
+      parsed = !fields.fail() && counted >= 0;
     }
     const bool complete = parsed && !(fields >> extra) &&
                           (kind == "leave" || verdict == "ok" || verdict == "overlap");
@@ -68,8 +74,8 @@ std::vector<Section> read_sections(const std::string& path, LogReport& report) {
       by_run[key] = sections.size();
       std::string who = "worker " + worker;
       who.append(" run ").append(run).append(" pid ").append(pid);
-      sections.push_back(
-          {std::move(run_key), std::move(who), role, ns, std::nullopt, verdict == "overlap"});
+      sections.push_back({std::move(run_key), std::move(who), role, ns, std::nullopt,
+                          verdict == "overlap", counted});
       continue;
     }
     const auto entered = by_run.find(key);
@@ -83,7 +89,41 @@ std::vector<Section> read_sections(const std::string& path, LogReport& report) {
   return sections;
 }
 
+// Sections without a `leave`, by "worker run pid".
+std::set<std::string> open_sections(const std::vector<Section>& sections) {
+  std::set<std::string> open;
+  for (const Section& section : sections) {
+    if (!section.leave_ns) {
+      open.insert(section.who);
+    }
+  }
+  return open;
+}
+
 } // namespace
+
+LiveSections count_live_sections(const std::string& path) {
+  LogReport ignored;
+  const std::vector<Section> before = read_sections(path, ignored);
+  // Gone first, then still without `leave`: a process that is gone logs nothing more. A pid
+  // reused meanwhile looks alive, so the section is not counted: the count errs low, never high.
+  std::vector<std::string> gone;
+  for (const Section& section : before) {
+    const auto pid_at = section.who.rfind(' ');
+    if (!section.leave_ns &&
+        ::kill(static_cast<pid_t>(std::stol(section.who.substr(pid_at + 1))), 0) != 0 &&
+        errno == ESRCH) {
+      gone.push_back(section.who);
+    }
+  }
+  const std::set<std::string> still_open = open_sections(read_sections(path, ignored));
+  LiveSections live;
+  live.entered = static_cast<int>(before.size());
+  for (const std::string& who : gone) {
+    live.cut_short += still_open.contains(who) ? 1 : 0;
+  }
+  return live;
+}
 
 LogReport check_log(const std::string& path, Variant variant, int slots) {
   LogReport report;
@@ -116,6 +156,7 @@ LogReport check_log(const std::string& path, Variant variant, int slots) {
   // Sweep: which runs, among the complete sections, are inside at each enter (a run is inside
   // while any process of its tree is).
   int interval_listed = 0;
+  int undercount_listed = 0;
   std::map<std::string, int> inside_by_run; // run -> its processes inside
   int inside = 0;                           // runs inside
   int writers_inside = 0;                   // exclusive runs inside
@@ -143,6 +184,17 @@ LogReport check_log(const std::string& path, Variant variant, int slots) {
     case Variant::slotted:
       broken = others >= slots;
       break;
+    }
+    // What the detector must have counted: every other run in the files its role checks (all runs
+    // for an exclusive run or a slot, the writers for a reader) that the log proves inside.
+    const int proven = variant == Variant::shared && !writer ? other_writers : others;
+    if (section.counted < proven) {
+      ++report.undercounts;
+      add_violation(report, undercount_listed,
+                    "detector undercount: " + section.who + " (" + section.role + ") counted " +
+                        std::to_string(section.counted) + " other run(s) inside at " +
+                        std::to_string(section.enter_ns) + " ns, the log proves " +
+                        std::to_string(proven));
     }
     if (broken) {
       ++report.interval_overlaps;

@@ -6,6 +6,10 @@
 // - intervals: the holders that logged both lines were inside at least from `enter` to `leave`,
 //   so no `enter` may fall within too many of those intervals (all but one for --slots N, any for
 //   exclusive, any writer's for a --shared reader).
+// - counts: each `enter` also says how many other runs its detector counted. Its time is taken
+//   under the detectors' census, after the count, so every run with an earlier `enter` and a later
+//   `leave` was marked during the count: a count below the number of such runs is a detector that
+//   misses holders (an undercount), which would hide overlaps.
 #pragma once
 
 #include "options.h"
@@ -22,10 +26,20 @@ struct LogReport {
   int max_inside = 0; // most runs inside at once among complete intervals (readers, slots)
   int live_overlaps = 0;
   int interval_overlaps = 0;
-  int malformed = 0;                   // lines that do not parse or do not pair up
+  int undercounts = 0; // enters whose detector counted fewer runs than the log proves inside
+  int malformed = 0;   // lines that do not parse or do not pair up
   std::vector<std::string> violations; // the first few of each kind, and malformed lines
 };
 
 LogReport check_log(const std::string& path, Variant variant, int slots);
+
+// While the chaos runs: critical sections entered so far, and those certainly cut short (entered,
+// never left, and the process is gone: it can never log its `leave`). Never more than check_log()
+// counts at the end, so activity floors met by these are met.
+struct LiveSections {
+  int entered = 0;
+  int cut_short = 0;
+};
+LiveSections count_live_sections(const std::string& path);
 
 } // namespace buildlock::chaos

@@ -57,10 +57,18 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--workers", options.workers, "Concurrent workers")->check(CLI::Range(1, 64));
   auto* runs = app.add_option("--runs", options.runs_per_worker, "`buildlock run`s per worker")
                    ->check(CLI::Range(1, 10'000'000));
+  auto* max_runs =
+      app.add_option(
+             "--max-runs", options.max_runs_per_worker,
+             "A worker whose --runs are done runs on while the activity floors "
+             "(--min-hits) are not met, up to this many runs in all (default: 10 x --runs); "
+             "then the floors fail")
+          ->check(CLI::Range(1, 100'000'000));
   app.add_option("--duration", options.duration_s,
                  "Run for this many seconds instead of a number of runs")
       ->check(CLI::Range(0.1, 86400.0))
-      ->excludes(runs);
+      ->excludes(runs)
+      ->excludes(max_runs);
   app.add_option("--kill-interval-ms", options.kill_interval_ms,
                  "Mean pause of the killer between two signals (uniform in 0..2x)")
       ->check(CLI::Range(1, 60'000));
@@ -77,9 +85,13 @@ Options parse_options(int argc, char** argv) {
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--min-hits", options.min_hits,
                  "Fail a variant unless its killer delivered at least this many signals of each "
-                 "kind and to each kind of target, and it saw at least this many reclaims and "
-                 "critical sections")
+                 "kind and to each kind of target, and it saw at least this many reclaims, "
+                 "critical sections entered and critical sections cut short by a signal")
       ->check(CLI::Range(0, 1'000'000));
+  app.add_option("--max-refusals", options.max_refusals,
+                 "Runs refused with exit 65 for mixed kernel-lock settings tolerated per variant "
+                 "(default 0: buildlock makes mixing safe, it does not refuse it)")
+      ->check(CLI::Range(0, 100'000'000));
   app.add_option("--slots", options.slots, "N of --slots N (slotted variant)")
       ->check(CLI::Range(1, 64));
   app.add_option("--writer-percent", options.writer_percent,
@@ -95,7 +107,16 @@ Options parse_options(int argc, char** argv) {
   app.add_option("--etcd", options.etcd,
                  "Hold the locks in etcd at etcd://HOST:PORT (a prefix per variant) instead of "
                  "in a lock directory");
+  app.add_option("--users", options.users,
+                 "Run the workers as these users, alternating (created with useradd if absent; "
+                 "needs root), in a 2770 group directory with umask 022")
+      ->delimiter(',');
+  app.add_option("--users-group", options.users_group,
+                 "The group the --users share (created with groupadd if absent)");
   app.add_flag("--keep", options.keep, "Keep the work directory after a clean run");
+  app.add_option("--check-leftovers-of", options.check_leftovers_of,
+                 "No chaos: only check what is left in this lock directory (or etcd location) "
+                 "as after a variant (status, clean, the age rule, nothing left)");
   app.add_flag("--sabotage", options.sabotage,
                "Give each worker a lock of its own, so that holders overlap: exit 0 only if both "
                "overlap checks report it (a test of the test)");
@@ -117,6 +138,9 @@ Options parse_options(int argc, char** argv) {
       break;
     }
     options.kernel_locks.push_back(kernel_locks_by_name.at(name));
+  }
+  if (!options.max_runs_per_worker) {
+    options.max_runs_per_worker = 10 * options.runs_per_worker;
   }
   options.variants.clear();
   for (const std::string& name : variant_names) {

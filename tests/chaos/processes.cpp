@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <spawn.h>
 #include <sstream>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -96,6 +97,75 @@ void Fd::reset() {
   }
 }
 
+// spawn() for a request with run_as: posix_spawn cannot change the user, so fork and exec. This
+// process has threads, so the child calls only async-signal-safe functions, and changes its
+// credentials with raw system calls (glibc's setuid() would try to change every thread of the
+// parent's, which the child does not have). An exec failure comes back through a pipe.
+pid_t spawn_as_user(const SpawnRequest& request, std::vector<char*>& argv) {
+  const SpawnRequest::User user = *request.run_as;
+  PipeFds exec_error = make_pipe();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    throw ChaosError(errno_text("fork", errno));
+  }
+  if (pid == 0) {
+    const auto fail = [&](int step) {
+      const int error[2] = {step, errno};
+      [[maybe_unused]] const ssize_t ignored =
+          ::write(exec_error.write_end.get(), error, sizeof error);
+      ::_exit(127);
+    };
+    struct sigaction default_action {};
+    default_action.sa_handler = SIG_DFL;
+    for (int number = 1; number < NSIG; ++number) {
+      ::sigaction(number, &default_action, nullptr); // fails harmlessly for SIGKILL, SIGSTOP
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (request.own_process_group && ::setpgid(0, 0) != 0) {
+      fail(1);
+    }
+    const int in = ::open("/dev/null", O_RDONLY);
+    const int out = ::open(request.stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    const int err = ::open(request.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (in < 0 || out < 0 || err < 0) {
+      fail(2);
+    }
+    // 0 to 2 first: a descriptor opened here may have the number of a `to` below.
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) {
+      fail(3);
+    }
+    for (const auto& [from, to] : request.descriptors) {
+      if (from == to ? ::fcntl(to, F_SETFD, 0) != 0 : ::dup2(from, to) < 0) {
+        fail(3);
+      }
+    }
+    const gid_t groups[] = {user.gid};
+    if (::syscall(SYS_setgroups, 1, groups) != 0 || ::syscall(SYS_setgid, user.gid) != 0 ||
+        ::syscall(SYS_setuid, user.uid) != 0) {
+      fail(4);
+    }
+    ::umask(022);
+    ::execve(argv[0], argv.data(), environ);
+    fail(5);
+  }
+  exec_error.write_end.reset();
+  int error[2] = {0, 0};
+  ssize_t got = 0;
+  do {
+    got = ::read(exec_error.read_end.get(), error, sizeof error);
+  } while (got < 0 && errno == EINTR);
+  if (got > 0) {
+    reap(pid);
+    static const char* const steps[] = {"", "setpgid", "open", "dup2", "change user", "exec"};
+    throw ChaosError(errno_text(std::string("cannot start `") + argv[0] + "` as uid " +
+                                    std::to_string(user.uid) + ": " + steps[error[0]],
+                                error[1]));
+  }
+  return pid;
+}
+
 pid_t spawn(const SpawnRequest& request) {
   std::vector<char*> pointers;
   pointers.reserve(request.argv.size() + 1);
@@ -103,6 +173,9 @@ pid_t spawn(const SpawnRequest& request) {
     pointers.push_back(const_cast<char*>(argument.c_str()));
   }
   pointers.push_back(nullptr);
+  if (request.run_as) {
+    return spawn_as_user(request, pointers);
+  }
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);

@@ -44,6 +44,13 @@ struct SpawnRequest {
   // (from, to): descriptor `from` of this process becomes `to` in the child.
   std::vector<std::pair<int, int>> descriptors;
   bool own_process_group = false; // the child leads a new group whose id is its pid
+  // Run as this user, with this group as its only group and umask 022 (set between fork and
+  // exec; argv[0] must then be a path, not looked up in PATH).
+  struct User {
+    uid_t uid = 0;
+    gid_t gid = 0;
+  };
+  std::optional<User> run_as;
 };
 
 // Starts argv[0] (looked up in PATH), or throws ChaosError.

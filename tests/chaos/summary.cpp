@@ -33,7 +33,7 @@ std::string kills_text(const KillReport& kills) {
   }
   return std::to_string(total) + " delivered (" + std::to_string(kills.resumed) +
          " stopped processes resumed with SIGCONT, " + std::to_string(kills.missed) +
-         " missed: no such target at that instant; " +
+         " looks found no target yet and waited; " +
          std::to_string(kills.command_group_was_wrappers) +
          " command-group signals found the command in buildlock's own group)" + text.str();
 }
@@ -95,11 +95,16 @@ void print_summary(std::ostream& out, const Options& options, const VariantResul
     out << "  at the end        status: " << listing(result.leftovers.status_states)
         << "; clean removed: " << listing(result.leftovers.cleaned) << "; then "
         << "removed by the age rule alone (--stale-after 0.2): "
-        << listing(result.leftovers.aged_out) << "\n";
+        << listing(result.leftovers.aged_out);
+    if (result.leftovers.etcd_keys_checked) {
+      out << "; keys left in etcd (etcdctl): " << result.leftovers.etcd_keys_left;
+    }
+    out << "\n";
   }
   out << "  violations        " << result.violation_count() << " (overlaps seen by the detectors "
       << result.log.live_overlaps << ", in the log " << result.log.interval_overlaps
-      << "; too little activity " << result.activity_violations.size() << ")\n";
+      << "; detector undercounts " << result.log.undercounts << "; too little activity "
+      << result.activity_violations.size() << ")\n";
   for (const std::string& violation : result.violations()) {
     out << "    - " << violation << "\n";
   }
@@ -107,6 +112,10 @@ void print_summary(std::ostream& out, const Options& options, const VariantResul
     out << "  kept for analysis: " << result.folder << "\n";
   }
   out.flush();
+}
+
+std::string summary_listing(const std::map<std::string, int>& counts) {
+  return listing(counts);
 }
 
 } // namespace buildlock::chaos

@@ -6,6 +6,7 @@
 #include "leftovers.h"
 #include "log_check.h"
 #include "options.h"
+#include "users.h"
 #include "wrapper_messages.h"
 
 #include <chrono>
@@ -39,7 +40,8 @@ struct VariantResult {
   std::vector<std::string> violations() const;
 };
 
+// `users`: --users, prepared (nullptr: every worker as this process's user).
 VariantResult run_variant(const Options& options, Variant variant, KernelLocks kernel_locks,
-                          std::uint64_t seed);
+                          std::uint64_t seed, const Users* users);
 
 } // namespace buildlock::chaos

@@ -96,6 +96,10 @@ void Worker::run_once(int run) {
   request.stderr_path = stderr_path;
   request.descriptors = {{arena_.liveness_fd, 3}};
   request.own_process_group = true;
+  if (!arena_.users.empty()) {
+    const RunAs& user = arena_.users[static_cast<std::size_t>(index_) % arena_.users.size()];
+    request.run_as = SpawnRequest::User{user.uid, user.gid};
+  }
   const pid_t pid = spawn(request);
   const Fd pidfd = pidfd_open(pid); // our unreaped child: certainly this process
   {
@@ -152,9 +156,12 @@ bool Worker::accept_refusal(int status, std::uintmax_t stderr_offset) {
   return true;
 }
 
-void Worker::run(std::optional<std::chrono::steady_clock::time_point> stop_at) {
+void Worker::run(std::optional<std::chrono::steady_clock::time_point> stop_at,
+                 const std::function<bool()>& floors_met) {
   for (int run = 0;; ++run) {
-    if (stop_at ? std::chrono::steady_clock::now() >= *stop_at : run >= options_.runs_per_worker) {
+    if (stop_at ? std::chrono::steady_clock::now() >= *stop_at
+                : run >= options_.runs_per_worker &&
+                      (run >= *options_.max_runs_per_worker || floors_met())) {
       return;
     }
     run_once(run);

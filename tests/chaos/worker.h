@@ -37,8 +37,10 @@ public:
          const Arena& arena, std::uint64_t seed, std::function<std::string()> snapshot);
 
   // Runs until the number of runs is done or `stop_at` has passed (whichever the options ask
-  // for). Called on the worker's own thread.
-  void run(std::optional<std::chrono::steady_clock::time_point> stop_at);
+  // for); with a number of runs, on while `floors_met()` says no, up to --max-runs. Called on the
+  // worker's own thread.
+  void run(std::optional<std::chrono::steady_clock::time_point> stop_at,
+           const std::function<bool()>& floors_met);
 
   // Calls action(pid) with the current wrapper's pid, which stays unreaped meanwhile; false when
   // no wrapper is running.

@@ -60,6 +60,16 @@ MessagesReport scan_wrapper_messages(const std::vector<std::string>& stderr_path
       } else if (line == "Killed" || line == "Terminated" || line == "Interrupt") {
         // The command's shell reporting that its child died of a signal the killer sent.
         ++report.other_notices["shell: " + line];
+      } else if (line == "Hangup") {
+        // Not a signal the killer sends, but one the kernel does: a process group left without a
+        // parent in another group of its session (buildlock, the command group's only link, was
+        // killed) while one of its members is stopped is an orphaned process group, and the
+        // kernel sends it SIGHUP and then SIGCONT (POSIX, "orphaned process group"; Linux
+        // kill_orphaned_pgrp), so that it is not left stopped for good. The stopped child dies of
+        // SIGHUP and the shell reports it (dash prints `Hangup`, then exits 129 to no one: its
+        // buildlock is gone). Legitimate, and harmless: the command was buildlock's, and a
+        // command whose buildlock is gone is what the chaos kills anyway.
+        ++report.other_notices["shell: Hangup (orphaned process group)"];
       } else if (starts_with(line, "buildlock: ") && !starts_with(line, "buildlock: error: ") &&
                  !starts_with(line, "buildlock: warning: ")) {
         ++report.other_notices[first_words(line)];
@@ -70,6 +80,18 @@ MessagesReport scan_wrapper_messages(const std::vector<std::string>& stderr_path
     }
   }
   return report;
+}
+
+int count_reclaim_notices(const std::vector<std::string>& stderr_paths) {
+  int count = 0;
+  for (const std::string& path : stderr_paths) {
+    std::ifstream file(path);
+    std::string line;
+    while (std::getline(file, line)) {
+      count += starts_with(line, reclaim_prefix) ? 1 : 0;
+    }
+  }
+  return count;
 }
 
 } // namespace buildlock::chaos

@@ -13,12 +13,16 @@ struct MessagesReport {
   std::map<std::string, int> reclaims; // reason code ("holder-dead", ...) -> notices
   int waiting_notices = 0;             // "waiting for lock ..." (a wait longer than 1 s)
   // other `buildlock: ` lines, by their first words, and the shell's reports of a child killed
-  // by a signal ("shell: Killed", "shell: Terminated")
+  // by a signal ("shell: Killed", "shell: Terminated", and the kernel's SIGHUP to an orphaned
+  // process group with a stopped member, "shell: Hangup (orphaned process group)")
   std::map<std::string, int> other_notices;
   int unexpected = 0;                  // lines that should never appear: each one a violation
   std::vector<std::string> violations; // the first few of them
 };
 
 MessagesReport scan_wrapper_messages(const std::vector<std::string>& stderr_paths);
+
+// While the chaos runs: the `reclaimed stale` notices so far (lines are only ever added).
+int count_reclaim_notices(const std::vector<std::string>& stderr_paths);
 
 } // namespace buildlock::chaos
