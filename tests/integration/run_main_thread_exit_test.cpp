@@ -219,5 +219,22 @@ TEST_F(RunMainThreadExit, TheCommandKilledWhileItLingersTakesItAlong) {
   expect_lock_free_without_reclaim();
 }
 
+// kill -9 of buildlock itself: the lingering process, the last of the tree, keeps the lock (with
+// kernel locks through its inherited descriptor; without, as a process that carries the lock in
+// BUILDLOCK_HELD, which /proc shows only through its running thread: `command-alive`).
+TEST_F(RunMainThreadExit, BuildlockKilledLeavesTheLockToTheLingeringProcess) {
+  auto tree = start_tree({"notify", "3", "wait", "4"});
+  const auto shell = child_of(tree->process->pid());
+  ASSERT_TRUE(shell);
+  tree->process->send_signal(SIGKILL);
+  EXPECT_EQ(tree->process->wait(10s), ExitStatus::killed_by(SIGKILL));
+  ASSERT_EQ(::kill(*shell, SIGKILL), 0);
+  expect_lock_held();
+  tree->release.write_byte();
+  EXPECT_TRUE(tree->gone.ends_without_data(10s));
+  Finished next = run(run_under_lock("L", scripted({}), {"--timeout", "10"}));
+  EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
+}
+
 } // namespace
 } // namespace buildlock::test

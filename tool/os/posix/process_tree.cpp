@@ -75,6 +75,42 @@ std::multimap<std::int64_t, Descendant> children_by_parent() {
   return children;
 }
 
+// Reads /proc/PID/environ (or a thread's) into `environ`; 0, or the errno of the failure.
+int read_environment(const std::string& path, std::string& environ) {
+  environ.clear();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno;
+  }
+  const Fd file(fd);
+  char buffer[16384];
+  ssize_t n = 0;
+  // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
+  while (environ.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
+    environ.append(buffer, static_cast<std::size_t>(n));
+  }
+  return n < 0 ? errno : 0;
+}
+
+// The environment of a process whose main thread has ended (pthread_exit) while others run: its
+// leader, which /proc/PID/environ reads, has let go of the memory that holds it, the other
+// threads have not. Empty when there is no such thread.
+std::string environment_of_other_thread(std::int64_t pid) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* directory = ::opendir(tasks.c_str());
+  if (directory == nullptr) {
+    return {};
+  }
+  std::string environ;
+  while (const dirent* entry = environ.empty() ? ::readdir(directory) : nullptr) {
+    if (entry->d_name[0] != '.' && std::to_string(pid) != entry->d_name) {
+      read_environment(tasks + "/" + entry->d_name + "/environ", environ);
+    }
+  }
+  ::closedir(directory);
+  return environ;
+}
+
 // Whether the environment block `environ` (NAME=VALUE entries, each ending in NUL) has `name` set
 // to a value `matches` accepts.
 bool environment_matches(std::string_view environ, std::string_view name,
@@ -205,31 +241,19 @@ ProcessSearch find_process_by_environment(std::string_view name,
         unreadable = true;
       }
     };
-    const int fd = ::open((directory + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EACCES || errno == EPERM) {
-        note_unreadable();
-      }
+    // ESRCH: a kernel thread, an exiting process, or one whose main thread has ended, whose
+    // leader has no environment any more: its other threads may still have it.
+    const int error = read_environment(directory + "/environ", environ);
+    if (error == EACCES || error == EPERM) {
+      note_unreadable();
+    }
+    if (error == ESRCH || (error == 0 && environ.empty())) {
+      environ = environment_of_other_thread(pid);
+    } else if (error != 0) {
       continue; // ENOENT: gone meanwhile
     }
-    const Fd file(fd);
-    environ.clear();
-    char buffer[16384];
-    ssize_t n = 0;
-    // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
-    while (environ.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
-      environ.append(buffer, static_cast<std::size_t>(n));
-    }
-    if (n < 0) {
-      // ESRCH: a kernel thread or an exiting process, which has no environment any more.
-      if (errno == EACCES || errno == EPERM) {
-        note_unreadable();
-      }
-      continue;
-    }
     const auto status = process_status(pid);
-    found = status && status->state != 'Z' && status->state != 'X' &&
-            environment_matches(environ, name, matches);
+    found = status && !has_ended(pid, *status) && environment_matches(environ, name, matches);
   }
   ::closedir(proc);
   if (found) {
