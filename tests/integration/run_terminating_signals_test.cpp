@@ -184,5 +184,22 @@ TEST_F(RunTerminatingSignals, AClosedStderrNeverKillsBuildlockBeforeTheRelease) 
   finish(*tree, SIGTERM, ExitStatus::killed_by(SIGTERM));
 }
 
+// Started with SIGCHLD ignored (`trap '' CHLD` in a script, some CI runners), buildlock must still
+// catch it: ignored, the kernel would reap the command unseen, and buildlock could neither report
+// its status nor know that it ended. (Taking over only signals at their default action must not
+// extend to it.)
+TEST_F(RunTerminatingSignals, SigchldIgnoredAtStartStillLetsBuildlockSeeTheCommandEnd) {
+  // bash, because dash does not really ignore SIGCHLD for `trap '' CHLD`.
+  std::vector<std::string> argv = {"bash", "-c", "trap '' CHLD; exec \"$@\"", "bash",
+                                   buildlock_binary()};
+  for (std::string& word :
+       run_arguments("L", {"sh", "-c", "'" + scripted({}).front() + "' exit 0 & wait; exit 3"})) {
+    argv.push_back(std::move(word));
+  }
+  Finished finished = run(program(argv));
+  EXPECT_EQ(finished.status, ExitStatus::exited(3)) << finished.err;
+  expect_lock_free_without_reclaim();
+}
+
 } // namespace
 } // namespace buildlock::test

@@ -97,7 +97,7 @@ void on_child(int) {
 // handler at start-up (a preloaded profiler's) is left alone.
 bool taken_over_only_from_default(int number) {
   return number != SIGINT && number != SIGTERM && number != SIGHUP && number != SIGQUIT &&
-         number != SIGUSR1 && number != SIGUSR2 && number != SIGALRM;
+         number != SIGUSR1 && number != SIGUSR2;
 }
 
 void install(int number, void (*handler)(int, siginfo_t*, void*), void (*simple)(int)) {
@@ -105,9 +105,13 @@ void install(int number, void (*handler)(int, siginfo_t*, void*), void (*simple)
   ::sigaction(number, nullptr, &old);
   const bool plain = (old.sa_flags & SA_SIGINFO) == 0;
   const bool ignored = plain && old.sa_handler == SIG_IGN;
-  if (ignored && number == SIGALRM) {
-    g_alarm_ignored = 1; // arm_alarm() needs the handler all the same
-  } else if (ignored && number != SIGCHLD) {
+  if (number == SIGCHLD || number == SIGALRM) {
+    // Needed whatever they were: waitpid() must see the command end (an ignored SIGCHLD reaps
+    // children unseen), and arm_alarm() interrupts blocking calls with SIGALRM.
+    if (number == SIGALRM && ignored) {
+      g_alarm_ignored = 1; // a SIGALRM that a process sends stays ignored
+    }
+  } else if (ignored) {
     return; // ignored by whoever started us (e.g. `nohup`, `cmd &`): keep it ignored
   } else if (taken_over_only_from_default(number) && !(plain && old.sa_handler == SIG_DFL)) {
     return;
