@@ -173,14 +173,14 @@ public:
     Fd pidfd;
 #if defined(BUILDLOCK_HAVE_PIDFDS)
     if (!g_pidfds_refused) {
-      pidfd.reset(open_pidfd(process.pid));
-      if (!pidfd.valid()) {
-        if (errno == ESRCH) {
-          return std::nullopt; // reaped already
-        }
-        // Other errors (EMFILE...): kill() this once.
-        g_pidfds_refused = errno == ENOSYS || errno == EPERM;
+      const int fd = open_pidfd(process.pid);
+      const int error = errno;
+      if (fd < 0 && error == ESRCH) {
+        return std::nullopt; // reaped already
       }
+      // Other errors (EMFILE...): kill() this once.
+      g_pidfds_refused = fd < 0 && (error == ENOSYS || error == EPERM);
+      pidfd.reset(fd);
     }
 #endif
 #if defined(__linux__)
