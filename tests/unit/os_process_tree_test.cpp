@@ -209,36 +209,41 @@ std::uint64_t ticks_since_boot() {
 // scanned process must not reach the newcomer. (The newcomer starts in a later clock tick than
 // the scanned one, as any pid reuse but one within the same 10 ms does: docs/protocol.md.)
 TEST(OsProcessTree, ASignalNeverReachesTheProcessThatReusedTheScannedPid) {
-  Child first(fork_pausing_child());
-  const auto scanned = find_descendant(first.pid());
-  ASSERT_TRUE(scanned);
-  ASSERT_TRUE(scanned->start_time);
-  ASSERT_EQ(::kill(first.pid(), SIGKILL), 0);
-  first.reap();
-  // Not a guess: the loop ends when the clock shows a later tick than the first start.
-  while (ticks_since_boot() <= *scanned->start_time + 1) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-
-  // The newcomer blocks every signal (inherited from here, so none can arrive before), so that a
-  // signal sent to it stays pending, where /proc shows it at once.
-  sigset_t all;
-  sigset_t previous;
-  sigfillset(&all);
-  ASSERT_EQ(::sigprocmask(SIG_BLOCK, &all, &previous), 0);
-  clone_args arguments{};
-  arguments.exit_signal = SIGCHLD;
-  auto wanted = static_cast<pid_t>(scanned->pid);
-  arguments.set_tid = reinterpret_cast<std::uintptr_t>(&wanted);
-  arguments.set_tid_size = 1;
-  const long pid = ::syscall(SYS_clone3, &arguments, sizeof arguments);
-  if (pid == 0) {
-    for (;;) {
-      ::pause();
+  std::optional<Descendant> scanned;
+  long pid = -1;
+  int clone_error = EEXIST;
+  // Another process may take the freed pid first (EEXIST): then again, with another one.
+  for (int attempt = 0; attempt < 20 && pid < 0 && clone_error == EEXIST; ++attempt) {
+    Child first(fork_pausing_child());
+    scanned = find_descendant(first.pid());
+    ASSERT_TRUE(scanned);
+    ASSERT_TRUE(scanned->start_time);
+    ASSERT_EQ(::kill(first.pid(), SIGKILL), 0);
+    first.reap();
+    // Not a guess: the loop ends when the clock shows a later tick than the first start.
+    while (ticks_since_boot() <= *scanned->start_time + 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    // The newcomer blocks every signal (inherited from here, so none can arrive before), so that
+    // a signal sent to it stays pending, where /proc shows it at once.
+    sigset_t all;
+    sigset_t previous;
+    sigfillset(&all);
+    ASSERT_EQ(::sigprocmask(SIG_BLOCK, &all, &previous), 0);
+    clone_args arguments{};
+    arguments.exit_signal = SIGCHLD;
+    auto wanted = static_cast<pid_t>(scanned->pid);
+    arguments.set_tid = reinterpret_cast<std::uintptr_t>(&wanted);
+    arguments.set_tid_size = 1;
+    pid = ::syscall(SYS_clone3, &arguments, sizeof arguments);
+    if (pid == 0) {
+      for (;;) {
+        ::pause();
+      }
+    }
+    clone_error = errno;
+    ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   }
-  const int clone_error = errno;
-  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   if (pid < 0) {
     SKIP_OR_FAIL(std::string("clone3 with set_tid failed (") + std::strerror(clone_error) +
                  "): needs CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE, and Linux >= 5.9");
