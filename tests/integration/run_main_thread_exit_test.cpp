@@ -144,7 +144,9 @@ class RunMainThreadExitSignal : public RunMainThreadExit,
 // dies of the signal. Before the fix: never signalled, and buildlock waited forever.
 TEST_P(RunMainThreadExitSignal, ToBuildlockReachesTheLingeringProcessAndWaitsForItsEnd) {
   const std::string signal = std::to_string(GetParam());
-  auto tree = start_tree({"trap", signal, "5", "notify", "3", "wait", "4"});
+  // --kill-after far beyond the test: it lives until let go, however slow the machine.
+  auto tree = start_tree({"trap", signal, "5", "notify", "3", "wait", "4"}, " & wait",
+                         {"--kill-after", "3600"});
   tree->process->send_signal(GetParam());
   ASSERT_TRUE(tree->trapped.receives_byte(10s)) << "the lingering process never got the signal\n"
                                                 << tree->process->stderr_text();
@@ -193,7 +195,8 @@ TEST_F(RunMainThreadExit, ASecondSignalKillsTheLingeringProcessAtOnce) {
 // The command ends (its shell killed, not buildlock) while the process lingers: the release rule
 // stops it and waits for its end.
 TEST_F(RunMainThreadExit, TheCommandDyingWhileItLingersStopsItBeforeTheRelease) {
-  auto tree = start_tree({"trap", std::to_string(SIGTERM), "5", "notify", "3", "wait", "4"});
+  auto tree = start_tree({"trap", std::to_string(SIGTERM), "5", "notify", "3", "wait", "4"},
+                         " & wait", {"--kill-after", "3600"});
   const auto shell = child_of(tree->process->pid());
   ASSERT_TRUE(shell);
   ASSERT_EQ(::kill(*shell, SIGTERM), 0);

@@ -40,10 +40,11 @@ void PrintTo(const Case& signal, std::ostream* out) {
 class RunTerminatingSignals : public IntegrationTest {
 protected:
   // The tree under `argv_prefix` + buildlock run (e.g. `timeout ...` in front), or under
-  // buildlock alone.
-  std::unique_ptr<Tree> start_tree(int trapped_signal,
-                                   const std::vector<std::string>& argv_prefix = {},
-                                   std::vector<std::string> options = {}) const {
+  // buildlock alone. The worker runs on after the signal until the test lets it go:
+  // --kill-after is far beyond any test, so that no SIGKILL comes first on a slow machine.
+  std::unique_ptr<Tree>
+  start_tree(int trapped_signal, const std::vector<std::string>& argv_prefix = {},
+             std::vector<std::string> options = {"--kill-after", "3600"}) const {
     auto tree = std::make_unique<Tree>();
     const std::string script = "'" + scripted({}).front() + "' trap " +
                                std::to_string(trapped_signal) + " 5 notify 3 wait 4 & wait";
@@ -164,7 +165,7 @@ TEST_F(RunTerminatingSignals, AClosedStderrNeverKillsBuildlockBeforeTheRelease) 
            "L",
            {"sh", "-c",
             "'" + scripted({}).front() + "' trap 15 5 notify 3 wait 4 2>/dev/null & wait"},
-           {"--verbose"})) {
+           {"--verbose", "--kill-after", "3600"})) {
     argv.push_back(std::move(word));
   }
   Command command = program(argv);
