@@ -4,8 +4,10 @@
 #include "os/process_identity.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <set>
+#include <utility>
 
 namespace buildlock::core {
 namespace {
@@ -143,8 +145,10 @@ private:
   void stop_descendants(os::ChildProcess& child, int signal, std::int64_t group_signalled) {
     const os::TimePoint kill_at = os::monotonic_now() + kill_after_;
     bool killing = signal == os::kill_signal();
-    std::set<std::int64_t> stopped; // every process signalled, so that none gets it twice
-    std::set<std::int64_t> killed;
+    // Every process signalled, so that none gets it twice; by pid and start time, since a pid
+    // freed meanwhile may be a newcomer's now.
+    std::set<std::pair<std::int64_t, std::uint64_t>> stopped;
+    std::set<std::pair<std::int64_t, std::uint64_t>> killed;
     for (;;) {
       child.poll();
       if (!child.children_remain()) {
@@ -152,15 +156,16 @@ private:
       }
       killing = killing || os::monotonic_now() >= kill_at;
       for (const os::Descendant& descendant : os::live_descendants(child.process_group())) {
-        const bool first_time = stopped.insert(descendant.pid).second;
+        const std::pair identity{descendant.pid, descendant.start_time.value_or(0)};
+        const bool first_time = stopped.insert(identity).second;
         if (killing) {
-          killed.insert(descendant.pid);
-          os::signal_and_continue(descendant.pid, os::kill_signal()); // harmless to repeat
+          killed.insert(identity);
+          os::signal_and_continue(descendant, os::kill_signal()); // harmless to repeat
         } else if (first_time) {
           if (group_signalled != 0 && descendant.process_group == group_signalled) {
-            os::continue_process(descendant.pid); // got `signal` with its group
+            os::continue_process(descendant); // got `signal` with its group
           } else {
-            os::signal_and_continue(descendant.pid, signal);
+            os::signal_and_continue(descendant, signal);
           }
         }
       }

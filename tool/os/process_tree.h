@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,17 +26,35 @@ struct Descendant {
   std::int64_t pid = 0;
   std::int64_t process_group = 0;
   std::string name; // the kernel's short name, for messages
+  // When it started, as the scan saw it (Linux: clock ticks since boot): with the pid, which is
+  // reused once the process is reaped, this says which process the scan found.
+  std::optional<std::uint64_t> start_time;
 };
 
 // Every live (not yet exited) descendant of this process, parents before children. On Linux from
 // /proc; elsewhere the members of `fallback_process_group` (when > 0), the best the OS offers.
+// Live includes a process whose main thread has ended while other threads of it run
+// (pthread_exit in main): /proc shows it as a zombie, but its threads run on, a signal to its pid
+// reaches them, and it cannot be reaped before they end.
 std::vector<Descendant> live_descendants(std::int64_t fallback_process_group);
 
-// Sends `signal` to `pid` and then SIGCONT, so that a stopped process acts on it at once
-// (a stopped process keeps SIGTERM pending until it is continued). Ignores processes that are
-// gone already. Windows: kill_signal() is TerminateProcess; a console control event reaches
-// `pid` only if it leads a process group of its own.
-void signal_and_continue(std::int64_t pid, int signal);
+enum class SignalDelivery {
+  sent,
+  gone, // the process has exited, or its pid now names another process: nothing was sent
+};
+
+// Sends `signal` to the process the scan found as `process`, and then SIGCONT, so that a stopped
+// process acts on it at once (a stopped process keeps SIGTERM pending until it is continued).
+// Never reaches another process that got its pid after it was reaped (Linux >= 5.3: through a
+// pidfd opened before its identity is checked; see signals_through_pidfds() and
+// docs/protocol.md). Windows: kill_signal() is TerminateProcess; a console control event
+// reaches the process only if it leads a process group of its own.
+SignalDelivery signal_and_continue(const Descendant& process, int signal);
+
+// Whether signal_and_continue() goes through pidfds here (Linux >= 5.3, where no seccomp filter
+// refuses pidfd_open). Without them it checks the process's identity and then calls kill(): a
+// pid reaped and reused in the moment between the two can still get the signal.
+bool signals_through_pidfds();
 
 enum class ProcessSearch {
   found,      // a live process matches
@@ -67,8 +86,9 @@ std::int64_t own_process_group();
 // (see os/windows/process_tree.cpp).
 bool command_in_own_group();
 
-// Lets a stopped process run again (SIGCONT), so that it acts on a signal its process group got.
-// Nothing where processes cannot be stopped from outside (Windows).
-void continue_process(std::int64_t pid);
+// Lets a stopped process run again (SIGCONT), so that it acts on a signal its process group got;
+// like signal_and_continue(), never another process that reuses its pid. Nothing where processes
+// cannot be stopped from outside (Windows).
+void continue_process(const Descendant& process);
 
 } // namespace buildlock::os

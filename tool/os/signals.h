@@ -27,14 +27,18 @@ int kill_signal();      // stop at once, no clean-up possible
 const char* kill_signal_name();
 const char* own_stop_description();
 
-// True for the signals that ask a program to stop (on POSIX SIGINT, SIGTERM, SIGHUP, SIGQUIT and
-// SIGKILL; on Windows every console control event and the kill). Any other death (SIGSEGV,
-// SIGABRT, SIGPIPE...) is passed to the rest of a command's tree as terminate_signal(): the rest
-// did not crash.
+// True for the signals that ask a program to stop (on POSIX every forwarded signal but SIGUSR1,
+// SIGUSR2 and SIGPIPE, which programs also use as messages, plus SIGKILL; on Windows every
+// console control event and the kill). Any other death (SIGSEGV, SIGABRT, SIGPIPE...) is passed
+// to the rest of a command's tree as terminate_signal(): the rest did not crash.
 bool is_stop_signal(int signal);
 
-// The signals a wrapper passes on to its command: SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
-// SIGUSR2 (Windows: Ctrl+C, Ctrl+Break and the console closing).
+// The signals a wrapper passes on to its command: on POSIX every signal whose default action
+// ends a process and that can be caught, except those the kernel sends a program that crashed
+// (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT): SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+// SIGUSR1, SIGUSR2, SIGALRM, SIGPIPE, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGPWR, SIGSTKFLT,
+// SIGIO and the real-time signals (the list in docs/cli.md). Windows: Ctrl+C, Ctrl+Break and the
+// console closing.
 const std::vector<int>& forwarded_signals();
 
 // What to do when a forwarded signal arrives.
@@ -45,15 +49,21 @@ enum class TerminationMode {
 
 struct ReceivedSignal {
   int number = 0;
-  // Sent by a process with kill(). Otherwise the kernel generated it (e.g. Ctrl+C at a terminal),
-  // and every process in the foreground process group, the command included, got it too.
+  // Sent by a process with kill(), or by the kernel to this process alone (SIGXCPU past
+  // RLIMIT_CPU). Otherwise the kernel generated it for a whole process group (Ctrl+C or a
+  // hang-up at a terminal, an orphaned process group's SIGHUP), and every process of the group,
+  // the command included, got it too.
   bool sent_by_process = false;
 };
 
 class SignalHandling {
 public:
-  // Installs handlers for the forwarded signals, SIGCHLD and SIGALRM. Signals that were ignored
-  // when buildlock started stay ignored (for it and, through exec, for the command).
+  // Installs handlers for the forwarded signals and SIGCHLD. Signals that were ignored when
+  // buildlock started stay ignored (for it and, through exec, for the command). Signals that
+  // programs also use for their own purposes (all but SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+  // SIGUSR2, SIGALRM) are taken over only from their default action. POSIX: SIGPIPE and SIGXFSZ
+  // that buildlock's own writes raise are ignored (the write fails instead), and SIGALRM from
+  // arm_alarm()'s timer only interrupts a blocking call; sent by a process, they are forwarded.
   SignalHandling();
   ~SignalHandling();
   SignalHandling(const SignalHandling&) = delete;
@@ -77,9 +87,9 @@ public:
   void disarm_alarm();
 };
 
-// Signals buildlock ignores for itself but the command must get with their default action
-// (SIGPIPE: buildlock must never die half-way through a release because a build tool that read
-// its stderr is gone).
+// Signals the command must get with their default action whatever buildlock does with them
+// (SIGPIPE: buildlock ignores the ones its own writes raise, so that it never dies half-way
+// through a release because a build tool that read its stderr is gone).
 const std::vector<int>& signals_to_default_in_command();
 
 // Blocks the forwarded signals for its lifetime, so that a sequence of file operations is never

@@ -22,4 +22,9 @@ const std::string& group_section_binary() {
   return path;
 }
 
+const std::string& main_thread_exit_binary() {
+  static const std::string path = MAIN_THREAD_EXIT_BINARY;
+  return path;
+}
+
 } // namespace buildlock::test

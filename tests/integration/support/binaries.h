@@ -18,4 +18,8 @@ const std::string& critical_section_binary();
 // helpers/group_section.cpp: a COMMAND that checks shared and slotted holds from inside.
 const std::string& group_section_binary();
 
+// helpers/main_thread_exit.cpp: a process whose main thread calls pthread_exit() while another
+// thread runs the steps it is given (trap, notify, wait).
+const std::string& main_thread_exit_binary();
+
 } // namespace buildlock::test

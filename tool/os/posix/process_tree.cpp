@@ -9,18 +9,46 @@
 #include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
+#include <fstream>
 #include <map>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__linux__)
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#if defined(SYS_pidfd_open) && defined(SYS_pidfd_send_signal)
+#define BUILDLOCK_HAVE_PIDFDS 1 // Linux >= 5.3 headers; the running kernel may still lack them
+#endif
 #endif
 
 namespace buildlock::os {
 namespace {
 
 #if defined(__linux__)
+// Whether a process that /proc shows as a zombie still has threads that run. A process whose main
+// thread called pthread_exit() while others run is shown as a zombie (its thread-group leader
+// is one), yet it runs on: a signal to its pid reaches those threads, and waitpid() cannot reap
+// it before the last of them ends. "Threads:" counts the leader until it is reaped, so a real
+// zombie says 1.
+bool has_running_threads(std::int64_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  constexpr std::string_view key = "Threads:";
+  for (std::string line; std::getline(status, line);) {
+    if (line.compare(0, key.size(), key) == 0) {
+      return std::strtoll(line.c_str() + key.size(), nullptr, 10) > 1;
+    }
+  }
+  return false;
+}
+
+// Whether a process with this status has ended ('X': being removed; 'Z': a zombie, unless its
+// other threads still run).
+bool has_ended(std::int64_t pid, const ProcessStatus& status) {
+  return status.state == 'X' || (status.state == 'Z' && !has_running_threads(pid));
+}
+
 // Every process's parent, from one pass over /proc. A process that exits during the pass is
 // simply missing; one that starts during it may be missing too, which is why callers that must
 // reach every descendant look again until none is left.
@@ -37,14 +65,50 @@ std::multimap<std::int64_t, Descendant> children_by_parent() {
       continue;
     }
     auto status = process_status(pid);
-    if (!status || status->state == 'Z' || status->state == 'X') {
+    if (!status || has_ended(pid, *status)) {
       continue; // gone, or exited and only waiting to be reaped
     }
-    children.emplace(status->parent,
-                     Descendant{pid, status->process_group, std::move(status->name)});
+    children.emplace(status->parent, Descendant{pid, status->process_group, std::move(status->name),
+                                                status->start_time});
   }
   ::closedir(proc);
   return children;
+}
+
+// Reads /proc/PID/environ (or a thread's) into `environ`; 0, or the errno of the failure.
+int read_environment(const std::string& path, std::string& environ) {
+  environ.clear();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return errno;
+  }
+  const Fd file(fd);
+  char buffer[16384];
+  ssize_t n = 0;
+  // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
+  while (environ.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
+    environ.append(buffer, static_cast<std::size_t>(n));
+  }
+  return n < 0 ? errno : 0;
+}
+
+// The environment of a process whose main thread has ended (pthread_exit) while others run: its
+// leader, which /proc/PID/environ reads, has let go of the memory that holds it, the other
+// threads have not. Empty when there is no such thread.
+std::string environment_of_other_thread(std::int64_t pid) {
+  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+  DIR* directory = ::opendir(tasks.c_str());
+  if (directory == nullptr) {
+    return {};
+  }
+  std::string environ;
+  while (const dirent* entry = environ.empty() ? ::readdir(directory) : nullptr) {
+    if (entry->d_name[0] != '.' && std::to_string(pid) != entry->d_name) {
+      read_environment(tasks + "/" + entry->d_name + "/environ", environ);
+    }
+  }
+  ::closedir(directory);
+  return environ;
 }
 
 // Whether the environment block `environ` (NAME=VALUE entries, each ending in NUL) has `name` set
@@ -82,6 +146,70 @@ bool in_terminal_foreground() {
   return ::tcgetpgrp(terminal.get()) == ::getpgrp();
 }
 
+#if defined(BUILDLOCK_HAVE_PIDFDS)
+// Set once pidfd_open() turns out to be missing (ENOSYS: Linux < 5.3) or refused (EPERM: a
+// seccomp filter, as older container runtimes install): from then on kill() alone.
+bool g_pidfds_refused = false;
+
+int open_pidfd(std::int64_t pid) {
+  const long fd = ::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0U);
+  return static_cast<int>(fd);
+}
+#endif
+
+// One scanned process, held so that a signal reaches it and nothing else. Between the scan of
+// /proc and kill(pid), the process may exit and be reaped by its parent, and the kernel may give
+// its pid to a new process that is none of ours. A pidfd names one process, not a number: it is
+// opened first, and only then is the process checked to be the one scanned (same start time),
+// so the check and the signal are about the same process. Without pidfds the check comes right
+// before kill(), which narrows that window but cannot close it (docs/protocol.md).
+class SignalTarget {
+public:
+  // nullopt when the process scanned as `process` is no longer there to be signalled.
+  static std::optional<SignalTarget> open(const Descendant& process) {
+    if (process.pid <= 0) {
+      return SignalTarget(process.pid, Fd()); // a process group (the non-Linux fallback)
+    }
+    Fd pidfd;
+#if defined(BUILDLOCK_HAVE_PIDFDS)
+    if (!g_pidfds_refused) {
+      const int fd = open_pidfd(process.pid);
+      const int error = errno;
+      if (fd < 0 && error == ESRCH) {
+        return std::nullopt; // reaped already
+      }
+      // Other errors (EMFILE...): kill() this once.
+      g_pidfds_refused = fd < 0 && (error == ENOSYS || error == EPERM);
+      pidfd.reset(fd);
+    }
+#endif
+#if defined(__linux__)
+    const auto now = process_status(process.pid);
+    if (!now || has_ended(process.pid, *now) ||
+        (process.start_time && now->start_time != process.start_time)) {
+      return std::nullopt; // ended, or the pid is another process's now
+    }
+#endif
+    return SignalTarget(process.pid, std::move(pidfd));
+  }
+
+  // false when the process is gone.
+  bool send(int signal) const {
+#if defined(BUILDLOCK_HAVE_PIDFDS)
+    if (pidfd_.valid()) {
+      return ::syscall(SYS_pidfd_send_signal, pidfd_.get(), signal, nullptr, 0U) == 0;
+    }
+#endif
+    // A negative pid addresses a process group (the non-Linux fallback).
+    return ::kill(static_cast<pid_t>(pid_), signal) == 0;
+  }
+
+private:
+  SignalTarget(std::int64_t pid, Fd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
+  std::int64_t pid_;
+  Fd pidfd_;
+};
+
 } // namespace
 
 ProcessSearch find_process_by_environment(std::string_view name,
@@ -113,31 +241,19 @@ ProcessSearch find_process_by_environment(std::string_view name,
         unreadable = true;
       }
     };
-    const int fd = ::open((directory + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EACCES || errno == EPERM) {
-        note_unreadable();
-      }
+    // ESRCH: a kernel thread, an exiting process, or one whose main thread has ended, whose
+    // leader has no environment any more: its other threads may still have it.
+    const int error = read_environment(directory + "/environ", environ);
+    if (error == EACCES || error == EPERM) {
+      note_unreadable();
+    }
+    if (error == ESRCH || (error == 0 && environ.empty())) {
+      environ = environment_of_other_thread(pid);
+    } else if (error != 0) {
       continue; // ENOENT: gone meanwhile
     }
-    const Fd file(fd);
-    environ.clear();
-    char buffer[16384];
-    ssize_t n = 0;
-    // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
-    while (environ.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
-      environ.append(buffer, static_cast<std::size_t>(n));
-    }
-    if (n < 0) {
-      // ESRCH: a kernel thread or an exiting process, which has no environment any more.
-      if (errno == EACCES || errno == EPERM) {
-        note_unreadable();
-      }
-      continue;
-    }
     const auto status = process_status(pid);
-    found = status && status->state != 'Z' && status->state != 'X' &&
-            environment_matches(environ, name, matches);
+    found = status && !has_ended(pid, *status) && environment_matches(environ, name, matches);
   }
   ::closedir(proc);
   if (found) {
@@ -175,21 +291,40 @@ std::vector<Descendant> live_descendants([[maybe_unused]] std::int64_t fallback_
   // No /proc: the command's process group stands for its tree (a process that left it is not
   // seen). kill(-group, 0) tells only whether anyone is left in it.
   if (fallback_process_group > 0 && ::kill(-static_cast<pid_t>(fallback_process_group), 0) == 0) {
-    found.push_back({-fallback_process_group, fallback_process_group, "process group"});
+    found.push_back(
+        {-fallback_process_group, fallback_process_group, "process group", std::nullopt});
   }
 #endif
   return found;
 }
 
-void signal_and_continue(std::int64_t pid, int signal) {
-  // A negative pid addresses a process group (the non-Linux fallback above).
-  if (::kill(static_cast<pid_t>(pid), signal) == 0 && signal != SIGKILL && signal != SIGCONT) {
-    ::kill(static_cast<pid_t>(pid), SIGCONT);
+SignalDelivery signal_and_continue(const Descendant& process, int signal) {
+  const auto target = SignalTarget::open(process);
+  if (!target || !target->send(signal)) {
+    return SignalDelivery::gone;
+  }
+  if (signal != SIGKILL && signal != SIGCONT) {
+    target->send(SIGCONT);
+  }
+  return SignalDelivery::sent;
+}
+
+void continue_process(const Descendant& process) {
+  if (const auto target = SignalTarget::open(process)) {
+    target->send(SIGCONT);
   }
 }
 
-void continue_process(std::int64_t pid) {
-  ::kill(static_cast<pid_t>(pid), SIGCONT);
+bool signals_through_pidfds() {
+#if defined(BUILDLOCK_HAVE_PIDFDS)
+  static const bool available = [] {
+    const Fd own(open_pidfd(::getpid()));
+    return own.valid();
+  }();
+  return available && !g_pidfds_refused;
+#else
+  return false;
+#endif
 }
 
 std::int64_t own_process_group() {

@@ -1,5 +1,6 @@
 #include "os/signals.h"
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <csignal>
@@ -15,6 +16,7 @@ namespace {
 
 // State shared with the async handlers: only sig_atomic_t flags and a non-blocking pipe.
 volatile sig_atomic_t g_die_on_termination = 1;
+volatile sig_atomic_t g_alarm_ignored = 0; // SIGALRM was ignored when buildlock started
 int g_wake_pipe[2] = {-1, -1};
 
 constexpr unsigned char sent_by_process_bit = 0x80;
@@ -37,35 +39,82 @@ void restore_default_and_raise(int number) {
   ::raise(number);
 }
 
+bool sent_with_kill(const siginfo_t* info) {
+  if (info == nullptr) {
+    return false;
+  }
+#if defined(SI_TKILL)
+  if (info->si_code == SI_TKILL) {
+    return true;
+  }
+#endif
+  return info->si_code == SI_USER || info->si_code == SI_QUEUE;
+}
+
+// The signals the kernel sends a whole process group on its own: a terminal's Ctrl+C, Ctrl+\ and
+// hang-up, and SIGHUP to an orphaned process group. Kernel-made signals of other kinds (SIGXCPU
+// past RLIMIT_CPU...) are aimed at this process alone.
+bool group_wide(int number) {
+  return number == SIGINT || number == SIGQUIT || number == SIGHUP;
+}
+
 void on_termination_signal(int number, siginfo_t* info, void*) {
+  const bool by_process = sent_with_kill(info);
+  // A signal that one of our own system calls raised: SIGPIPE for a write to a pipe nobody reads
+  // (a killed ninja's stderr), SIGXFSZ for a write past RLIMIT_FSIZE. The kernel sends them as
+  // if this process had called kill() on itself, and the call fails with EPIPE or EFBIG, which
+  // the error path reports: dying of them could leave a lock behind.
+  if (by_process && info->si_pid == ::getpid() && (number == SIGPIPE || number == SIGXFSZ)) {
+    return;
+  }
+  // SIGALRM from the kernel is arm_alarm()'s timer, there only to make a blocking call return
+  // EINTR; one sent by a process (`timeout -s ALRM`) asks buildlock to stop, unless whoever
+  // started it ignored SIGALRM.
+  if (number == SIGALRM && (!by_process || g_alarm_ignored)) {
+    return;
+  }
   if (g_die_on_termination) {
     restore_default_and_raise(number);
     return;
   }
   const int saved_errno = errno;
-  const bool by_process =
-      info != nullptr && (info->si_code == SI_USER || info->si_code == SI_QUEUE);
-  const unsigned char byte =
-      static_cast<unsigned char>(number) | (by_process ? sent_by_process_bit : 0);
+  const bool reached_command = !by_process && group_wide(number);
+  const auto byte =
+      static_cast<unsigned char>(number | (reached_command ? 0 : sent_by_process_bit));
   [[maybe_unused]] const auto written = ::write(g_wake_pipe[1], &byte, 1);
   errno = saved_errno;
 }
 
-void on_child_or_alarm(int number) {
-  if (number == SIGCHLD) {
-    const int saved_errno = errno;
-    const unsigned char byte = 0;
-    [[maybe_unused]] const auto written = ::write(g_wake_pipe[1], &byte, 1);
-    errno = saved_errno;
-  }
-  // SIGALRM: the handler exists only so that a blocking call returns EINTR.
+void on_child(int) {
+  const int saved_errno = errno;
+  const unsigned char byte = 0;
+  [[maybe_unused]] const auto written = ::write(g_wake_pipe[1], &byte, 1);
+  errno = saved_errno;
+}
+
+// The terminating signals that programs use for purposes of their own (profilers, event loops,
+// real-time signals) are taken over only while they have their default action: one with a
+// handler at start-up (a preloaded profiler's) is left alone.
+bool taken_over_only_from_default(int number) {
+  return number != SIGINT && number != SIGTERM && number != SIGHUP && number != SIGQUIT &&
+         number != SIGUSR1 && number != SIGUSR2;
 }
 
 void install(int number, void (*handler)(int, siginfo_t*, void*), void (*simple)(int)) {
   struct sigaction old {};
   ::sigaction(number, nullptr, &old);
-  if (old.sa_handler == SIG_IGN && number != SIGCHLD && number != SIGALRM) {
+  const bool plain = (old.sa_flags & SA_SIGINFO) == 0;
+  const bool ignored = plain && old.sa_handler == SIG_IGN;
+  if (number == SIGCHLD || number == SIGALRM) {
+    // Needed whatever they were: waitpid() must see the command end (an ignored SIGCHLD reaps
+    // children unseen), and arm_alarm() interrupts blocking calls with SIGALRM.
+    if (number == SIGALRM && ignored) {
+      g_alarm_ignored = 1; // a SIGALRM that a process sends stays ignored
+    }
+  } else if (ignored) {
     return; // ignored by whoever started us (e.g. `nohup`, `cmd &`): keep it ignored
+  } else if (taken_over_only_from_default(number) && !(plain && old.sa_handler == SIG_DFL)) {
+    return;
   }
   struct sigaction action {};
   sigemptyset(&action.sa_mask);
@@ -129,12 +178,38 @@ const char* own_stop_description() {
 }
 
 bool is_stop_signal(int signal) {
-  return signal == SIGINT || signal == SIGTERM || signal == SIGHUP || signal == SIGQUIT ||
-         signal == SIGKILL;
+  // Of the signals that end a program by default, all but the crashes (never forwarded) and the
+  // three that programs also use as messages: SIGUSR1, SIGUSR2 (dd prints its progress) and
+  // SIGPIPE.
+  return signal != SIGUSR1 && signal != SIGUSR2 && signal != SIGPIPE &&
+         (signal == SIGKILL || std::find(forwarded_signals().begin(), forwarded_signals().end(),
+                                         signal) != forwarded_signals().end());
 }
 
 const std::vector<int>& forwarded_signals() {
-  static const std::vector<int> signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+  // Every signal whose default action ends the process (docs/cli.md, "Signals"), except those
+  // that cannot be caught (SIGKILL) and those the kernel sends a program that crashed (SIGSEGV,
+  // SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT from abort()): buildlock keeps their default
+  // action, so that its own crash stays a crash, with a core dump or a sanitizer's report.
+  static const std::vector<int> signals = [] {
+    std::vector<int> list = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT, SIGUSR1,   SIGUSR2,
+                             SIGALRM, SIGPIPE, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF};
+#if defined(SIGPWR)
+    list.push_back(SIGPWR);
+#endif
+#if defined(SIGSTKFLT)
+    list.push_back(SIGSTKFLT);
+#endif
+#if defined(SIGPOLL)
+    list.push_back(SIGPOLL); // SIGIO on Linux
+#endif
+#if defined(SIGRTMIN) && defined(SIGRTMAX)
+    for (int number = SIGRTMIN; number <= SIGRTMAX; ++number) {
+      list.push_back(number); // what the C library reserves for itself lies below SIGRTMIN
+    }
+#endif
+    return list;
+  }();
   return signals;
 }
 
@@ -152,21 +227,17 @@ SignalHandling::SignalHandling() {
     set_nonblocking_cloexec(g_wake_pipe[1]);
   }
   g_die_on_termination = 1;
+  g_alarm_ignored = 0;
   for (int number : forwarded_signals()) {
     install(number, on_termination_signal, nullptr);
   }
-  install(SIGCHLD, nullptr, on_child_or_alarm);
-  install(SIGALRM, nullptr, on_child_or_alarm);
-  // A write to a closed stderr pipe must fail with EPIPE, not kill us before we release.
-  struct sigaction pipe_action {};
-  ::sigaction(SIGPIPE, nullptr, &pipe_action);
-  if (pipe_action.sa_handler == SIG_DFL) {
-    struct sigaction ignore {};
-    ignore.sa_handler = SIG_IGN;
-    sigemptyset(&ignore.sa_mask);
-    ::sigaction(SIGPIPE, &ignore, nullptr);
-    g_saved.push_back({SIGPIPE, pipe_action});
-    g_default_in_command = {SIGPIPE};
+  install(SIGCHLD, nullptr, on_child);
+  for (const auto& saved : g_saved) {
+    if (saved.number == SIGPIPE) {
+      // The handler does not survive exec, but say so: COMMAND gets SIGPIPE's default action,
+      // as it would without buildlock.
+      g_default_in_command = {SIGPIPE};
+    }
   }
 }
 
@@ -228,6 +299,8 @@ void SignalHandling::disarm_alarm() {
 }
 
 static_assert(sizeof(sigset_t) <= 128);
+// A recorded signal is one byte on the wake pipe: its number, and sent_by_process_bit.
+static_assert(NSIG <= sent_by_process_bit);
 
 DeferSignals::DeferSignals() {
   const sigset_t set = forwarded_set();

@@ -51,26 +51,35 @@ std::vector<Descendant> live_descendants(std::int64_t fallback_process_group) {
     const auto name = names.find(id);
     // Windows does not tell a process's group; most stay in the command's, where it put them.
     found.push_back({static_cast<std::int64_t>(id), fallback_process_group,
-                     name != names.end() ? name->second : std::string("?")});
+                     name != names.end() ? name->second : std::string("?"), std::nullopt});
   }
   return found;
 }
 
-void signal_and_continue(std::int64_t pid, int signal) {
+SignalDelivery signal_and_continue(const Descendant& target, int signal) {
+  // By id, as the job listed it. (An id freed and reused between the listing and OpenProcess is
+  // not guarded against here: docs/windows.md.)
+  const auto pid = static_cast<DWORD>(target.pid);
   if (signal == windows_signal::kill) {
-    HANDLE process = OpenProcess(PROCESS_TERMINATE, FALSE, static_cast<DWORD>(pid));
-    if (process != nullptr) {
-      TerminateProcess(process, windows_signal::killed_exit_code);
-      CloseHandle(process);
+    HANDLE process = OpenProcess(PROCESS_TERMINATE, FALSE, pid);
+    if (process == nullptr) {
+      return SignalDelivery::gone;
     }
-    return;
+    TerminateProcess(process, windows_signal::killed_exit_code);
+    CloseHandle(process);
+    return SignalDelivery::sent;
   }
   // Reaches `pid` only when it leads a process group of its own (then its whole group); the rest
   // get the kill --kill-after later.
-  GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, static_cast<DWORD>(pid));
+  return GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, pid) ? SignalDelivery::sent
+                                                         : SignalDelivery::gone;
 }
 
-void continue_process(std::int64_t) {
+bool signals_through_pidfds() {
+  return false; // no pidfds; process HANDLEs of the job's members instead
+}
+
+void continue_process(const Descendant&) {
   // Windows has no stopped processes to wake (a suspended thread is another matter, and not a
   // state anyone leaves a build in by accident).
 }
