@@ -222,6 +222,25 @@ std::optional<pid_t> eventually_child_of(pid_t parent, milliseconds timeout) {
   }
 }
 
+std::optional<milliseconds> age_seen_at_reclaim(const std::string& err) {
+  const std::string before = " last refreshed ";
+  const std::string after = "s ago, more than the ";
+  const auto end = err.find(after);
+  if (end == std::string::npos) {
+    return std::nullopt;
+  }
+  const auto start = err.rfind(before, end);
+  if (start == std::string::npos) {
+    return std::nullopt;
+  }
+  // format_duration: "12.3" below a minute, which is all a test waits.
+  const std::string seconds = err.substr(start + before.size(), end - start - before.size());
+  if (seconds.empty() || seconds.find_first_not_of("0123456789.") != std::string::npos) {
+    return std::nullopt;
+  }
+  return milliseconds(static_cast<long long>(std::stod(seconds) * 1000 + 0.5));
+}
+
 double to_ms(Clock::duration duration) {
   return std::chrono::duration<double, std::milli>(duration).count();
 }

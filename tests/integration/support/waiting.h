@@ -54,6 +54,12 @@ inline std::size_t looks_at_held_lock(const std::string& err) {
   return count_occurrences(err, " is held by ");
 }
 
+// The age buildlock itself saw when it judged a lock stale by the age rule, from its line
+// "... last refreshed 1.2s ago, more than the 1.0s limit [...]" (the first such line in `err`):
+// measured at that look on the filesystem's clock, with neither an exec nor the test's own
+// reaction in it. nullopt without such a line.
+std::optional<milliseconds> age_seen_at_reclaim(const std::string& err);
+
 // A bound on a whole workload (not on one latency), scaled like the ctest timeouts for slow
 // (sanitized) builds.
 inline milliseconds workload_bound(milliseconds bound) {
