@@ -283,19 +283,17 @@ TEST_F(RunWaiting, TimeoutExpiresWithStatus75AndNamesTheHolder) {
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
 }
 
-// 0.3 s is neither 0 (the run lasts at least 0.3 s) nor rounded up to a whole second: a waiter
-// with --timeout 0.9, started once the first one runs buildlock (so its own exec only delays
-// its deadline), is still waiting when the first one gives up.
-TEST_F(RunWaiting, FractionalTimeoutIsHonoured) {
+// 0.3 s is not truncated to 0: the run waits at least 0.3 s, and gives up by itself while the
+// holder holds. (Whether it was rounded up to a second is not checked: a loaded machine was seen
+// to stall both this run and one with --timeout 0.9 by a second, which makes any comparison of
+// their durations a guess. core_duration_test keeps the fraction; the deadline is computed in
+// floating-point seconds.)
+TEST_F(RunWaiting, FractionalTimeoutIsNotTruncated) {
   auto holder = start_holding("L");
-  Process fractional = run_under_lock("L", scripted({}), {"--timeout", "0.3"}).start();
-  ASSERT_TRUE(runs_buildlock(fractional, 10s));
-  Process longer = run_under_lock("L", scripted({}), {"--timeout", "0.9"}).start();
-  EXPECT_EQ(fractional.wait(10s), ExitStatus::exited(75)) << fractional.stderr_text();
-  EXPECT_GE(fractional.run_time(), 300ms);
-  EXPECT_TRUE(longer.is_running()) << "--timeout 0.3 lasted as long as --timeout 0.9:\n"
-                                   << fractional.stderr_text() << longer.stderr_text();
-  EXPECT_EQ(longer.wait(10s), ExitStatus::exited(75)) << longer.stderr_text();
+  Finished finished = run(run_under_lock("L", scripted({}), {"--timeout", "0.3"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
+  EXPECT_GE(finished.run_time, 300ms);
+  EXPECT_TRUE(holder->process->is_running());
 }
 
 // "Once": it gives up without ever waiting (never seen asleep on the holder's lock, which a
