@@ -63,10 +63,10 @@ protected:
     return sleeps_in_flock_throughout(waiter.pid(), 1, sleep_window, 10s);
   }
 
-  // The waiter, asleep on the holder (above) before `release()` ended the holder, took the lock
-  // without looking at it again: woken by the kernel lock's release. Without kernel locks it
-  // polls, and at most the look under way when the holder's process ended (`released`, the
-  // number of looks then) still found the lock held.
+  // The waiter, asleep on the holder (above) when the test let the holder go, took the lock
+  // without looking at it again (`looks_before_release`): woken by the kernel lock's release.
+  // Without kernel locks it polls, and at most the look under way when the holder's process had
+  // ended (`looks_at_release`, the number of looks then) still found the lock held.
   static ::testing::AssertionResult took_it_at_the_release(const Process& waiter,
                                                            std::size_t looks_before_release,
                                                            std::size_t looks_at_release) {
