@@ -268,7 +268,8 @@ TEST_F(RunReclaim, YoungLockWithoutMetadataIsTakenAtTheFirstLookPastStaleAfter) 
     const auto seen_age = age_seen_at_reclaim(err);
     ASSERT_TRUE(seen_age) << err;
     EXPECT_GE(*seen_age, stale_after) << err;
-    EXPECT_NE(err.find("[no-metadata-recent]"), std::string::npos) << err;
+    // (No recent look need come first: on a loaded machine a waiter's first look can come after
+    // two seconds. Seen at a load of 40.)
     EXPECT_EQ(count_occurrences(err, "[no-metadata-expired]"), 1U) << err;
     EXPECT_EQ(looks_at_held_lock(err), count_occurrences(err, "[no-metadata-recent]")) << err;
   }
