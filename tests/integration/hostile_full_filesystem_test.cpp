@@ -4,6 +4,7 @@
 // stops with exit 74 and one line naming the system's reason, leaves no temporary file behind, and
 // can still look at and clean up locks; a holder whose filesystem fills up releases normally.
 #include "hostile_test_support.h"
+#include "support/skip_or_fail.h"
 
 #include <cerrno>
 #include <cstring>
@@ -54,16 +55,17 @@ protected:
   void SetUp() override {
     HostileInputTest::SetUp();
     if (const std::string why = enter_private_mount_namespace(); !why.empty()) {
-      GTEST_SKIP() << "cannot make a private mount namespace for a small tmpfs (" << why
-                   << "; needs root, CAP_SYS_ADMIN or unprivileged user namespaces)";
+      SKIP_OR_FAIL_IN_CI("cannot make a private mount namespace for a small tmpfs (" + why +
+                         "; needs root, CAP_SYS_ADMIN or unprivileged user namespaces)");
     }
     // Private from here on: the tmpfs must not propagate to the rest of the system.
     ASSERT_EQ(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr), 0)
         << std::strerror(errno);
     ASSERT_EQ(::mkdir(mount_point.c_str(), 0755), 0);
     if (::mount("tmpfs", mount_point.c_str(), "tmpfs", 0, "size=64k,nr_inodes=16,mode=0755") != 0) {
-      GTEST_SKIP() << "cannot mount a tmpfs in the private mount namespace (mount: "
-                   << std::strerror(errno) << ")";
+      SKIP_OR_FAIL_IN_CI(
+          std::string("cannot mount a tmpfs in the private mount namespace (mount: ") +
+          std::strerror(errno) + ")");
     }
     mounted_ = true;
     ASSERT_EQ(::mkdir(locks.c_str(), 0755), 0);

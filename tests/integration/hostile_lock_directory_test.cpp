@@ -6,6 +6,7 @@
 // (run_lock_path_test.cpp covers the warning for root's own world-writable directory;
 // manage_status_test.cpp and manage_clean_test.cpp `status` and `clean` in a read-only one.)
 #include "hostile_test_support.h"
+#include "support/skip_or_fail.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -36,11 +37,11 @@ protected:
     craft_lock("dead", dead_holder());
   }
 
-  static void require_root() {
-    if (::geteuid() != 0) {
-      GTEST_SKIP() << "needs root: the lock directory and its locks must belong to another user "
-                      "than the one buildlock runs as (CI runs the suite as root)";
-    }
+  // Why this test cannot run here, or "". (A helper cannot skip the test that calls it:
+  // GTEST_SKIP only returns from the function it is written in, so the test must.)
+  static std::string why_not_other_user() {
+    return why_not_root("the lock directory and its locks must belong to another user than the "
+                        "one buildlock runs as");
   }
 };
 
@@ -88,7 +89,9 @@ TEST_F(HostileLockDirectory, ReadOnlyRefusesRunAndBreakWithExit74) {
 // Another user's private directory (0755): nothing can be created or removed in it, but its
 // locks can be looked at; a live holder there is never disturbed, not even by `break --force`.
 TEST_F(HostileLockDirectory, OwnedByAnotherUserIsReadableButNeverChanged) {
-  require_root();
+  if (const std::string why = why_not_other_user(); !why.empty()) {
+    SKIP_OR_FAIL_IN_CI(why);
+  }
   make_roots_lock_dir(0755);
   LiveHolder holder = hold("L");
   freeze_outside();
@@ -123,7 +126,9 @@ TEST_F(HostileLockDirectory, OwnedByAnotherUserIsReadableButNeverChanged) {
 // them from removing each other's. A stale lock of the other user cannot be reclaimed (exit 74
 // naming it, as docs/protocol.md says); a held one is waited for, never taken.
 TEST_F(HostileLockDirectory, OwnedByAnotherUserWithStickyBitProtectsTheirLocks) {
-  require_root();
+  if (const std::string why = why_not_other_user(); !why.empty()) {
+    SKIP_OR_FAIL_IN_CI(why);
+  }
   make_roots_lock_dir(01777);
   LiveHolder holder = hold("L");
   freeze_outside();
@@ -162,7 +167,9 @@ TEST_F(HostileLockDirectory, OwnedByAnotherUserWithStickyBitProtectsTheirLocks) 
 // warns (every `run`). It still takes only what is stale: another user's held lock is waited
 // for, their stale one reclaimed.
 TEST_F(HostileLockDirectory, WorldWritableWithoutStickyBitWarnsAndStealsNothingHeld) {
-  require_root();
+  if (const std::string why = why_not_other_user(); !why.empty()) {
+    SKIP_OR_FAIL_IN_CI(why);
+  }
   make_roots_lock_dir(0777);
   LiveHolder holder = hold("L");
   freeze_outside();

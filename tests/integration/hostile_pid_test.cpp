@@ -3,6 +3,7 @@
 // and the pid of another user's process, for which kill(pid, 0) fails with EPERM: that means
 // alive, never dead. buildlock never signals the recorded pid; it only asks whether it exists.
 #include "hostile_test_support.h"
+#include "support/skip_or_fail.h"
 
 #include <gtest/gtest.h>
 #include <limits>
@@ -138,9 +139,10 @@ TEST_F(HostilePidHolder, PidOneIsAliveButDoesNotKeepALockItDoesNotHold) {
 // buildlock. That process exists, so the lock is explained as `holder-exited` (it runs but holds
 // no kernel lock) or `pid-reused`, never as `holder-dead`; and the process is not disturbed.
 TEST_F(HostilePidHolder, AnotherUsersProcessIsAliveNotDead) {
-  if (::geteuid() != 0) {
-    GTEST_SKIP() << "needs root: the holder must belong to a user other than the one buildlock "
-                    "runs as (CI runs the suite as root; buildlock then runs as uid 65534)";
+  if (const std::string why = why_not_root("the holder must belong to a user other than the one "
+                                           "buildlock runs as (buildlock then runs as uid 65534)");
+      !why.empty()) {
+    SKIP_OR_FAIL_IN_CI(why);
   }
   Pipe release;
   Command sleeper(scripted({"wait", "3"}));

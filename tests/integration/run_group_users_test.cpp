@@ -8,6 +8,7 @@
 // may be inside a private (0700) directory.
 #include "support/integration_test.h"
 #include "support/lock_files.h"
+#include "support/skip_or_fail.h"
 #include "support/waiting.h"
 
 #include <filesystem>
@@ -26,8 +27,8 @@ constexpr uid_t second_user = 65534;
 class RunGroupUsers : public IntegrationTest {
 protected:
   void SetUp() override {
-    if (::geteuid() != 0) {
-      GTEST_SKIP() << "acting as two other users needs root (setpriv)";
+    if (const std::string why = why_not_root("acting as two other users (setpriv)"); !why.empty()) {
+      SKIP_OR_FAIL_IN_CI(why);
     }
     char pattern[] = "/tmp/buildlock-users-XXXXXX";
     ASSERT_NE(::mkdtemp(pattern), nullptr);

@@ -4,6 +4,7 @@
 // the kernel lock. Every setting is given explicitly, so this file runs in the ordinary pass only.
 #include "support/integration_test.h"
 #include "support/lock_files.h"
+#include "support/skip_or_fail.h"
 #include "support/waiting.h"
 
 #include <csignal>
@@ -84,7 +85,9 @@ TEST_F(RunMixedKernelLocks, ReaderOfAnotherHostWithoutKernelLocksKeepsAnExclusiv
       boot_id};
   Finished probe = run(program(with(other_host, {"cat", "/proc/sys/kernel/random/boot_id"})));
   if (probe.status != ExitStatus::exited(0)) {
-    GTEST_SKIP() << "cannot bind-mount a boot id in a private mount namespace: " << probe.err;
+    SKIP_OR_FAIL_IN_CI("cannot bind-mount a boot id in a private mount namespace (needs root or "
+                       "CAP_SYS_ADMIN): " +
+                       probe.err);
   }
   ASSERT_EQ(probe.out, other_boot_id() + "\n");
 

@@ -229,10 +229,14 @@ TEST_P(RunReclaimGarbage, YoungerThanStaleAfterIsLeftAlone) {
 INSTANTIATE_TEST_SUITE_P(Kinds, RunReclaimGarbage, ::testing::ValuesIn(garbage_kinds()),
                          [](const auto& param) { return param.param.name; });
 
-// "Otherwise the waiter takes it within a second after it reaches that age." All kinds at once,
-// each under its own lock name, so that the whole test takes about one --stale-after.
-TEST_F(RunReclaim, YoungLockWithoutMetadataIsTakenWithinASecondOfReachingStaleAfter) {
-  constexpr auto stale_after = std::chrono::seconds(1);
+// "Otherwise the waiter takes it within a second after it reaches that age": it looks again when
+// the lock would expire, not at its next notice. All kinds at once, each under its own lock name,
+// so that the whole test takes about one --stale-after. That is 2 s, past the one-second notice
+// that wakes every waiter once anyway: a waiter that did not schedule its next look by the lock's
+// age would then sleep until its next notice, 30 s later, and fail the 10 s wait for its command
+// (no bound on the delay itself, which a loaded machine stretches: 2.4 s was seen).
+TEST_F(RunReclaim, YoungLockWithoutMetadataIsTakenAtTheFirstLookPastStaleAfter) {
+  constexpr auto stale_after = std::chrono::seconds(2);
   const auto kinds = garbage_kinds();
   struct Waiter {
     std::string lock;
@@ -246,23 +250,28 @@ TEST_F(RunReclaim, YoungLockWithoutMetadataIsTakenWithinASecondOfReachingStaleAf
     waiter->lock = "garbage-" + kind.name;
     write_lock_file(lock_path(waiter->lock), kind.bytes, written_at);
     Command command = run_under_lock(waiter->lock, scripted({"notify", "3"}),
-                                     {"--verbose", "--stale-after", "1"});
+                                     {"--verbose", "--stale-after", "2"});
     command.pass_fd(3, waiter->started.write_fd());
     waiter->process.emplace(command.start());
     waiter->started.close_write();
     waiters.push_back(std::move(waiter));
   }
+  // Not before --stale-after on the test's clock, read after the fact (so only ever too long); at
+  // the first look past it (every earlier look found the lock recent), whatever the delay.
   for (auto& waiter : waiters) {
     SCOPED_TRACE(waiter->lock);
     ASSERT_TRUE(waiter->started.receives_byte(10s)) << waiter->process->stderr_text();
     const auto age_when_taken = WallClock::now() - written_at;
     EXPECT_GE(age_when_taken, stale_after) << "taken before it reached --stale-after";
-    EXPECT_LT(age_when_taken, stale_after + 1500ms)
-        << "taken " << to_ms(age_when_taken - stale_after) << " ms after reaching --stale-after";
     EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
     const std::string err = waiter->process->stderr_text();
-    EXPECT_NE(err.find("[no-metadata-recent]"), std::string::npos) << err;
-    EXPECT_NE(err.find("[no-metadata-expired]"), std::string::npos) << err;
+    const auto seen_age = age_seen_at_reclaim(err);
+    ASSERT_TRUE(seen_age) << err;
+    EXPECT_GE(*seen_age, stale_after) << err;
+    // (No recent look need come first: on a loaded machine a waiter's first look can come after
+    // two seconds. Seen at a load of 40.)
+    EXPECT_EQ(count_occurrences(err, "[no-metadata-expired]"), 1U) << err;
+    EXPECT_EQ(looks_at_held_lock(err), count_occurrences(err, "[no-metadata-recent]")) << err;
   }
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
 }

@@ -136,9 +136,8 @@ TEST_P(RunSignalToBuildlock, IsForwardedToTheCommandAndBuildlockDiesTheSameWay) 
 TEST_P(RunSignalToBuildlock, KillsACommandThatDoesNotCatchIt) {
   auto holding = start_holding("L");
   holding->process->send_signal(GetParam());
-  EXPECT_EQ(holding->process->wait(5s), ExitStatus::killed_by(GetParam()))
+  EXPECT_EQ(holding->process->wait(10s), ExitStatus::killed_by(GetParam()))
       << holding->process->stderr_text();
-  EXPECT_LT(holding->process->ended_at() - holding->process->started_at(), 5s);
   expect_lock_free();
 }
 
@@ -146,7 +145,10 @@ INSTANTIATE_TEST_SUITE_P(Signals, RunSignalToBuildlock, ::testing::Values(SIGINT
                          signal_param_name);
 
 // Scenario 10: a signal while buildlock only waits ends it promptly, by that signal; it leaves
-// nothing behind and its command never runs.
+// nothing behind and its command never runs. "Promptly" is the order of events, not a duration
+// (issue 20): with kernel locks the signal comes past the waiter's one-second notice, when
+// nothing else would wake it for 30 s, and it ends within the test's 10 s; and it never looks at
+// the lock again after the signal (at most the look under way then, for a waiter that polls).
 class RunSignalWhileWaiting : public RunSignals, public ::testing::WithParamInterface<int> {};
 
 // (Without kernel locks the waiter polls the live holder's pid instead: the same must hold.)
@@ -160,11 +162,17 @@ TEST_P(RunSignalWhileWaiting, OnAHeldKernelLockEndsBuildlockPromptlyAndRunsNothi
   ran.close_write();
   ASSERT_TRUE(
       file_eventually_contains(waiter.stderr_path(), "[" + live_holder_reason() + "]", 10s));
+  ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "waiting for lock", 10s));
+  if (!kernel_locks_off()) {
+    ASSERT_TRUE(is_asleep_in_flock(waiter.pid(), 1, 10s));
+  }
 
-  const auto signalled_at = Clock::now();
+  const std::size_t looks = looks_at_held_lock(waiter.stderr_text());
   waiter.send_signal(GetParam());
-  EXPECT_EQ(waiter.wait(5s), ExitStatus::killed_by(GetParam())) << waiter.stderr_text();
-  EXPECT_LT(waiter.ended_at() - signalled_at, 1s) << "not prompt";
+  EXPECT_EQ(waiter.wait(10s), ExitStatus::killed_by(GetParam())) << waiter.stderr_text();
+  EXPECT_LE(looks_at_held_lock(waiter.stderr_text()), looks + (kernel_locks_off() ? 1 : 0))
+      << "it looked at the lock again after the signal:\n"
+      << waiter.stderr_text();
   EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran after all";
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{"L.lock"});
   EXPECT_EQ(read_file(lock_path("L")), holder_lock) << "the holder's lock file was changed";
@@ -174,8 +182,9 @@ TEST_P(RunSignalWhileWaiting, OnAHeldKernelLockEndsBuildlockPromptlyAndRunsNothi
   expect_lock_free();
 }
 
-// Waiting on a lock judged by age is a sleep, not a kernel lock: signals must end it too.
-TEST_P(RunSignalWhileWaiting, OnALockJudgedByAgeEndsBuildlockPromptlyAndRunsNothing) {
+// Waiting on a lock judged by age is a sleep, not a kernel lock: signals must end it too, before
+// its next look (one a second, which leaves no room for a duration to show more).
+TEST_P(RunSignalWhileWaiting, OnALockJudgedByAgeEndsBuildlockBeforeItsNextLookAndRunsNothing) {
   make_lock_dir();
   write_lock_file(lock_path("L"), "garbage", WallClock::now());
   Pipe ran;
@@ -186,10 +195,12 @@ TEST_P(RunSignalWhileWaiting, OnALockJudgedByAgeEndsBuildlockPromptlyAndRunsNoth
   ran.close_write();
   ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "[no-metadata-recent]", 10s));
 
-  const auto signalled_at = Clock::now();
+  const std::size_t looks = looks_at_held_lock(waiter.stderr_text());
   waiter.send_signal(GetParam());
-  EXPECT_EQ(waiter.wait(5s), ExitStatus::killed_by(GetParam())) << waiter.stderr_text();
-  EXPECT_LT(waiter.ended_at() - signalled_at, 1s) << "not prompt";
+  EXPECT_EQ(waiter.wait(10s), ExitStatus::killed_by(GetParam())) << waiter.stderr_text();
+  EXPECT_LE(looks_at_held_lock(waiter.stderr_text()), looks + 1)
+      << "it looked at the lock again after the signal:\n"
+      << waiter.stderr_text();
   EXPECT_TRUE(ran.ends_without_data(5s)) << "the command ran after all";
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{"L.lock"});
   EXPECT_EQ(read_file(lock_path("L")), "garbage");

@@ -37,26 +37,39 @@ TEST_F(RunSlots, NHoldersRunTogetherAndTheNextOneWaits) {
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
 }
 
-// The waiter sleeps on both taken slots, seen blocked in flock(2) on each (so it does not poll);
-// whichever is let go first wakes it. Without kernel locks it polls the slots like any waiter
-// (10 ms doubling to 250 ms): the same bound still holds.
-TEST_F(RunSlots, AWaiterTakesWhicheverSlotIsFreedFirstWithinMilliseconds) {
+// The waiter sleeps on both taken slots, seen blocked in flock(2) on each without running or
+// waking (so it does not poll); whichever is let go first wakes it, and it takes that slot
+// without another round of looks. Without kernel locks it polls the slots like any waiter (10 ms
+// doubling to 250 ms) and takes the slot in its first round after the release. (Order of events,
+// not a latency bound: issue 20.)
+TEST_F(RunSlots, AWaiterSleepsOnEveryTakenSlotAndTakesWhicheverIsFreedFirst) {
   auto first = start_holding("L", {"--slots", "2"});
   auto second = start_holding("L", {"--slots", "2"});
   auto waiter = start_holding("L", {"--slots", "2", "--verbose"}, {}, nullptr, false);
-  ASSERT_TRUE(file_eventually_contains(waiter->process->stderr_path(), "waiting for a slot", 10s));
-  if (!kernel_locks_off()) {
-    ASSERT_TRUE(is_asleep_in_flock(waiter->process->pid(), 2, 10s));
+  // One line per round of looks at the slots, and the one-second notice, the same line once more
+  // in the round it is due: past it, a sleeper wakes no more.
+  const std::string round = "waiting for a slot of lock `L` (all 2 held";
+  const std::string& err = waiter->process->stderr_path();
+  if (kernel_locks_off()) {
+    ASSERT_TRUE(file_eventually_contains(err, round, 10s));
+  } else {
+    ASSERT_TRUE(file_eventually_contains(err, round, 10s, 3));
+    ASSERT_TRUE(sleeps_in_flock_throughout(waiter->process->pid(), 2, 400ms, 10s));
   }
+  const std::size_t rounds_before = count_occurrences(read_file(err), round);
+  EXPECT_FALSE(waiter->started.receives_byte(0ms)) << "a third holder ran";
   const auto released_at = Clock::now();
   second->let_go(); // slot 2, not the first one the waiter looked at
   EXPECT_EQ(second->process->wait(10s), ExitStatus::exited(0));
+  const std::size_t rounds_at_release = count_occurrences(read_file(err), round);
   ASSERT_TRUE(waiter->started.receives_byte(10s)) << waiter->process->stderr_text();
-  const auto latency = waiter->started.last_byte_time() - released_at;
-  report_measurement("slot handoff", latency);
-  EXPECT_LT(latency, 500ms) << (kernel_locks_off()
-                                    ? "a freed slot must be seen within one poll interval (250 ms)"
-                                    : "a freed slot must wake its waiter at once, not at a poll");
+  report_measurement("slot handoff (not bounded)", waiter->started.last_byte_time() - released_at);
+  // Without kernel locks: the round under way at the release (with the notice, if it was due
+  // then), and no other.
+  const std::size_t allowed = kernel_locks_off() ? rounds_at_release + 2 : rounds_before;
+  EXPECT_LE(count_occurrences(read_file(err), round), allowed) << read_file(err);
+  EXPECT_NE(read_file(err).find("acquired slot 2 of lock `L`"), std::string::npos)
+      << read_file(err);
   first->let_go();
   waiter->let_go();
   EXPECT_EQ(first->process->wait(10s), ExitStatus::exited(0));
@@ -83,7 +96,7 @@ TEST_F(RunSlots, NeverMoreThanNHoldersUnderContentionAndKills) {
     processes.push_back(program(argv).env("GROUP_SECTION_KILL_PERCENT", "8").start());
   }
   for (Process& process : processes) {
-    EXPECT_EQ(process.wait(120s), ExitStatus::exited(0)) << process.stderr_text();
+    EXPECT_EQ(process.wait(workload_bound(150s)), ExitStatus::exited(0)) << process.stderr_text();
   }
   const std::string entries = read_file(log);
   const std::size_t killed = count_occurrences(entries, " killed inside\n");

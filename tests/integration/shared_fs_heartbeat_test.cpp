@@ -96,8 +96,6 @@ protected:
 constexpr auto stale_after = seconds(1);
 // A real holder refreshes every --stale-after / 4; this one a little more often.
 constexpr auto heartbeat_interval = milliseconds(200);
-// A waiter judging by age looks again when the lock would expire (+10 ms), at least every second.
-constexpr auto one_recheck = seconds(1);
 
 TEST_F(SharedFsHeartbeat, HolderOnAnotherHostThatKeepsRefreshingIsNeverReclaimed) {
   // Its pid is dead here: a reader that checked it would take the lock at once.
@@ -124,7 +122,8 @@ TEST_F(SharedFsHeartbeat, HolderOnAnotherHostThatKeepsRefreshingIsNeverReclaimed
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{"L.lock"});
 }
 
-TEST_F(SharedFsHeartbeat, HolderOnAnotherHostThatStopsRefreshingIsReclaimedWithinOneRecheck) {
+TEST_F(SharedFsHeartbeat,
+       HolderOnAnotherHostThatStopsRefreshingIsReclaimedAtTheFirstLookPastStaleAfter) {
   write_other_host_lock(metadata_from_other_host(::getpid()));
   ForeignHeartbeat heartbeat(lock_path("L"), heartbeat_interval);
   Pipe started;
@@ -138,10 +137,17 @@ TEST_F(SharedFsHeartbeat, HolderOnAnotherHostThatStopsRefreshingIsReclaimedWithi
   const auto taken_after = WallClock::now() - last_heartbeat;
   EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
   report_measurement("taken after the last heartbeat", taken_after);
+  // Not before --stale-after, on the test's clock read after the fact (so only ever too long) and
+  // on the waiter's own; at its first look past it (it looks again when the lock would expire,
+  // +10 ms, and at least every second): every earlier look found the heartbeat fresh. No bound on
+  // the delay, which a loaded machine stretches (2.4 s was seen) and a 20 s wait would show.
   EXPECT_GE(taken_after, stale_after) << "taken before its heartbeat was --stale-after old";
-  EXPECT_LT(taken_after, stale_after + one_recheck + 500ms)
-      << "taken " << to_ms(taken_after - stale_after) << " ms after reaching --stale-after";
   const std::string err = waiter.stderr_text();
+  const auto seen_age = age_seen_at_reclaim(err);
+  ASSERT_TRUE(seen_age) << err;
+  EXPECT_GE(*seen_age, stale_after) << err;
+  EXPECT_EQ(count_occurrences(err, "[heartbeat-expired]"), 1U) << err;
+  EXPECT_EQ(looks_at_held_lock(err), count_occurrences(err, "[heartbeat-fresh]")) << err;
   EXPECT_NE(err.find("reclaimed stale lock `L`"), std::string::npos) << err;
   EXPECT_NE(err.find("[heartbeat-expired]"), std::string::npos) << err;
   EXPECT_NE(err.find(other_host_name), std::string::npos) << err;

@@ -5,6 +5,11 @@
 //
 // With kernel locks the kernel decides across namespaces: held while the holder lives, free (and
 // reclaimed at once) the moment it is killed. Without them, its heartbeat decides.
+//
+// "Sleeps" and "at once" are shown, not timed: the waiter is seen asleep in flock(2) without
+// running or being woken over a window (/proc, sleeps_in_flock_throughout), its command runs only
+// after the test has ended the holder, and it takes the lock without looking at it again (no
+// further "is held by" line): nothing but the kernel lock's release woke it.
 #include "shared_fs_test_support.h"
 #include "support/waiting.h"
 
@@ -21,7 +26,7 @@ class SharedFsPidNamespace : public IntegrationTest {
 protected:
   void SetUp() override {
     if (const std::string why = why_no_pid_namespaces(); !why.empty()) {
-      GTEST_SKIP() << "no PID namespaces here: " << why;
+      SKIP_OR_FAIL_IN_CI("no PID namespaces here: " + why);
     }
     make_lock_dir();
   }
@@ -67,6 +72,9 @@ protected:
   }
 };
 
+// A waiter wakes once for its notice after 1 s: watch it sleep after that.
+constexpr auto sleep_window = 400ms;
+
 TEST_F(SharedFsPidNamespace, HolderInAnotherPidNamespaceIsHeldByItsKernelLockUntilKilled) {
   auto holder = start_holding_in_container({"--kernel-locks", "auto"});
   expect_written_from_another_pid_namespace();
@@ -79,17 +87,19 @@ TEST_F(SharedFsPidNamespace, HolderInAnotherPidNamespaceIsHeldByItsKernelLockUnt
   Pipe started;
   Process waiter = start_waiter(started, {"--kernel-locks", "auto", "--stale-after", "60"});
   ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "[kernel-lock-held]", 10s));
+  ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "waiting for lock `L`", 10s));
+  EXPECT_TRUE(sleeps_in_flock_throughout(waiter.pid(), 1, sleep_window, 10s));
+  const std::size_t looks = looks_at_held_lock(waiter.stderr_text());
   EXPECT_FALSE(started.receives_byte(0ms)) << "the waiter ran while the holder lived";
 
   // The whole "container" dies at once (unshare --kill-child).
-  const auto killed_at = Clock::now();
   holder->process->send_signal(SIGKILL);
-  ASSERT_TRUE(started.receives_byte(10s)) << waiter.stderr_text();
-  const auto taken_after = started.last_byte_time() - killed_at;
-  report_measurement("taken after the holder's namespace was killed", taken_after);
-  EXPECT_LT(taken_after, 2s) << "not woken by the kernel lock";
-  EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
   EXPECT_EQ(holder->process->wait(10s), ExitStatus::killed_by(SIGKILL));
+  ASSERT_TRUE(started.receives_byte(10s)) << waiter.stderr_text();
+  EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+  EXPECT_EQ(looks_at_held_lock(waiter.stderr_text()), looks)
+      << "woken by something else than the kernel lock's release:\n"
+      << waiter.stderr_text();
 
   const std::string err = waiter.stderr_text();
   EXPECT_NE(err.find("reclaimed stale lock `L`"), std::string::npos) << err;
@@ -110,14 +120,23 @@ TEST_F(SharedFsPidNamespace, WaiterInAnotherPidNamespaceSleepsOnTheKernelLockOfA
   Process waiter = command.start();
   started.close_write();
 
-  // Held: its pid means nothing inside, the kernel lock says so. The waiter sleeps on it.
+  // Held: its pid means nothing inside, the kernel lock says so. The waiter (buildlock, the
+  // child of unshare; pid 1 inside, another pid here) sleeps on it.
   ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "[kernel-lock-held]", 10s));
+  ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "waiting for lock `L`", 10s));
+  const auto buildlock = eventually_child_of(waiter.pid(), 10s);
+  ASSERT_TRUE(buildlock) << "unshare " << waiter.pid() << " started no buildlock";
+  EXPECT_TRUE(sleeps_in_flock_throughout(*buildlock, 1, sleep_window, 10s));
+  const std::size_t looks = looks_at_held_lock(waiter.stderr_text());
   EXPECT_FALSE(started.receives_byte(0ms)) << "the waiter ran while the holder lived";
 
   holder->let_go();
   EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
   ASSERT_TRUE(started.receives_byte(10s)) << waiter.stderr_text();
   EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+  EXPECT_EQ(looks_at_held_lock(waiter.stderr_text()), looks)
+      << "woken by something else than the kernel lock's release:\n"
+      << waiter.stderr_text();
   EXPECT_EQ(waiter.stderr_text().find("reclaimed"), std::string::npos) << waiter.stderr_text();
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
 }
@@ -127,30 +146,30 @@ TEST_F(SharedFsPidNamespace, HolderInAnotherPidNamespaceWithoutKernelLocksIsJudg
   expect_written_from_another_pid_namespace();
 
   // Its pid 1 is alive here and its kernel lock is free: neither counts. Its heartbeat (every
-  // 250 ms) keeps it held past --stale-after.
-  Finished refused = try_lock({"--kernel-locks", "auto", "--stale-after", "1", "--timeout", "2"});
+  // 250 ms) keeps it held past the observers' --stale-after. They judge with 3 s, not the
+  // holder's 1: a holder starved of the CPU for over a second does lose a 1 s lock, and a loaded
+  // machine was seen to stall it for 2.4 s.
+  Finished refused = try_lock({"--kernel-locks", "auto", "--stale-after", "3", "--timeout", "4"});
   EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
   EXPECT_GE(count_occurrences(refused.err, "[heartbeat-fresh]"), 2U) << refused.err;
   EXPECT_EQ(refused.err.find("reclaimed"), std::string::npos) << refused.err;
 
   Pipe started;
-  Process waiter = start_waiter(started, {"--kernel-locks", "auto", "--stale-after", "1"});
+  Process waiter = start_waiter(started, {"--kernel-locks", "auto", "--stale-after", "3"});
   ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "[heartbeat-fresh]", 10s));
-  const auto killed_at = Clock::now();
+  EXPECT_FALSE(started.receives_byte(0ms)) << "the waiter ran while the holder lived";
   holder->process->send_signal(SIGKILL);
   EXPECT_EQ(holder->process->wait(10s), ExitStatus::killed_by(SIGKILL));
   ASSERT_TRUE(started.receives_byte(10s)) << waiter.stderr_text();
-  // Its last heartbeat came at most 250 ms before the kill; then one --stale-after and at most one
-  // recheck (1 s), with a margin for a loaded machine.
-  const auto taken_after = started.last_byte_time() - killed_at;
-  report_measurement("taken after the heartbeating holder was killed", taken_after);
-  // (The kernel lock or a pid check would free it within milliseconds; its heartbeat, at most
-  // 250 ms old at the kill on an idle machine, keeps it for most of a second.)
-  EXPECT_GT(taken_after, 200ms) << "taken before its heartbeat was --stale-after old";
-  EXPECT_LT(taken_after, 2500ms);
   EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+  // Judged by its heartbeat alone, first fresh, then expired, and by nothing that would free it
+  // at the kill (its kernel lock, its pid): no other reason appears. (No time bound: the reasons
+  // say what decided, and a loaded machine cannot change them.)
   const std::string err = waiter.stderr_text();
   EXPECT_NE(err.find("[heartbeat-expired]"), std::string::npos) << err;
+  EXPECT_EQ(count_occurrences(err, " is held by "), count_occurrences(err, "[heartbeat-fresh]"))
+      << err;
+  EXPECT_EQ(count_occurrences(err, "[holder-exited]"), 0U) << err;
   EXPECT_NE(err.find("in another PID namespace"), std::string::npos) << err;
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
 }

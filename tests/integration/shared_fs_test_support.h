@@ -8,6 +8,7 @@
 
 #include "support/integration_test.h"
 #include "support/lock_files.h"
+#include "support/skip_or_fail.h"
 
 #include <cerrno>
 #include <cstring>
@@ -75,7 +76,7 @@ inline Command without_buildlock_settings(std::vector<std::string> argv) {
 }
 
 // Empty when this machine lets us run `unshare --pid --fork --mount-proc` (root, or a user
-// namespace allowed to); otherwise exactly why not, for GTEST_SKIP.
+// namespace allowed to); otherwise exactly why not, for SKIP_OR_FAIL_IN_CI.
 inline std::string why_no_pid_namespaces() {
   const pid_t child = ::fork();
   if (child == 0) {
