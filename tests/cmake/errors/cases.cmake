@@ -225,21 +225,29 @@ buildlock_error_case(executable_missing
   [[set(BUILDLOCK_EXECUTABLE /nonexistent/buildlock)
     buildlock_wrap(cmd LOCK x COMMAND true)]]
   [[buildlock_wrap: BUILDLOCK_EXECUTABLE "/nonexistent/buildlock" is not the absolute path of an existing file]])
-# An in-tree buildlock cannot run before this build has built it, nor when it is built for another
-# machine (errors/CMakeLists.txt sets CMAKE_SYSTEM_NAME for the cross_ cases).
+# An in-tree buildlock cannot run before this build has built it; cross-compiling, an embedded
+# buildlock is not built at all without BUILDLOCK_EXECUTABLE (errors/CMakeLists.txt sets
+# CMAKE_SYSTEM_NAME for the cross_ cases).
 buildlock_error_case(subdirectory_launcher
   [[buildlock_launcher(launcher LOCK x)]]
   [[buildlock_launcher: buildlock::buildlock is built by this build, so it does not exist yet]])
 buildlock_error_case(subdirectory_execute_process
   [[buildlock_execute_process(LOCK x COMMAND true)]]
   [[buildlock_execute_process: buildlock::buildlock is built by this build, so it does not exist yet]])
-buildlock_error_case(subdirectory_cross_wrap
+buildlock_error_case(subdirectory_cross_without_executable
   [[buildlock_wrap(cmd LOCK x COMMAND true)]]
-  [[buildlock_wrap: buildlock::buildlock is built here with the cross toolchain (CMAKE_CROSSCOMPILING)]])
-buildlock_error_case(subdirectory_cross_links
-  [[add_executable(app)
-    buildlock_limit_links(LOCK x TARGETS app)]]
-  [[buildlock_limit_links: buildlock::buildlock is built here with the cross toolchain (CMAKE_CROSSCOMPILING)]])
+  [[buildlock: cross-compiling (CMAKE_CROSSCOMPILING), an embedded buildlock would be built for the target, but the build runs it on this machine: set BUILDLOCK_EXECUTABLE]])
+# Embedded with BUILDLOCK_EXECUTABLE, buildlock builds nothing: the file must exist, and there is
+# nothing to install.
+buildlock_error_case(embedded_bad_executable
+  [[set(BUILDLOCK_EXECUTABLE /nonexistent/buildlock CACHE FILEPATH "")
+    add_subdirectory("${BUILDLOCK_SOURCE_DIR}" buildlock)]]
+  [[buildlock: BUILDLOCK_EXECUTABLE "/nonexistent/buildlock" is not the absolute path of an existing file]])
+buildlock_error_case(embedded_executable_and_install
+  [[set(BUILDLOCK_EXECUTABLE "${CMAKE_COMMAND}" CACHE FILEPATH "")
+    set(BUILDLOCK_INSTALL ON CACHE BOOL "")
+    add_subdirectory("${BUILDLOCK_SOURCE_DIR}" buildlock)]]
+  [[buildlock: BUILDLOCK_INSTALL is ON, but with BUILDLOCK_EXECUTABLE set an embedded buildlock builds nothing to install]])
 
 # Run without the package: the module alone has no buildlock to run.
 buildlock_error_case(no_buildlock_target
