@@ -216,6 +216,11 @@ buildlock_error_case(execute_process_missing_command
 buildlock_error_case(execute_process_missing_lock
   [[buildlock_execute_process(COMMAND true)]]
   [[buildlock_execute_process: missing LOCK <name>]])
+# Without a POSIX shell (Windows), a keyword of execute_process() cannot be passed on.
+buildlock_error_case(execute_process_keyword_without_shell
+  [[set(_BUILDLOCK_POSIX_SHELL "")
+    buildlock_execute_process(LOCK x COMMAND echo a TIMEOUT)]]
+  [[buildlock_execute_process: the argument "TIMEOUT" is a keyword of execute_process(), which takes it as its own wherever it stands; without a POSIX shell]])
 buildlock_error_case(execute_process_bad_trailer
   [[buildlock_execute_process(LOCK x COMMAND true RESULT_VARIABLE)]]
   [[buildlock_execute_process: after the commands, only RESULT_VARIABLE]])
