@@ -261,7 +261,7 @@ buildlock_error_case(no_buildlock_target
 buildlock_error_case(links_no_buildlock_target
   [[buildlock_limit_links(LOCK x ALL)]]
   [[buildlock_limit_links: there is no target buildlock::buildlock here]])
-# The version file: 0.1 is not compatible with a request for 0.2 (SameMinorVersion).
+# The version file: 0.1.0 does not satisfy a request for 0.2 (minor versions before 1.0 are series).
 buildlock_error_case(package_version_incompatible
   [[find_package(buildlock 0.2 CONFIG REQUIRED)]]
   [[compatible with requested version "0.2"]])
