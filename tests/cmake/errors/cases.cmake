@@ -239,6 +239,11 @@ buildlock_error_case(subdirectory_launcher
 buildlock_error_case(subdirectory_execute_process
   [[buildlock_execute_process(LOCK x COMMAND true)]]
   [[buildlock_execute_process: buildlock::buildlock is built by this build, so it does not exist yet]])
+# The keyword check of the output variable also works where the module was included in another
+# directory (buildlock's own, here).
+buildlock_error_case(subdirectory_wrap_without_output_variable
+  [[buildlock_wrap(LOCK foo COMMAND true)]]
+  [[buildlock_wrap: missing the output variable (the first argument is the keyword LOCK)]])
 buildlock_error_case(subdirectory_cross_without_executable
   [[buildlock_wrap(cmd LOCK x COMMAND true)]]
   [[buildlock: cross-compiling (CMAKE_CROSSCOMPILING), an embedded buildlock would be built for the target, but the build runs it on this machine: set BUILDLOCK_EXECUTABLE]])
