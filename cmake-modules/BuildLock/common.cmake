@@ -184,16 +184,16 @@ function(_buildlock_run_options function_name dir_var options_var)
 endfunction()
 
 
-# The keywords of every function of the module: a first argument that is one of them means the
-# output variable was left out.
-set(_BUILDLOCK_KEYWORDS LOCK DIR SHARED SLOTS TIMEOUT STALE_AFTER QUIET VERBOSE NO_DIE_WITH_PARENT
-    COMMAND TARGETS DIRECTORIES ALL)
-
 # Stops with <usage> when <out_var>, the first argument of <function_name>, is missing.
 function(_buildlock_check_out_var function_name out_var usage)
+  # The keywords of every function of the module: a first argument that is one of them means the
+  # output variable was left out. (Here, not at include time: a variable set when the module is
+  # included does not reach the directories above, where an embedding project calls it.)
+  set(keywords LOCK DIR SHARED SLOTS TIMEOUT STALE_AFTER QUIET VERBOSE NO_DIE_WITH_PARENT COMMAND
+      TARGETS DIRECTORIES ALL)
   if(out_var STREQUAL "")
     message(FATAL_ERROR "${function_name}: missing the output variable: ${usage}")
-  elseif(out_var IN_LIST _BUILDLOCK_KEYWORDS)
+  elseif(out_var IN_LIST keywords)
     message(FATAL_ERROR
       "${function_name}: missing the output variable (the first argument is the keyword "
       "${out_var}): ${usage}")

@@ -86,10 +86,23 @@ function(_buildlock_link_closure target out_var)
   set(queue "${target}")
   while(NOT queue STREQUAL "")
     list(POP_FRONT queue item)
-    # $<LINK_ONLY:x> is how a static library's private dependencies are exported; other generator
-    # expressions name no target that can be known here.
-    if(item MATCHES "^\\$<LINK_ONLY:([^$<>]+)>$")
-      set(item "${CMAKE_MATCH_1}")
+    # A dependency inside a generator expression ($<LINK_ONLY:x>, $<BUILD_INTERFACE:x>,
+    # $<$<CONFIG:Release>:x>) may be linked in some configuration: every target the expression
+    # names counts. Counting one too many only leaves its links unlimited; one too few makes it
+    # wait for the buildlock it is linked into, a dependency cycle.
+    if(item MATCHES "\\$<")
+      string(REPLACE "$<" ";" parts "${item}")
+      string(REGEX REPLACE "[>,]" ";" parts "${parts}")
+      foreach(part IN LISTS parts)
+        # `NAME:` of an expression, not the `::` of a namespaced target.
+        while(part MATCHES "^[A-Za-z0-9_]*:([^:].*)$")
+          set(part "${CMAKE_MATCH_1}")
+        endwhile()
+        if(NOT part STREQUAL "" AND TARGET "${part}")
+          list(APPEND queue "${part}")
+        endif()
+      endforeach()
+      continue()
     endif()
     if(item MATCHES "^::@" OR NOT TARGET "${item}")
       continue()

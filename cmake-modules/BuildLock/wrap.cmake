@@ -119,15 +119,35 @@ endfunction()
 
 # Defines, once, the Ninja pool <prefix>-<lock>-<hash of lock_dir> of depth <depth> and sets
 # <out_var> to its name. One pool per lock file: the same name in two directories is two locks.
+# The pool joins the global property JOB_POOLS when CMake has read the whole top-level
+# CMakeLists.txt (a deferred call), not now: a project that sets JOB_POOLS later without APPEND
+# (`set_property(GLOBAL PROPERTY JOB_POOLS compile=2 link=1)`) would remove it, and Ninja would
+# stop at "unknown pool name".
 function(_buildlock_define_pool prefix lock lock_dir depth out_var)
   string(SHA256 dir_hash "${lock_dir}")
   string(SUBSTRING "${dir_hash}" 0 8 dir_hash)
   set(pool "${prefix}-${lock}-${dir_hash}")
-  get_property(pools GLOBAL PROPERTY JOB_POOLS)
+  get_property(pools GLOBAL PROPERTY _BUILDLOCK_JOB_POOLS)
   if(NOT "${pool}=${depth}" IN_LIST pools)
-    set_property(GLOBAL APPEND PROPERTY JOB_POOLS "${pool}=${depth}")
+    set_property(GLOBAL APPEND PROPERTY _BUILDLOCK_JOB_POOLS "${pool}=${depth}")
+  endif()
+  get_property(scheduled GLOBAL PROPERTY _BUILDLOCK_JOB_POOLS_SCHEDULED)
+  if(NOT scheduled)
+    cmake_language(DEFER DIRECTORY "${CMAKE_SOURCE_DIR}" CALL _buildlock_append_job_pools)
+    set_property(GLOBAL PROPERTY _BUILDLOCK_JOB_POOLS_SCHEDULED TRUE)
   endif()
   set(${out_var} "${pool}" PARENT_SCOPE)
+endfunction()
+
+# Runs at the end of the top-level CMakeLists.txt: appends the module's pools to JOB_POOLS.
+function(_buildlock_append_job_pools)
+  get_property(pools GLOBAL PROPERTY _BUILDLOCK_JOB_POOLS)
+  get_property(defined GLOBAL PROPERTY JOB_POOLS)
+  foreach(pool IN LISTS pools)
+    if(NOT pool IN_LIST defined)
+      set_property(GLOBAL APPEND PROPERTY JOB_POOLS "${pool}")
+    endif()
+  endforeach()
 endfunction()
 
 function(buildlock_job_pool out_var)

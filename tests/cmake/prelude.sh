@@ -88,7 +88,7 @@ check_never_overlap() {
 launched_targets() {
   if [ "$2" = Ninja ]; then
     grep -B1 'CMakeFiles/buildlock/link-' "$1/CMakeFiles/rules.ninja" |
-      sed -n 's/^rule [A-Z]*_[A-Z_]*_LINKER__\(.*\)_$/\1/p' | sort | tr '\n' ' '
+      sed -n 's/^rule [A-Z]*_[A-Z_]*_LINKER__\(.*\)_[A-Za-z]*$/\1/p' | sort | tr '\n' ' '
   else
     grep -rl --include=link.txt 'CMakeFiles/buildlock/link-' "$1" |
       sed 's|.*/\([^/]*\)\.dir/link.txt$|\1|' | sort | tr '\n' ' '

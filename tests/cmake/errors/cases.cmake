@@ -216,6 +216,11 @@ buildlock_error_case(execute_process_missing_command
 buildlock_error_case(execute_process_missing_lock
   [[buildlock_execute_process(COMMAND true)]]
   [[buildlock_execute_process: missing LOCK <name>]])
+# Without a POSIX shell (Windows), a keyword of execute_process() cannot be passed on.
+buildlock_error_case(execute_process_keyword_without_shell
+  [[set(_BUILDLOCK_POSIX_SHELL "")
+    buildlock_execute_process(LOCK x COMMAND echo a TIMEOUT)]]
+  [[buildlock_execute_process: the argument "TIMEOUT" is a keyword of execute_process(), which takes it as its own wherever it stands; without a POSIX shell]])
 buildlock_error_case(execute_process_bad_trailer
   [[buildlock_execute_process(LOCK x COMMAND true RESULT_VARIABLE)]]
   [[buildlock_execute_process: after the commands, only RESULT_VARIABLE]])
@@ -225,21 +230,34 @@ buildlock_error_case(executable_missing
   [[set(BUILDLOCK_EXECUTABLE /nonexistent/buildlock)
     buildlock_wrap(cmd LOCK x COMMAND true)]]
   [[buildlock_wrap: BUILDLOCK_EXECUTABLE "/nonexistent/buildlock" is not the absolute path of an existing file]])
-# An in-tree buildlock cannot run before this build has built it, nor when it is built for another
-# machine (errors/CMakeLists.txt sets CMAKE_SYSTEM_NAME for the cross_ cases).
+# An in-tree buildlock cannot run before this build has built it; cross-compiling, an embedded
+# buildlock is not built at all without BUILDLOCK_EXECUTABLE (errors/CMakeLists.txt sets
+# CMAKE_SYSTEM_NAME for the cross_ cases).
 buildlock_error_case(subdirectory_launcher
   [[buildlock_launcher(launcher LOCK x)]]
   [[buildlock_launcher: buildlock::buildlock is built by this build, so it does not exist yet]])
 buildlock_error_case(subdirectory_execute_process
   [[buildlock_execute_process(LOCK x COMMAND true)]]
   [[buildlock_execute_process: buildlock::buildlock is built by this build, so it does not exist yet]])
-buildlock_error_case(subdirectory_cross_wrap
+# The keyword check of the output variable also works where the module was included in another
+# directory (buildlock's own, here).
+buildlock_error_case(subdirectory_wrap_without_output_variable
+  [[buildlock_wrap(LOCK foo COMMAND true)]]
+  [[buildlock_wrap: missing the output variable (the first argument is the keyword LOCK)]])
+buildlock_error_case(subdirectory_cross_without_executable
   [[buildlock_wrap(cmd LOCK x COMMAND true)]]
-  [[buildlock_wrap: buildlock::buildlock is built here with the cross toolchain (CMAKE_CROSSCOMPILING)]])
-buildlock_error_case(subdirectory_cross_links
-  [[add_executable(app)
-    buildlock_limit_links(LOCK x TARGETS app)]]
-  [[buildlock_limit_links: buildlock::buildlock is built here with the cross toolchain (CMAKE_CROSSCOMPILING)]])
+  [[buildlock: cross-compiling (CMAKE_CROSSCOMPILING), an embedded buildlock would be built for the target, but the build runs it on this machine: set BUILDLOCK_EXECUTABLE]])
+# Embedded with BUILDLOCK_EXECUTABLE, buildlock builds nothing: the file must exist, and there is
+# nothing to install.
+buildlock_error_case(embedded_bad_executable
+  [[set(BUILDLOCK_EXECUTABLE /nonexistent/buildlock CACHE FILEPATH "")
+    add_subdirectory("${BUILDLOCK_SOURCE_DIR}" buildlock)]]
+  [[buildlock: BUILDLOCK_EXECUTABLE "/nonexistent/buildlock" is not the absolute path of an existing file]])
+buildlock_error_case(embedded_executable_and_install
+  [[set(BUILDLOCK_EXECUTABLE "${CMAKE_COMMAND}" CACHE FILEPATH "")
+    set(BUILDLOCK_INSTALL ON CACHE BOOL "")
+    add_subdirectory("${BUILDLOCK_SOURCE_DIR}" buildlock)]]
+  [[buildlock: BUILDLOCK_INSTALL is ON, but with BUILDLOCK_EXECUTABLE set an embedded buildlock builds nothing to install]])
 
 # Run without the package: the module alone has no buildlock to run.
 buildlock_error_case(no_buildlock_target
@@ -248,7 +266,7 @@ buildlock_error_case(no_buildlock_target
 buildlock_error_case(links_no_buildlock_target
   [[buildlock_limit_links(LOCK x ALL)]]
   [[buildlock_limit_links: there is no target buildlock::buildlock here]])
-# The version file: 0.1 is not compatible with a request for 0.2 (SameMinorVersion).
+# The version file: 0.1.0 does not satisfy a request for 0.2 (minor versions before 1.0 are series).
 buildlock_error_case(package_version_incompatible
   [[find_package(buildlock 0.2 CONFIG REQUIRED)]]
   [[compatible with requested version "0.2"]])
