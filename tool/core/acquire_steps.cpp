@@ -1,5 +1,6 @@
 #include "core/acquire_steps.h"
 
+#include "core/lock_directory.h"
 #include "core/lock_listing.h"
 #include "core/lock_name.h"
 #include "os/file_lock.h"
@@ -147,6 +148,17 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
           "` does not support kernel locks (flock); judging locks by pid and heartbeat instead "
           "(see docs/shared-filesystems.md; --kernel-locks off says so and silences this)");
       context.kernel_locks = false;
+    }
+  }
+  if (!context.permissions_for_others) {
+    auto directory = os::stat_entry(request.directory);
+    context.permissions_for_others =
+        directory ? permissions_for_directory_users(directory->mode) : 0;
+  }
+  if (*context.permissions_for_others != 0) {
+    // Before the name exists: the others may claim it from its first instant.
+    if (auto granted = os::add_permissions(*fd, *context.permissions_for_others); !granted) {
+      return fail(std::move(granted.error()).with("cannot prepare lock `" + request.name + "`"));
     }
   }
   LockMetadata written_metadata = metadata;

@@ -55,6 +55,9 @@ struct AcquireContext {
   // filesystem_now()).
   std::optional<std::int64_t> filesystem_ns_sample{};
   os::TimePoint filesystem_sampled_at{};
+  // The permission bits our files get for the directory's other users (see
+  // permissions_for_directory_users), read off the directory at the first file we create.
+  std::optional<std::uint32_t> permissions_for_others{};
 
   // "Now" on the filesystem's clock, for ages: extrapolated from the last time read off a file
   // we created there (first read with a probe file). Nullopt only when nothing can be created.
