@@ -3,6 +3,7 @@
 #include "cli/etcd_commands.h"
 #include "cli/lock_reports.h"
 #include "core/forced_removal.h"
+#include "core/group_end.h"
 #include "core/lock_directory.h"
 #include "core/lock_listing.h"
 #include "core/lock_name.h"
@@ -142,7 +143,8 @@ int break_command(const BreakOptions& options) {
     }
     // Stale: the race-free removal `run` reclaims with. Held (--force): see forced_removal.h.
     auto removed = entry.state == core::EntryState::stale
-                       ? core::remove_inspected(*file->inspection)
+                       ? core::remove_judged_stale(*file->inspection, context->observer,
+                                                   context->stale_after, context->kernel_locks)
                        : core::remove_inspected_by_force(*file->inspection);
     if (!removed) {
       status =

@@ -48,9 +48,6 @@ struct AcquireContext {
   bool kernel_locks = true;
   // Without kernel locks nobody wakes a waiter: it looks again after next_poll().
   std::chrono::milliseconds poll_interval{10};
-  // A group whose members hold no kernel lock was seen: its last members may still be leaving
-  // when we get the lock (see wait_until_no_group_members).
-  bool saw_group_without_kernel_locks = false;
   // The filesystem's clock as last read off a file we created there, and when (use
   // filesystem_now()).
   std::optional<std::int64_t> filesystem_ns_sample{};
