@@ -24,6 +24,18 @@ namespace {
 
 const std::string link_hook = LINK_HOOK_LIBRARY;
 
+// Lines of the hook's log whose link() target ends with `suffix`.
+std::size_t links_to(const std::vector<std::string>& log, const std::string& suffix) {
+  std::size_t count = 0;
+  for (const std::string& line : log) {
+    if (line.size() >= suffix.size() &&
+        line.compare(line.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      ++count;
+    }
+  }
+  return count;
+}
+
 using RunGroupEnd = IntegrationTest;
 
 TEST_F(RunGroupEnd, ExclusiveRunInTheNameTheLastMemberEmptiedWaitsForTheMemberThatJoined) {
@@ -102,6 +114,44 @@ TEST_F(RunGroupEnd, ExclusiveRunWaitingForTheLastMembersKeepsItsLockFresh) {
   EXPECT_EQ(member->process->wait(10s), ExitStatus::exited(0)) << member->process->stderr_text();
   EXPECT_EQ(exclusive.wait(10s), ExitStatus::exited(0)) << exclusive.stderr_text();
   EXPECT_TRUE(exists_no_follow(ran));
+}
+
+using RunReclaimPace = IntegrationTest;
+
+// A lock of another host whose heartbeat expired, and a claim on it left by a reclaimer killed a
+// moment ago: only when that claim is older than --stale-after may it be dropped. Meanwhile the
+// waiter pauses between attempts (10 ms, doubling up to 250 ms: about 14 in 2 s, fewer on a slow
+// machine, never more), and looks at the name instead of preparing a temporary file each time.
+TEST_F(RunReclaimPace, WaiterBehindAnAbandonedClaimPausesAndPreparesNoFilePerAttempt) {
+  make_lock_dir();
+  HolderMetadata elsewhere = metadata_for_local_process(::getpid());
+  elsewhere.boot_id = other_boot_id();
+  elsewhere.host = "elsewhere";
+  elsewhere.pid = 4242;
+  write_lock_file(lock_path("L"), to_json(elsewhere) + "\n",
+                  WallClock::now() - std::chrono::hours(1));
+  struct stat lock {};
+  ASSERT_EQ(::stat(lock_path("L").c_str(), &lock), 0);
+  char claim_name[64];
+  std::snprintf(claim_name, sizeof claim_name, ".L.%016llx.claim",
+                static_cast<unsigned long long>(lock.st_ino));
+  // The claim: a second name of the lock file, whose status change time it ages by.
+  ASSERT_EQ(::link(lock_path("L").c_str(), (lock_dir + "/" + claim_name).c_str()), 0);
+
+  const std::string log = temp / "links";
+  Finished waiter =
+      run(run_under_lock("L", {"true"}, {"--kernel-locks", "auto", "--stale-after", "2"})
+              .env("LD_PRELOAD", link_hook)
+              .env("LINK_HOOK_LOG", log),
+          30s);
+  EXPECT_EQ(waiter.status, ExitStatus::exited(0)) << waiter.err;
+  EXPECT_NE(waiter.err.find("reclaimed stale lock"), std::string::npos) << waiter.err;
+  const std::vector<std::string> links = lines_of(read_file(log));
+  // Claims: one per pause, the last one the claim that removed the lock.
+  EXPECT_LE(links_to(links, ".claim"), 40u) << links.size() << " link() calls";
+  // The lock's name: tried once before the claim was in the way, once after the reclaim.
+  EXPECT_LE(links_to(links, "/L.lock"), 2u) << links.size() << " link() calls";
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
 }
 
 } // namespace

@@ -23,9 +23,19 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
   // handoff costs one temp file, not one per waiter.
   os::Fd woken_on;
   std::optional<os::FileIdentity> woken_identity;
+  // A reclaim that removed nothing (reclaim() paused already): if the name still stands, look at
+  // it again without preparing a temporary file that could only fail to get the name.
+  bool look_before_creating = false;
   for (;;) {
     std::optional<std::int64_t> filesystem_now_ns;
     bool create = true;
+    if (look_before_creating) {
+      look_before_creating = false;
+      if (auto current = os::lstat_entry(path);
+          current && current->type != os::EntryType::missing) {
+        create = false;
+      }
+    }
     if (woken_on) {
       // Someone else's new lock already stands there: no need to try creating one.
       auto current = os::lstat_entry(path);
@@ -82,6 +92,7 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
         }
         return reclaimed.error();
       }
+      look_before_creating = !*reclaimed;
       continue;
     }
     if (as_lock) {

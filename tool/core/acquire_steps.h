@@ -106,8 +106,17 @@ Result<bool> remove_stale(const LockInspection& holder, const std::optional<std:
 
 // Reclaims `holder`, judged stale, and says so naming it `what` ("lock `X`", "slot 2 of lock
 // `X`"); nullopt: quietly (an empty group's anchor is not news). Returns whether it was removed.
+// When it was not, and removing it was up to a claim (claimed_removal.h), returns only after a
+// pause (the next poll interval, within the budget): the claim in the way may be an abandoned one
+// that ages out only after --stale-after. Callers then look at the name again before they create
+// a file (a temporary file per look would be wasted while the name stands).
 Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
                      const std::optional<std::string>& what);
+
+// The pause after a stale `holder` could not be removed (see reclaim()); none when it was judged
+// and removed under our own kernel lock, since then the name changed. `anchor`: a group's
+// anchor, always removed by claim.
+Status pause_after_unremoved(AcquireContext& context, const LockInspection& holder, bool anchor);
 
 // "`X` held by pid 12 on host `h` (cmd), held for 3s (why)".
 std::string describe_wait(const std::string& what, const LockInspection& holder);

@@ -26,6 +26,8 @@ Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& ho
   }
   if (*removed) {
     sweep_dead_shared_holders(context.cleanup(), &context.messages);
+  } else if (auto paused = pause_after_unremoved(context, holder, true); !paused) {
+    return paused.error();
   }
   return removed;
 }
