@@ -243,5 +243,30 @@ TEST_F(RunDirectoryUsers, StickyDirectoryLeavesAnotherUsersOrphanToItsOwner) {
   EXPECT_EQ(directory_entries(directory_), std::vector<std::string>{}) << "leftovers";
 }
 
+// Finding 5: a member's holder file that another user may not read (umask 077) cannot be judged,
+// so it counts as alive: the group does not end under it, and no exclusive run gets in.
+TEST_F(RunDirectoryUsers, MemberFileOthersCannotReadCountsAsAlive) {
+  make_directory(01777);
+  auto creator = hold_as(first_user_, {"--shared", "--kernel-locks", "off"});
+  auto unreadable = hold_as(second_user_, {"--shared", "--kernel-locks", "off"}, "077");
+  ASSERT_TRUE(creator && unreadable);
+  int unreadable_files = 0;
+  for (const std::string& entry : directory_entries(directory_)) {
+    if (entry.rfind("L.lock+shared.", 0) == 0 && mode_of(directory_ + "/" + entry) == 0600u) {
+      ++unreadable_files;
+    }
+  }
+  ASSERT_EQ(unreadable_files, 1) << "the second member's own file, readable by its user alone";
+  end(*creator);
+  Finished exclusive =
+      run(run_as(first_user_, {"--kernel-locks", "off", "--timeout", "0"}, {"true"}));
+  EXPECT_EQ(exclusive.status, ExitStatus::exited(75))
+      << "an exclusive run got in beside a member it could not read: " << exclusive.err;
+  end(*unreadable);
+  Finished after = run(run_as(first_user_, {"--kernel-locks", "off", "--timeout", "10"}, {"true"}));
+  EXPECT_EQ(after.status, ExitStatus::exited(0)) << after.err;
+  EXPECT_EQ(directory_entries(directory_), std::vector<std::string>{}) << "leftovers";
+}
+
 } // namespace
 } // namespace buildlock::test
