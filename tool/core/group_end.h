@@ -42,7 +42,7 @@ Result<bool> remove_group_anchor_if_empty(const std::string& path, os::FileIdent
 std::optional<HeldFile> adopt_unremovable_anchor(LockInspection& holder, const Error& removal_error,
                                                  os::LockType type);
 
-// Removes an entry that `clean` or `break` judged stale: a group's anchor like its last member
+// Removes an entry that `clean` judged stale: a group's anchor like its last member
 // would (remove_group_anchor_if_empty: members counted again once its name is gone, put back if
 // one is found; removing it by its free kernel lock alone would strand a member without a kernel
 // lock that joined since: issue 20, finding 1), anything else by remove_inspected.
