@@ -408,6 +408,32 @@ TEST(ClaimedRemoval, LastMemberWithAClaimFileNeverRemovesALockThatReplacedItsAnc
   EXPECT_EQ(claims_in(dir), std::vector<std::string>{});
 }
 
+// `clean` judged an anchor without kernel locks stale (an empty group); a member joined before it
+// removed it. clean removes it like a last member, counting again with the name gone, and puts it
+// back: the member keeps its anchor (it used to be removed without a recount: issue 20, finding 1).
+TEST(ClaimedRemoval, CleanPutsBackAnAnchorForAMemberThatJoinedAfterTheJudgment) {
+  test::TestDirectory dir;
+  const std::string path = dir / "g.lock";
+  LockMetadata ended = anchor_metadata();
+  ended.pid = reaped_pid();
+  create_lock_file(dir, path, ended);
+  const std::int64_t created = os::lstat_entry(path)->mtime_ns;
+  auto judged = inspect_lock_file(path, current_observer(), stale_after, created + 10 * second_ns,
+                                  true, false);
+  ASSERT_TRUE(judged) << judged.error().message;
+  ASSERT_EQ(judged->verdict.state, LockState::stale) << judged->verdict.explanation;
+  LockMetadata member = live_holder();
+  member.mode = LockMode::shared;
+  member.kernel_lock = false;
+  create_lock_file(dir, dir / shared_holder_file_name("g", "0123456789abcdef"), member);
+
+  auto removed = remove_judged_stale(*judged, current_observer(), stale_after, false);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_FALSE(*removed);
+  EXPECT_EQ(identity_of(path), judged->entry.identity) << "the member's anchor is gone";
+  EXPECT_EQ(claims_in(dir), std::vector<std::string>{});
+}
+
 TEST(ClaimedRemoval, LastMemberPutsTheAnchorBackForAMemberThatJoined) {
   test::TestDirectory dir;
   const std::string path = dir / "g.lock";
