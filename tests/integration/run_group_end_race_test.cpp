@@ -14,6 +14,7 @@
 #include "support/waiting.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <thread>
@@ -23,6 +24,16 @@ namespace buildlock::test {
 namespace {
 
 const std::string link_hook = LINK_HOOK_LIBRARY;
+
+// `command` with helpers/link_hook preloaded. A sanitized buildlock (the asan preset) insists on
+// its runtime coming first among the preloaded libraries: tell it that the hook may come first.
+Command with_link_hook(Command command) {
+  const char* inherited = std::getenv("ASAN_OPTIONS");
+  std::string asan = inherited != nullptr ? inherited : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  command.env("LD_PRELOAD", link_hook).env("ASAN_OPTIONS", asan);
+  return command;
+}
 
 // Lines of the hook's log whose link() target ends with `suffix`.
 std::size_t links_to(const std::vector<std::string>& log, const std::string& suffix) {
@@ -44,8 +55,8 @@ TEST_F(RunGroupEnd, ExclusiveRunInTheNameTheLastMemberEmptiedWaitsForTheMemberTh
   Pipe resume;
   auto last = start_holding("L", {"--shared", "--kernel-locks", "off", "--stale-after", "600"}, {},
                             [&](Command& command) {
-                              command.env("LD_PRELOAD", link_hook)
-                                  .env("LINK_HOOK_PAUSE", ".claim")
+                              command = with_link_hook(command);
+                              command.env("LINK_HOOK_PAUSE", ".claim")
                                   .env("LINK_HOOK_NOTIFY_FD", "5")
                                   .env("LINK_HOOK_RESUME_FD", "6")
                                   .pass_fd(5, paused.write_fd())
@@ -140,8 +151,8 @@ TEST_F(RunReclaimPace, WaiterBehindAnAbandonedClaimPausesAndPreparesNoFilePerAtt
 
   const std::string log = temp / "links";
   Finished waiter =
-      run(run_under_lock("L", {"true"}, {"--kernel-locks", "auto", "--stale-after", "2"})
-              .env("LD_PRELOAD", link_hook)
+      run(with_link_hook(
+              run_under_lock("L", {"true"}, {"--kernel-locks", "auto", "--stale-after", "2"}))
               .env("LINK_HOOK_LOG", log),
           30s);
   EXPECT_EQ(waiter.status, ExitStatus::exited(0)) << waiter.err;

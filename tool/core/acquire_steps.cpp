@@ -156,10 +156,10 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
         directory ? permissions_for_directory_users(directory->mode) : 0;
   }
   if (*context.permissions_for_others != 0) {
-    // Before the name exists: the others may claim it from its first instant.
-    if (auto granted = os::add_permissions(*fd, *context.permissions_for_others); !granted) {
-      return fail(std::move(granted.error()).with("cannot prepare lock `" + request.name + "`"));
-    }
+    // Before the name exists: the others may claim it from its first instant. Best effort: where
+    // the filesystem refuses (some network and FUSE filesystems), the others claim it with a
+    // claim file instead (claimed_removal.h), as they do the files of older versions.
+    (void)os::add_permissions(*fd, *context.permissions_for_others);
   }
   LockMetadata written_metadata = metadata;
   written_metadata.kernel_lock = context.kernel_locks;
