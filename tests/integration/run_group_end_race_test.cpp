@@ -154,7 +154,7 @@ TEST_F(RunReclaimPace, WaiterBehindAnAbandonedClaimPausesAndPreparesNoFilePerAtt
       run(with_link_hook(
               run_under_lock("L", {"true"}, {"--kernel-locks", "auto", "--stale-after", "2"}))
               .env("LINK_HOOK_LOG", log),
-          30s);
+          50s); // about 2 s (--stale-after); the rest only for a machine that stalls
   EXPECT_EQ(waiter.status, ExitStatus::exited(0)) << waiter.err;
   EXPECT_NE(waiter.err.find("reclaimed stale lock"), std::string::npos) << waiter.err;
   const std::vector<std::string> links = lines_of(read_file(log));
