@@ -17,6 +17,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <string_view>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,6 +37,10 @@ struct Intruder {
 };
 Intruder intruder;
 
+// As Linux's fs.protected_hardlinks does for another user's file we may not write: every link()
+// to a claim fails with EPERM, and the removal claims with a claim file instead.
+bool refuse_claim_links = false;
+
 void after_directory_call() {
   if (!intruder.armed) {
     return;
@@ -52,6 +57,10 @@ void after_directory_call() {
 
 // The interposed calls: the real system call, then the intruder's chance.
 extern "C" int link(const char* from, const char* to) noexcept {
+  if (refuse_claim_links && std::string_view(to).ends_with(".claim")) {
+    errno = EPERM;
+    return -1;
+  }
   const long result = ::syscall(SYS_linkat, AT_FDCWD, from, AT_FDCWD, to, 0);
   const int saved = errno;
   after_directory_call();
@@ -171,14 +180,20 @@ void prepare_intruder(const test::TestDirectory& dir, const std::string& name) {
 struct Case {
   std::string file_name;
   Holder holder;
+  bool claim_link_refused = false; // claimed with a claim file (protected_hardlinks)
 };
 
 void PrintTo(const Case& value, std::ostream* out) {
   *out << value.file_name
-       << (value.holder == Holder::on_another_host ? " of another host" : " without kernel lock");
+       << (value.holder == Holder::on_another_host ? " of another host" : " without kernel lock")
+       << (value.claim_link_refused ? ", claim link refused" : "");
 }
 
-class ClaimedRemoval : public ::testing::TestWithParam<Case> {};
+class ClaimedRemoval : public ::testing::TestWithParam<Case> {
+protected:
+  void SetUp() override { refuse_claim_links = GetParam().claim_link_refused; }
+  void TearDown() override { refuse_claim_links = false; }
+};
 
 // B judged L0 stale; meanwhile A removed L0 and created L1. B's late removal must leave L1 where
 // it is at every instant: with the intruder trying to get in after each of B's calls, it never
@@ -227,7 +242,8 @@ TEST_P(ClaimedRemoval, ASecondRemoverBacksOffUntilTheClaimIsAbandoned) {
   create_lock_file(dir, path, stale_holder(GetParam().holder));
   LockInspection judged = judged_stale(path, GetParam().holder);
   const std::string claim = claim_path_for(path, judged.entry.identity);
-  ASSERT_EQ(::link(path.c_str(), claim.c_str()), 0); // the first remover's claim
+  // The first remover's claim (made past the interposed link(): either kind must stop us).
+  ASSERT_EQ(::syscall(SYS_linkat, AT_FDCWD, path.c_str(), AT_FDCWD, claim.c_str(), 0), 0);
   const std::int64_t claimed_at = os::lstat_entry(claim)->ctime_ns;
 
   judged.judged_at_ns = claimed_at + second_ns; // a claim younger than --stale-after
@@ -253,7 +269,10 @@ INSTANTIATE_TEST_SUITE_P(Files, ClaimedRemoval,
                                            Case{"x.lock+slot.2", Holder::without_kernel_lock},
                                            Case{"x.lock+slot.2", Holder::on_another_host},
                                            Case{"x.lock+shared.0123456789abcdef",
-                                                Holder::without_kernel_lock}),
+                                                Holder::without_kernel_lock},
+                                           Case{"x.lock", Holder::without_kernel_lock, true},
+                                           Case{"x.lock", Holder::on_another_host, true},
+                                           Case{"x.lock+slot.2", Holder::on_another_host, true}),
                          [](const auto& param) { return "case" + std::to_string(param.index); });
 
 TEST(ClaimedRemoval, ClaimNamesAreHiddenPerFileAndNeverALockName) {
@@ -328,8 +347,7 @@ TEST(ClaimedRemoval, LastMemberNeverRemovesALockThatReplacedItsAnchor) {
 
   prepare_intruder(dir, path);
   intruder.armed = true;
-  auto removed =
-      remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
+  auto removed = remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
   intruder.armed = false;
   ASSERT_TRUE(removed) << removed.error().message;
   EXPECT_FALSE(*removed);
@@ -344,11 +362,75 @@ TEST(ClaimedRemoval, LastMemberRemovesItsAnchorWhenNoMemberIsLeft) {
   const std::string path = dir / "g.lock";
   create_lock_file(dir, path, anchor_metadata());
   HeldFile anchor = our_anchor(path);
-  auto removed =
-      remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
+  auto removed = remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
   ASSERT_TRUE(removed) << removed.error().message;
   EXPECT_TRUE(*removed);
   EXPECT_FALSE(os::lstat_entry(path)->type == os::EntryType::regular);
+  EXPECT_EQ(claims_in(dir), std::vector<std::string>{});
+}
+
+// Where the kernel refuses the claim link (another user's anchor, an older version's 0644), the
+// anchor is claimed with a claim file: removed when no member is left, never displacing a lock
+// that replaced it, and with no claim left behind.
+TEST(ClaimedRemoval, LastMemberRemovesAnAnchorItCannotLinkWithAClaimFile) {
+  test::TestDirectory dir;
+  const std::string path = dir / "g.lock";
+  create_lock_file(dir, path, anchor_metadata());
+  HeldFile anchor = our_anchor(path);
+  refuse_claim_links = true;
+  auto removed = remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
+  refuse_claim_links = false;
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_TRUE(*removed);
+  EXPECT_FALSE(os::lstat_entry(path)->type == os::EntryType::regular);
+  EXPECT_EQ(claims_in(dir), std::vector<std::string>{});
+}
+
+TEST(ClaimedRemoval, LastMemberWithAClaimFileNeverRemovesALockThatReplacedItsAnchor) {
+  test::TestDirectory dir;
+  const std::string path = dir / "g.lock";
+  create_lock_file(dir, path, anchor_metadata());
+  HeldFile anchor = our_anchor(path);
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  create_lock_file(dir, path, live_holder());
+  const os::FileIdentity replacement = identity_of(path);
+
+  prepare_intruder(dir, path);
+  refuse_claim_links = true;
+  intruder.armed = true;
+  auto removed = remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
+  intruder.armed = false;
+  refuse_claim_links = false;
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_FALSE(*removed);
+  EXPECT_FALSE(intruder.got_in) << "the name was emptied under the lock that replaced the anchor";
+  EXPECT_EQ(identity_of(path), replacement);
+  EXPECT_EQ(claims_in(dir), std::vector<std::string>{});
+}
+
+// `clean` judged an anchor without kernel locks stale (an empty group); a member joined before it
+// removed it. clean removes it like a last member, counting again with the name gone, and puts it
+// back: the member keeps its anchor (it used to be removed without a recount: issue 20, finding 1).
+TEST(ClaimedRemoval, CleanPutsBackAnAnchorForAMemberThatJoinedAfterTheJudgment) {
+  test::TestDirectory dir;
+  const std::string path = dir / "g.lock";
+  LockMetadata ended = anchor_metadata();
+  ended.pid = reaped_pid();
+  create_lock_file(dir, path, ended);
+  const std::int64_t created = os::lstat_entry(path)->mtime_ns;
+  auto judged = inspect_lock_file(path, current_observer(), stale_after, created + 10 * second_ns,
+                                  true, false);
+  ASSERT_TRUE(judged) << judged.error().message;
+  ASSERT_EQ(judged->verdict.state, LockState::stale) << judged->verdict.explanation;
+  LockMetadata member = live_holder();
+  member.mode = LockMode::shared;
+  member.kernel_lock = false;
+  create_lock_file(dir, dir / shared_holder_file_name("g", "0123456789abcdef"), member);
+
+  auto removed = remove_judged_stale(*judged, current_observer(), stale_after, false);
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_FALSE(*removed);
+  EXPECT_EQ(identity_of(path), judged->entry.identity) << "the member's anchor is gone";
   EXPECT_EQ(claims_in(dir), std::vector<std::string>{});
 }
 
@@ -361,8 +443,7 @@ TEST(ClaimedRemoval, LastMemberPutsTheAnchorBackForAMemberThatJoined) {
   member.mode = LockMode::shared;
   member.kernel_lock = false;
   create_lock_file(dir, dir / shared_holder_file_name("g", "0123456789abcdef"), member);
-  auto removed =
-      remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
+  auto removed = remove_group_anchor_if_empty(anchor.path(), anchor.identity(), cleanup_of(dir));
   ASSERT_TRUE(removed) << removed.error().message;
   EXPECT_FALSE(*removed);
   EXPECT_EQ(identity_of(path), anchor.identity());

@@ -159,3 +159,16 @@ TEST(LockDirectory, WorldWritableWithStickyBitIsAccepted) {
   ASSERT_EQ(::chmod((dir / "tmp-like").c_str(), 01777), 0);
   EXPECT_EQ(warnings_of_preparing(dir / "tmp-like"), "");
 }
+
+// What a claim needs under fs.protected_hardlinks (docs/protocol.md, "Claims and protected hard
+// links"): the users who may write the directory may read and write our files; nobody extra in
+// a sticky directory, where they could not remove our files anyway.
+TEST(LockDirectory, FilesAreOpenToTheUsersWhoMayWriteTheDirectoryUnlessItIsSticky) {
+  EXPECT_EQ(buildlock::core::permissions_for_directory_users(0700), 0u);
+  EXPECT_EQ(buildlock::core::permissions_for_directory_users(0755), 0u);
+  EXPECT_EQ(buildlock::core::permissions_for_directory_users(02770), 0060u);
+  EXPECT_EQ(buildlock::core::permissions_for_directory_users(0775), 0060u);
+  EXPECT_EQ(buildlock::core::permissions_for_directory_users(0777), 0066u);
+  EXPECT_EQ(buildlock::core::permissions_for_directory_users(01777), 0u);
+  EXPECT_EQ(buildlock::core::permissions_for_directory_users(03770), 0u);
+}

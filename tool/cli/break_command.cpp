@@ -143,6 +143,10 @@ int break_command(const BreakOptions& options) {
       continue; // no such file (any more)
     }
     // Stale: the race-free removal `run` reclaims with. Held (--force): see forced_removal.h.
+    // A stale anchor is removed without counting the members again (this survey holds their
+    // files' kernel locks, so it would count them alive): a member that joined since is still
+    // waited for by every exclusive run (docs/protocol.md, "The exclusive creator counts the
+    // members"), and `break` removes the group's files after it anyway.
     auto removed = entry.state == core::EntryState::stale
                        ? core::remove_inspected(*file->inspection)
                        : core::remove_inspected_by_force(*file->inspection);

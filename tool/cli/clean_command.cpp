@@ -1,6 +1,7 @@
 #include "cli/clean_command.h"
 
 #include "cli/etcd_commands.h"
+#include "core/group_end.h"
 #include "core/lock_directory.h"
 #include "core/lock_listing.h"
 #include "etcd/location.h"
@@ -90,8 +91,10 @@ int clean_command(const CleanOptions& options) {
       continue;
     }
     // The same race-free removal as `run` uses to reclaim: only while holding the file's kernel
-    // lock, and only if the name still points at the file judged stale.
-    auto removed = core::remove_inspected(*survey.inspection);
+    // lock, and only if the name still points at the file judged stale; a group's anchor like
+    // its last member would, counting the members again.
+    auto removed = core::remove_judged_stale(*survey.inspection, context->observer,
+                                             context->stale_after, context->kernel_locks);
     if (!removed) {
       messages.error("cannot remove stale `" + report.path + "`: " + removed.error().message);
       status = exit_code_for(removed.error().kind);

@@ -23,9 +23,19 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
   // handoff costs one temp file, not one per waiter.
   os::Fd woken_on;
   std::optional<os::FileIdentity> woken_identity;
+  // A reclaim that removed nothing (reclaim() paused already): if the name still stands, look at
+  // it again without preparing a temporary file that could only fail to get the name.
+  bool look_before_creating = false;
   for (;;) {
     std::optional<std::int64_t> filesystem_now_ns;
     bool create = true;
+    if (look_before_creating) {
+      look_before_creating = false;
+      if (auto current = os::lstat_entry(path);
+          current && current->type != os::EntryType::missing) {
+        create = false;
+      }
+    }
     if (woken_on) {
       // Someone else's new lock already stands there: no need to try creating one.
       auto current = os::lstat_entry(path);
@@ -82,6 +92,7 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
         }
         return reclaimed.error();
       }
+      look_before_creating = !*reclaimed;
       continue;
     }
     if (as_lock) {
@@ -92,9 +103,6 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
         return group.error();
       }
       if (*group) {
-        if (holder.beacon != Beacon::held) {
-          context.saw_group_without_kernel_locks = true;
-        }
         if (holder.metadata && holder.metadata->mode == LockMode::slots) {
           return mode_conflict(request, holder);
         }
@@ -148,16 +156,17 @@ Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& sign
   if (!file) {
     return file.error();
   }
-  if (!context.kernel_locks || context.saw_group_without_kernel_locks) {
-    // No kernel lock keeps the members of a group that just ended out; their files do.
-    auto drained = wait_until_no_group_members(context);
-    if (!drained) {
-      return drained.error();
-    }
-    if (*drained != 0) {
-      file->release(&messages);
-      os::die_by_signal(*drained);
-    }
+  // Members that hold no kernel lock on the anchor (--kernel-locks off, another host) are kept
+  // in by their holder files alone, also when we never saw their group: its last member may have
+  // removed the anchor for the instant it counts the members, and our link() took the empty
+  // name (issue 20, finding 1). In every mode, whatever we saw: one directory listing.
+  auto drained = wait_until_no_group_members(context, *file);
+  if (!drained) {
+    return drained.error();
+  }
+  if (*drained != 0) {
+    file->release(&messages);
+    os::die_by_signal(*drained);
   }
   messages.explain("acquired " + what + " (" + path + ")");
   return HeldLock(std::move(*file));

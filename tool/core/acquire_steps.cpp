@@ -150,6 +150,17 @@ Result<CreateAttempt> try_create(AcquireContext& context, const std::string& pat
       context.kernel_locks = false;
     }
   }
+  if (!context.permissions_for_others) {
+    auto directory = os::stat_entry(request.directory);
+    context.permissions_for_others =
+        directory ? permissions_for_directory_users(directory->mode) : 0;
+  }
+  if (*context.permissions_for_others != 0) {
+    // Before the name exists: the others may claim it from its first instant. Best effort: where
+    // the filesystem refuses (some network and FUSE filesystems), the others claim it with a
+    // claim file instead (claimed_removal.h), as they do the files of older versions.
+    (void)os::add_permissions(*fd, *context.permissions_for_others);
+  }
   LockMetadata written_metadata = metadata;
   written_metadata.kernel_lock = context.kernel_locks;
   // Now, not when this run arrived: a run that waited holds the lock from this file's creation,
@@ -217,6 +228,28 @@ Result<bool> remove_stale(const LockInspection& holder, const std::optional<std:
   return removed;
 }
 
+Status pause_after_unremoved(AcquireContext& context, const LockInspection& holder, bool anchor) {
+  if (holder.beacon == Beacon::free && holder.kernel_lock_excludes_reclaimers && !anchor) {
+    // Removed under our own kernel lock: "not removed" means the name changed, the lock judged is
+    // gone, and looking again at once is right.
+    return ok_status();
+  }
+  // Removed by claim (no kernel lock of ours excludes the other removers: no kernel locks, a
+  // holder on another kernel, an anchor), "not removed" can mean "someone else's claim is in the
+  // way", a claim its remover may have abandoned, which only ages out after --stale-after; or
+  // "put back", or "changed since it was judged". Nothing wakes us when that changes: pause like
+  // any waiter nobody can wake, within the deadline, rather than retry at once (a waiter once
+  // made thousands of links a second behind an abandoned claim: issue 20, finding 4).
+  const os::TimePoint now = os::monotonic_now();
+  if (auto within = context.budget.check(now, describe_wait(what_of(context.request), holder),
+                                         context.messages);
+      !within) {
+    return within.error();
+  }
+  os::sleep_until(std::min(context.budget.wake_at(), now + to_clock(context.next_poll())));
+  return ok_status();
+}
+
 Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
                      const std::optional<std::string>& what) {
   Result<bool> removed = remove_stale(holder, what, &context.messages);
@@ -224,16 +257,10 @@ Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
     return std::move(removed.error())
         .with("cannot reclaim stale lock `" + context.request.name + "`");
   }
-  if (!*removed && holder.beacon == Beacon::unsupported) {
-    // Without kernel locks "not removed" can mean "put back": it changed after it was judged, or
-    // could not be recognised. Do not spin on it: pause like any waiter, within the deadline.
-    const os::TimePoint now = os::monotonic_now();
-    if (auto within = context.budget.check(now, describe_wait(what_of(context.request), holder),
-                                           context.messages);
-        !within) {
-      return within.error();
+  if (!*removed) {
+    if (auto paused = pause_after_unremoved(context, holder, false); !paused) {
+      return paused.error();
     }
-    os::sleep_until(std::min(context.budget.wake_at(), now + to_clock(context.next_poll())));
   }
   return removed;
 }

@@ -48,13 +48,13 @@ struct AcquireContext {
   bool kernel_locks = true;
   // Without kernel locks nobody wakes a waiter: it looks again after next_poll().
   std::chrono::milliseconds poll_interval{10};
-  // A group whose members hold no kernel lock was seen: its last members may still be leaving
-  // when we get the lock (see wait_until_no_group_members).
-  bool saw_group_without_kernel_locks = false;
   // The filesystem's clock as last read off a file we created there, and when (use
   // filesystem_now()).
   std::optional<std::int64_t> filesystem_ns_sample{};
   os::TimePoint filesystem_sampled_at{};
+  // The permission bits our files get for the directory's other users (see
+  // permissions_for_directory_users), read off the directory at the first file we create.
+  std::optional<std::uint32_t> permissions_for_others{};
 
   // "Now" on the filesystem's clock, for ages: extrapolated from the last time read off a file
   // we created there (first read with a probe file). Nullopt only when nothing can be created.
@@ -106,8 +106,17 @@ Result<bool> remove_stale(const LockInspection& holder, const std::optional<std:
 
 // Reclaims `holder`, judged stale, and says so naming it `what` ("lock `X`", "slot 2 of lock
 // `X`"); nullopt: quietly (an empty group's anchor is not news). Returns whether it was removed.
+// When it was not, and removing it was up to a claim (claimed_removal.h), returns only after a
+// pause (the next poll interval, within the budget): the claim in the way may be an abandoned one
+// that ages out only after --stale-after. Callers then look at the name again before they create
+// a file (a temporary file per look would be wasted while the name stands).
 Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
                      const std::optional<std::string>& what);
+
+// The pause after a stale `holder` could not be removed (see reclaim()); none when it was judged
+// and removed under our own kernel lock, since then the name changed. `anchor`: a group's
+// anchor, always removed by claim.
+Status pause_after_unremoved(AcquireContext& context, const LockInspection& holder, bool anchor);
 
 // "`X` held by pid 12 on host `h` (cmd), held for 3s (why)".
 std::string describe_wait(const std::string& what, const LockInspection& holder);

@@ -44,6 +44,42 @@ std::string claim_path_for(const std::string& path, const os::FileIdentity& iden
   return os::join_path(directory, claim_file_name(lock_name_of_entry(file_name), identity.inode));
 }
 
+namespace {
+
+// The claim as a file of its own, where the kernel refuses the hard link (Linux's
+// fs.protected_hardlinks and another user's file we may not write; docs/protocol.md, "Claims
+// without a hard link"). Created with O_EXCL under the same name, it excludes every other
+// claimant of that file, hard link or not. What the hard link proved by itself (what the name
+// held at the moment of the claim) is checked on the name instead, before it is removed; the
+// judged file cannot be replaced by another with its inode meanwhile, since the caller keeps it
+// open. There is no second name to put back from: `put_back` is not asked.
+Result<bool> remove_with_claim_file(const RemovalTarget& target, const std::string& claim) {
+  auto created = os::create_new_file_unless_taken(claim);
+  if (!created) {
+    return created.error();
+  }
+  if (!*created) {
+    drop_if_abandoned(claim, target);
+    return false;
+  }
+  created->reset();
+  auto current = os::lstat_entry(target.path);
+  bool removed = false;
+  if (current && current->type == os::EntryType::regular && current->identity == target.identity &&
+      (!target.mtime_ns || current->mtime_ns == *target.mtime_ns)) {
+    auto unlinked = os::remove_file(target.path);
+    if (!unlinked) {
+      (void)os::remove_file(claim);
+      return unlinked.error();
+    }
+    removed = *unlinked;
+  }
+  (void)os::remove_file(claim);
+  return removed;
+}
+
+} // namespace
+
 Result<bool> remove_claimed(const RemovalTarget& target, const std::function<bool()>& put_back) {
   const std::string claim = claim_path_for(target.path, target.identity);
   auto linked = os::link_unless_taken(target.path, claim);
@@ -56,6 +92,8 @@ Result<bool> remove_claimed(const RemovalTarget& target, const std::function<boo
   case os::LinkOutcome::name_taken:
     drop_if_abandoned(claim, target);
     return false;
+  case os::LinkOutcome::refused:
+    return remove_with_claim_file(target, claim);
   case os::LinkOutcome::linked:
     break;
   }

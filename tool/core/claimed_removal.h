@@ -14,6 +14,9 @@
 // to be the judged file (inode, and modification time when judged by it); anything else, and the
 // claim is dropped without having touched the name. Only a claimant removes the name, and only
 // while it still names the claimed file. The claim also pins the inode, so "still names" is exact.
+// Where the kernel refuses that link (Linux's fs.protected_hardlinks, another user's file we may
+// not write), the claim is a file of its own under the same name, created with O_EXCL: it
+// excludes the other claimants just the same, and the name is checked before it is removed.
 // docs/protocol.md ("Reclaim") has the argument scenario by scenario, and what it leaves open.
 #pragma once
 
@@ -45,6 +48,7 @@ std::string claim_path_for(const std::string& path, const os::FileIdentity& iden
 // Claims the target, removes its name if it still names the claimed file, and drops the claim.
 // `put_back`, if given, is asked once the name is gone (the file still claimed): true links it
 // back under its name (which never replaces a newer file), and the removal counts as not done.
+// (Not asked when the claim had to be a file of its own: there is no second name to link back.)
 // Returns whether the name was removed; false when the target changed, is gone, or is claimed by
 // someone else (an abandoned claim is dropped then, for the next attempt).
 Result<bool> remove_claimed(const RemovalTarget& target,

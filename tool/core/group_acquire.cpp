@@ -120,22 +120,36 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
   const AcquireRequest& request = context.request;
   const std::string path = lock_path(request);
   const LockMetadata metadata = my_metadata(request, request.mode, request.slots);
+  // After a reclaim that removed nothing (and paused): a name that still stands is looked at
+  // again without a temporary file that could only fail to get it.
+  bool look_before_creating = false;
   for (;;) {
-    auto created = try_create(context, path, metadata, os::LockType::shared, false);
-    if (!created) {
-      return created.error();
+    std::optional<std::int64_t> filesystem_now_ns;
+    if (look_before_creating) {
+      look_before_creating = false;
+      if (auto current = os::lstat_entry(path);
+          current && current->type != os::EntryType::missing) {
+        filesystem_now_ns = context.filesystem_now();
+      }
     }
-    if (created->file) {
-      return std::move(*created->file);
-    }
-    if (created->retry) {
-      continue;
+    if (!filesystem_now_ns) {
+      auto created = try_create(context, path, metadata, os::LockType::shared, false);
+      if (!created) {
+        return created.error();
+      }
+      if (created->file) {
+        return std::move(*created->file);
+      }
+      if (created->retry) {
+        continue;
+      }
+      filesystem_now_ns = created->filesystem_now_ns;
     }
     const os::TimePoint looked_at = os::monotonic_now();
     // A slotted run must know who holds the lock exclusively, to refuse rather than wait.
     const bool details = request.mode == LockMode::slots || context.budget.wants_details(looked_at);
     auto inspected = inspect_lock_file(path, context.observer, request.stale_after,
-                                       created->filesystem_now_ns, details, context.kernel_locks);
+                                       filesystem_now_ns, details, context.kernel_locks);
     if (!inspected) {
       return inspected.error();
     }
@@ -155,6 +169,8 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
           }
         }
         return reclaimed.error();
+      } else {
+        look_before_creating = !*reclaimed;
       }
       continue;
     }

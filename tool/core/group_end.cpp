@@ -5,6 +5,8 @@
 #include "core/lock_name.h"
 #include "os/file_lock.h"
 
+#include <algorithm>
+
 namespace buildlock::core {
 
 Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& holder) {
@@ -24,6 +26,8 @@ Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& ho
   }
   if (*removed) {
     sweep_dead_shared_holders(context.cleanup(), &context.messages);
+  } else if (auto paused = pause_after_unremoved(context, holder, true); !paused) {
+    return paused.error();
   }
   return removed;
 }
@@ -42,6 +46,20 @@ Result<bool> remove_group_anchor_if_empty(const std::string& path, os::FileIdent
                                   read_filesystem_clock(cleanup.directory))
                    .alive > 0;
       });
+}
+
+Result<bool> remove_judged_stale(const LockInspection& inspection, const Observer& observer,
+                                 Seconds stale_after, bool kernel_locks) {
+  const auto [directory, file_name] = os::split_path(inspection.path);
+  const auto name = lock_name_of_lock_file(file_name);
+  if (!name || !inspection.fd || inspection.beacon == Beacon::held || !inspection.metadata ||
+      inspection.metadata->mode == LockMode::exclusive) {
+    return remove_inspected(inspection);
+  }
+  os::DeferSignals defer;
+  return remove_group_anchor_if_empty(
+      inspection.path, inspection.entry.identity,
+      GroupCleanup{directory, *name, stale_after, observer, kernel_locks});
 }
 
 void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* messages) {
@@ -93,8 +111,12 @@ std::optional<HeldFile> adopt_unremovable_anchor(LockInspection& holder, const E
   return adopted;
 }
 
-Result<int> wait_until_no_group_members(AcquireContext& context) {
+Result<int> wait_until_no_group_members(AcquireContext& context, HeldFile& held) {
   const AcquireRequest& request = context.request;
+  // As often as a holder refreshes its lock (stale-after / 4, never more often than every 50 ms).
+  const auto refresh_interval = std::chrono::duration_cast<os::MonotonicClock::duration>(
+      std::max<Seconds>(request.stale_after / 4, std::chrono::milliseconds(50)));
+  os::TimePoint next_refresh = os::monotonic_now() + refresh_interval;
   for (;;) {
     const GroupMembers members =
         live_group_members(request.directory, request.name, context.observer, request.stale_after,
@@ -102,7 +124,11 @@ Result<int> wait_until_no_group_members(AcquireContext& context) {
     if (members.alive == 0) {
       return 0;
     }
-    const os::TimePoint now = os::monotonic_now();
+    os::TimePoint now = os::monotonic_now();
+    if (now >= next_refresh) {
+      held.heartbeat(context.messages);
+      next_refresh = now + refresh_interval;
+    }
     const std::string whom = "the last members of a group of " + what_of(request) + " to leave (" +
                              members.example + ")";
     context.messages.explain("waiting for " + whom);
@@ -111,7 +137,8 @@ Result<int> wait_until_no_group_members(AcquireContext& context) {
     }
     // We hold NAME.lock already, so signals are recorded, not fatal: wait for them too, and
     // hand the first one back for the caller to release and die by.
-    context.signals.wait_for_signal(std::min(context.budget.wake_at(), now + context.next_poll()));
+    context.signals.wait_for_signal(
+        std::min({context.budget.wake_at(), now + context.next_poll(), next_refresh}));
     if (const auto received = context.signals.take_signals(); !received.empty()) {
       return received.front().number;
     }

@@ -14,11 +14,13 @@
 
 namespace buildlock::core {
 
-// Without kernel locks, an exclusive run that has just created NAME.lock waits until no member of
-// a group that ended a moment ago is still inside (docs/protocol.md, "Without kernel locks").
-// Returns 0 then, or the termination signal that arrived meanwhile (the caller holds NAME.lock,
-// so signals are recorded: it must release and die by it).
-Result<int> wait_until_no_group_members(AcquireContext& context);
+// An exclusive run that has just created NAME.lock (`held`) waits until no member of a group
+// that ended a moment ago is still inside: a member without a kernel lock on the anchor is kept in
+// by its holder file alone (docs/protocol.md, "The exclusive creator counts the members").
+// Meanwhile it refreshes `held` like a holder, so that other hosts do not judge it stale behind a
+// slow last member. Returns 0 then, or the termination signal that arrived meanwhile (the caller
+// holds NAME.lock, so signals are recorded: it must release and die by it).
+Result<int> wait_until_no_group_members(AcquireContext& context, HeldFile& held);
 
 // Removes the group's anchor at `path` (the file `identity`) if no member is alive: claimed,
 // its name removed, members counted again, then put back if one is found. A member that joins
@@ -39,6 +41,13 @@ Result<bool> remove_group_anchor_if_empty(const std::string& path, os::FileIdent
 // or when someone got in meanwhile (the caller may look again).
 std::optional<HeldFile> adopt_unremovable_anchor(LockInspection& holder, const Error& removal_error,
                                                  os::LockType type);
+
+// Removes an entry that `clean` judged stale: a group's anchor like its last member
+// would (remove_group_anchor_if_empty: members counted again once its name is gone, put back if
+// one is found; removing it by its free kernel lock alone would strand a member without a kernel
+// lock that joined since: issue 20, finding 1), anything else by remove_inspected.
+Result<bool> remove_judged_stale(const LockInspection& inspection, const Observer& observer,
+                                 Seconds stale_after, bool kernel_locks);
 
 // Reclaims a stale `NAME.lock`. A group anchor that nobody holds is an ended group, removed
 // quietly; its dead members' files are removed too.

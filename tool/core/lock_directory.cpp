@@ -55,4 +55,19 @@ Status prepare_lock_directory(const std::string& directory, const Messages& mess
   return ok_status();
 }
 
+std::uint32_t permissions_for_directory_users(std::uint32_t directory_mode) {
+  constexpr std::uint32_t sticky = 01000;
+  if ((directory_mode & sticky) != 0) {
+    return 0;
+  }
+  std::uint32_t bits = 0;
+  if ((directory_mode & 0020) != 0) {
+    bits |= 0060;
+  }
+  if ((directory_mode & 0002) != 0) {
+    bits |= 0006;
+  }
+  return bits;
+}
+
 } // namespace buildlock::core

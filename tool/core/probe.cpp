@@ -291,10 +291,21 @@ GroupMembers live_group_members(const std::string& directory, const std::string&
     }
     auto member = inspect_lock_file(os::join_path(directory, entry), observer, stale_after,
                                     filesystem_now_ns, true, kernel_locks);
-    if (member && member->exists()) {
+    if (!member) {
+      // A member we cannot open (another user's file we may not read: EACCES) cannot be judged,
+      // so it counts as alive, which never removes anything and never lets a writer in beside
+      // it (issue 20, finding 5). Its owner's next run, or root, removes it if it is dead.
+      ++members.files;
+      if (members.alive++ == 0) {
+        members.example =
+            "`" + entry + "`, which cannot be judged (" + member.error().message + ")";
+      }
+      continue;
+    }
+    if (member->exists()) {
       ++members.files;
     }
-    if (member && member->is_lock_file() && member->verdict.state == LockState::held) {
+    if (member->is_lock_file() && member->verdict.state == LockState::held) {
       if (members.alive++ == 0) {
         members.example = member->describe_holder() + ": " + member->verdict.explanation;
       }

@@ -66,7 +66,8 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
 
 // The holder files (shared or slot) of lock `name` in `directory` that are held, each judged like
 // any lock: the members of a group, counted without relying on the anchor's kernel lock. Ages
-// against `filesystem_now_ns` (the filesystem's clock; nullopt: this machine's).
+// against `filesystem_now_ns` (the filesystem's clock; nullopt: this machine's). A holder file
+// that cannot be inspected (another user's that we may not read) counts as alive.
 struct GroupMembers {
   int alive = 0;
   int files = 0;       // holder files present, dead ones included

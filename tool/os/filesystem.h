@@ -48,6 +48,13 @@ Status make_directories(const std::string& path);
 
 // Creates a new regular file (O_EXCL, never through a link), open read-write.
 Result<Fd> create_new_file(const std::string& path);
+// The same, but a name that exists already is an outcome, not an error: nullopt.
+Result<std::optional<Fd>> create_new_file_unless_taken(const std::string& path);
+
+// Adds the permission bits `bits` (0060: group read and write, 0006: others') to a file we own.
+// POSIX: fchmod. Windows: nothing to do (a file gets its directory's inherited access list, and
+// nothing restricts hard links by owner there).
+Status add_permissions(const Fd& fd, std::uint32_t bits);
 
 // What an opened file is for. `locking`: to take its kernel lock, which on NFS needs the file open
 // for writing for an exclusive lock (flock is emulated with byte-range locks there), so the file
@@ -75,8 +82,10 @@ Result<std::string> read_prefix(const Fd& fd, std::size_t limit, bool& truncated
 Result<bool> link_new_name(const std::string& from, const std::string& to);
 
 // A second name (a hard link: link(), CreateHardLinkW) of an existing file: `from` gone is an
-// outcome, not an error.
-enum class LinkOutcome { linked, name_taken, source_gone };
+// outcome, not an error, and so is `refused`: the kernel will not make that link for us (Linux's
+// fs.protected_hardlinks refuses a link to another user's file that we may not both read and
+// write: EPERM; so does a filesystem without hard links).
+enum class LinkOutcome { linked, name_taken, source_gone, refused };
 Result<LinkOutcome> link_unless_taken(const std::string& from, const std::string& to);
 
 // unlink(): true when removed, false when it was already gone. On Windows with POSIX delete

@@ -178,6 +178,29 @@ Result<Fd> create_new_file(const std::string& path) {
   return fd;
 }
 
+Result<std::optional<Fd>> create_new_file_unless_taken(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666));
+  if (!fd) {
+    if (errno == EEXIST) {
+      return std::optional<Fd>();
+    }
+    return path_error("cannot create", path, errno);
+  }
+  return std::optional<Fd>(std::move(fd));
+}
+
+Status add_permissions(const Fd& fd, std::uint32_t bits) {
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) {
+    return last_system_error("fstat");
+  }
+  const mode_t wanted = (st.st_mode & 07777) | static_cast<mode_t>(bits & 0777);
+  if (wanted != (st.st_mode & 07777) && ::fchmod(fd.get(), wanted) != 0) {
+    return last_system_error("fchmod");
+  }
+  return ok_status();
+}
+
 Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path, OpenFor purpose) {
   // O_NONBLOCK: opening a FIFO must never wait for a writer; O_NOFOLLOW: never leave the
   // directory through a link. The type is checked on the open descriptor, so a swap between
@@ -283,6 +306,9 @@ Result<LinkOutcome> link_unless_taken(const std::string& from, const std::string
   }
   if (errno == ENOENT) {
     return LinkOutcome::source_gone;
+  }
+  if (errno == EPERM) {
+    return LinkOutcome::refused;
   }
   return path_error("cannot link", from, errno);
 }

@@ -244,6 +244,26 @@ Result<Fd> create_new_file(const std::string& path) {
   return Fd(from_handle(handle));
 }
 
+Result<std::optional<Fd>> create_new_file_unless_taken(const std::string& path) {
+  const HANDLE handle =
+      ::CreateFileW(widen(path).c_str(), GENERIC_READ | GENERIC_WRITE, share_all, nullptr,
+                    CREATE_NEW, FILE_ATTRIBUTE_NORMAL | FILE_FLAG_OPEN_REPARSE_POINT, nullptr);
+  if (handle == INVALID_HANDLE_VALUE) {
+    const DWORD err = ::GetLastError();
+    if (err == ERROR_FILE_EXISTS || err == ERROR_ALREADY_EXISTS) {
+      return std::optional<Fd>();
+    }
+    return path_error("cannot create", path, err);
+  }
+  return std::optional<Fd>(Fd(from_handle(handle)));
+}
+
+Status add_permissions(const Fd&, std::uint32_t) {
+  // No mode bits: a new file inherits its directory's access list, which is what lets the
+  // directory's other users at it; and hard links are not restricted by owner.
+  return ok_status();
+}
+
 Result<std::optional<Fd>> open_regular_file_if_present(const std::string& path, OpenFor purpose) {
   // The type is checked on the open handle, so a swap between a check and the open cannot fool
   // us. Never created or truncated: an observer changes nothing. Read-write for locking where we
