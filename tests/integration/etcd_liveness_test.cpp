@@ -1,20 +1,28 @@
 // Locks held in etcd (issue 16) when etcd itself falters: a holder that cannot renew its lease
-// for a whole TTL reports LOCK LOST (and with --stop-if-lost stops its command tree and exits
-// 76); a 3-member cluster keeps the lock across the loss of its leader.
+// for half a TTL reports LOCK LOST, stops its command tree and exits 76 (unless
+// --keep-running-if-lost: then only the exit is 76); a 3-member cluster keeps the lock across the
+// loss of its leader.
 #include "support/etcd_test.h"
 #include "support/waiting.h"
 
 #include <csignal>
 #include <gtest/gtest.h>
+#include <string>
+#include <vector>
 
 namespace buildlock::test {
 namespace {
 
 class EtcdLiveness : public EtcdTest {};
 
-TEST_F(EtcdLiveness, EtcdStoppedPastTheTtlStopsTheCommand) {
-  auto holder =
-      hold_tree({"--stale-after", "1", "--stop-if-lost"}, tree_of({"notify", "3", "wait", "4"}));
+// Safe by default (issue 21): the same stop with or without --stop-if-lost given.
+class EtcdLivenessStop : public EtcdLiveness,
+                         public ::testing::WithParamInterface<std::vector<std::string>> {};
+
+TEST_P(EtcdLivenessStop, EtcdStoppedPastTheTtlStopsTheCommand) {
+  std::vector<std::string> options = {"--stale-after", "1"};
+  options.insert(options.end(), GetParam().begin(), GetParam().end());
+  auto holder = hold_tree(options, tree_of({"notify", "3", "wait", "4"}));
   etcd.member(0).send_signal(SIGSTOP);
   const ExitStatus status = holder->process->wait(workload_bound(15s));
   etcd.member(0).send_signal(SIGCONT);
@@ -25,15 +33,25 @@ TEST_F(EtcdLiveness, EtcdStoppedPastTheTtlStopsTheCommand) {
       << "the command's tree outlived the lost lock";
 }
 
-TEST_F(EtcdLiveness, WithoutStopIfLostTheCommandIsWarnedAndRunsOn) {
-  auto holder = hold_tree({"--stale-after", "1"}, tree_of({"notify", "3", "wait", "4"}));
+INSTANTIATE_TEST_SUITE_P(ByDefaultAndWithStopIfLost, EtcdLivenessStop,
+                         ::testing::Values(std::vector<std::string>{},
+                                           std::vector<std::string>{"--stop-if-lost"}),
+                         [](const ::testing::TestParamInfo<std::vector<std::string>>& param_info) {
+                           return param_info.param.empty() ? std::string("Default")
+                                                           : std::string("StopIfLost");
+                         });
+
+TEST_F(EtcdLiveness, WithKeepRunningIfLostTheCommandIsWarnedRunsOnAndExits76) {
+  auto holder = hold_tree({"--stale-after", "1", "--keep-running-if-lost"},
+                          tree_of({"notify", "3", "wait", "4"}));
   etcd.member(0).send_signal(SIGSTOP);
   EXPECT_TRUE(
       file_eventually_contains(holder->process->stderr_path(), "LOCK LOST", workload_bound(15s)));
   etcd.member(0).send_signal(SIGCONT);
   EXPECT_TRUE(holder->process->is_running());
   holder->let_go();
-  EXPECT_EQ(holder->process->wait(workload_bound(10s)), ExitStatus::exited(0));
+  // The command succeeded, but not under the lock: never exit 0.
+  EXPECT_EQ(holder->process->wait(workload_bound(10s)), ExitStatus::exited(76));
 }
 
 class EtcdCluster3 : public EtcdTest {

@@ -149,7 +149,10 @@ void report_lock_lost(const RunOptions& options, const std::string& why,
   messages.warning("LOCK LOST: lock `" + options.lock + "` was taken from this process while `" +
                    options.command.front() + "` ran (" + why +
                    "); what it protects is no longer protected" +
-                   (options.stop_if_lost ? "; stopping the command (--stop-if-lost)" : ""));
+                   (options.keep_running_if_lost
+                        ? "; the command runs on (--keep-running-if-lost), and buildlock will "
+                          "exit 76"
+                        : "; stopping the command"));
 }
 
 // Runs the command under `lock` (core::HeldLock or etcd::EtcdHold: both release(&messages)) and
@@ -158,7 +161,7 @@ template <class Lock>
 int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
                       os::SignalHandling& signals, const core::Messages& messages,
                       const RunOptions& options) {
-  supervise_request.stop_if_lost = options.stop_if_lost;
+  supervise_request.stop_if_lost = !options.keep_running_if_lost;
   auto outcome = core::supervise(supervise_request, signals);
   if (!outcome) {
     lock.release(&messages);
@@ -169,7 +172,8 @@ int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
     messages.warning("the build that started `" + options.command.front() +
                      "` is gone; stopped it and released lock `" + options.lock + "`");
   }
-  if (outcome->lock_lost && options.stop_if_lost) {
+  if (outcome->lock_lost) {
+    // Never the command's status, 0 included: what it did was not protected (docs/cli.md).
     lock.release(&messages);
     return exit_lock_lost;
   }
@@ -207,13 +211,16 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
        etcd::held_leases_value(std::getenv(etcd::held_leases_variable), lock->lease().id)}};
   supervise_request.heartbeat = [&lock, &messages, &options] {
     std::string why;
-    if (lock->renew(true, why)) {
+    if (lock->keep(why)) {
       return true;
     }
     report_lock_lost(options, why, messages);
     return false;
   };
-  supervise_request.heartbeat_interval = lock->renew_interval();
+  // Looked at often enough to stop the command, SIGKILL included, well before the TTL ends
+  // (etcd/hold.h, docs/protocol.md "Stopping before the lease ends").
+  supervise_request.heartbeat_interval = lock->check_interval();
+  supervise_request.kill_after_if_lost = lock->kill_window();
   return supervise_holding(*lock, supervise_request, signals, messages, options);
 }
 
@@ -257,16 +264,22 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                 std::string("Stop COMMAND (") + os::own_stop_description() +
                     ") and release the lock when the process that started buildlock, or that "
                     "process's parent, exits (a killed ninja or make)");
-  run->add_flag("--stop-if-lost", options.stop_if_lost,
-                std::string("When the lock is taken away while COMMAND runs (`break`, or "
-                            "reclaimed after this process was frozen too long), stop COMMAND (") +
-                    os::own_stop_description() + ") and exit 76 instead of only warning");
+  auto* stop_if_lost = run->add_flag(
+      "--stop-if-lost", options.stop_if_lost,
+      std::string("When the lock is taken away while COMMAND runs (`break`, reclaimed after this "
+                  "process was frozen too long, an etcd lease that could not be renewed), stop "
+                  "COMMAND (") +
+          os::own_stop_description() + ") and exit 76; the default, accepted for older scripts");
+  run->add_flag("--keep-running-if-lost", options.keep_running_if_lost,
+                "When the lock is taken away while COMMAND runs, only warn (LOCK LOST) and let "
+                "COMMAND run on, unprotected; exit 76 when it ends")
+      ->excludes(stop_if_lost);
   run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
       ->required();
   run->footer(
       "COMMAND and its arguments follow `--` and are passed on exactly.\n"
       "Exit status: the command's own; 2 usage, 65 lock held in another mode or slot count, "
-      "74 lock directory unusable, 75 timeout, "
+      "74 lock directory unusable, 75 timeout, 76 lock lost while COMMAND ran, "
       "126 not executable, 127 not found.");
 }
 

@@ -87,8 +87,22 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
       return range.error();
     }
     std::vector<QueueEntry> entries = queue_entries(range->kvs);
+    // Our own key must be in the range we judge by (etcd's Mutex.Lock checks the same): without
+    // it we hold nothing, and everybody else decides without us.
+    if (std::none_of(entries.begin(), entries.end(), [&](const QueueEntry& entry) {
+          return entry.key == key && entry.create_revision == *created;
+        })) {
+      return Error{ErrorKind::lock_directory, "lost our place in the queue of lock `" +
+                                                  request.name + "`: our key `" + key +
+                                                  "` was deleted"};
+    }
     const QueueDecision decision = decide(entries, *created, request.mode, request.slots);
     if (decision.state == QueueState::holds) {
+      // The command may start only with the lease safely ahead of jeopardy (etcd/hold.h).
+      if (!hold.keep(lost)) {
+        return Error{ErrorKind::lock_directory,
+                     "lost lock `" + request.name + "` before its command started: " + lost};
+      }
       return hold;
     }
     if (decision.state == QueueState::conflict) {

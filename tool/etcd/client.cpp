@@ -1,5 +1,7 @@
 #include "etcd/client.h"
 
+#include "etcd/json_fields.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -18,6 +20,9 @@ long milliseconds(core::Seconds timeout) {
 // gRPC status 14 (Unavailable) is how etcd says "no leader", "leader changed" and "too many
 // requests" through the gateway: another member may do better.
 constexpr int grpc_unavailable = 14;
+// gRPC status 16 (Unauthenticated): among others an auth token that expired (simple tokens after
+// --auth-token-ttl, JWTs after their own TTL).
+constexpr int grpc_unauthenticated = 16;
 
 struct Answer {
   long status = 0;
@@ -28,9 +33,32 @@ enum class Failure { none, endpoint, request };
 
 struct Outcome {
   Failure failure = Failure::none;
+  bool unauthenticated = false;
   std::string why;
   json document;
 };
+
+// etcd's message and gRPC code in an error answer. Unary calls answer {"code": N, "message": "..."}
+// (and, in 3.4, "error": "..."); streaming calls (/v3/lease/keepalive, /v3/watch) answer
+// {"error": {"grpc_code": N, "message": "...", ...}}, an object, with HTTP status 200. Nothing in
+// an answer is trusted to have the type the documentation gives it.
+void read_error(const json& document, int& code, std::string& message) {
+  code = static_cast<int>(integer_field(document, "code"));
+  message = string_field(document, "message");
+  const auto error = document.find("error");
+  if (error == document.end()) {
+    return;
+  }
+  if (error->is_object()) {
+    code = code != 0 ? code : static_cast<int>(integer_field(*error, "grpc_code"));
+    message = message.empty() ? string_field(*error, "message") : message;
+  } else if (error->is_string() && message.empty()) {
+    message = error->get<std::string>();
+  }
+  if (message.empty()) {
+    message = "an error answer without a message";
+  }
+}
 
 Outcome interpret(const Answer& answer) {
   Outcome outcome;
@@ -41,16 +69,20 @@ Outcome interpret(const Answer& answer) {
     outcome.why = "HTTP " + std::to_string(answer.status) + " with an answer that is not JSON";
     return outcome;
   }
-  if (answer.status == 200 && outcome.document.is_object()) {
+  const json& document = outcome.document;
+  if (!document.is_object()) {
+    outcome.failure = Failure::endpoint;
+    outcome.why = "HTTP " + std::to_string(answer.status) + " with an answer that is not an object";
     return outcome;
   }
-  const json& document = outcome.document;
-  const int code = document.is_object() ? document.value("code", 0) : 0;
-  std::string message = document.is_object() ? document.value("message", "") : "";
-  if (message.empty() && document.is_object()) {
-    message = document.value("error", "");
+  if (answer.status == 200 && !document.contains("error")) {
+    return outcome;
   }
+  int code = 0;
+  std::string message;
+  read_error(document, code, message);
   outcome.failure = code == grpc_unavailable ? Failure::endpoint : Failure::request;
+  outcome.unauthenticated = answer.status == 401 || code == grpc_unauthenticated;
   outcome.why = message.empty() ? "HTTP " + std::to_string(answer.status) : message;
   return outcome;
 }
@@ -123,13 +155,13 @@ Result<std::string> Client::token(std::size_t endpoint, core::Seconds timeout) {
   }
   easy->api().easy_getinfo(easy->get(), CURLINFO_RESPONSE_CODE, &answer.status);
   Outcome outcome = interpret(answer);
-  if (outcome.failure != Failure::none || !outcome.document.contains("token")) {
+  if (outcome.failure != Failure::none || string_field(outcome.document, "token").empty()) {
     return Error{ErrorKind::lock_directory,
                  endpoint_context(location_.endpoints[endpoint]) + ": authenticating as `" +
                      location_.credentials.user +
                      "`: " + (outcome.why.empty() ? "no token in the answer" : outcome.why)};
   }
-  tokens_[endpoint] = outcome.document["token"].get<std::string>();
+  tokens_[endpoint] = string_field(outcome.document, "token");
   return tokens_[endpoint];
 }
 
@@ -142,38 +174,45 @@ Result<json> Client::call(const std::string& path, const json& body, core::Secon
   for (std::size_t attempt = 0; attempt < location_.endpoints.size(); ++attempt) {
     const std::size_t endpoint = (current_ + attempt) % location_.endpoints.size();
     const std::string& name = location_.endpoints[endpoint];
-    auto easy = request(endpoint, path, text, timeout);
-    if (!easy) {
-      if (!tokens_[endpoint].empty() || easy.error().kind != ErrorKind::lock_directory) {
-        return easy.error();
+    // An expired token is refused once per endpoint: authenticate again and repeat the request
+    // (a token's expiry is no reason to give up a lock, nor a place in its queue).
+    for (bool fresh_token = false;; fresh_token = true) {
+      auto easy = request(endpoint, path, text, timeout);
+      if (!easy) {
+        if (!tokens_[endpoint].empty() || easy.error().kind != ErrorKind::lock_directory) {
+          return easy.error();
+        }
+        failures += (failures.empty() ? "" : "; ") + easy.error().message;
+        break;
       }
-      failures += (failures.empty() ? "" : "; ") + easy.error().message;
-      continue;
-    }
-    Answer answer;
-    easy->set(CURLOPT_TIMEOUT_MS, milliseconds(timeout));
-    easy->set(CURLOPT_WRITEFUNCTION, append_to_string);
-    easy->set(CURLOPT_WRITEDATA, &answer.body);
-    const CURLcode code = easy->api().easy_perform(easy->get());
-    if (code != CURLE_OK) {
-      failures += (failures.empty() ? "" : "; ") + endpoint_context(name) + ": " +
-                  easy->api().easy_strerror(code);
-      continue;
-    }
-    easy->api().easy_getinfo(easy->get(), CURLINFO_RESPONSE_CODE, &answer.status);
-    Outcome outcome = interpret(answer);
-    if (outcome.failure == Failure::endpoint) {
-      failures += (failures.empty() ? "" : "; ") + endpoint_context(name) + ": " + outcome.why;
-      continue;
-    }
-    if (outcome.failure == Failure::request) {
-      if (answer.status == 401 && !tokens_[endpoint].empty()) {
-        tokens_[endpoint].clear(); // expired token: authenticate again next time
+      Answer answer;
+      easy->set(CURLOPT_TIMEOUT_MS, milliseconds(timeout));
+      easy->set(CURLOPT_WRITEFUNCTION, append_to_string);
+      easy->set(CURLOPT_WRITEDATA, &answer.body);
+      const CURLcode code = easy->api().easy_perform(easy->get());
+      if (code != CURLE_OK) {
+        failures += (failures.empty() ? "" : "; ") + endpoint_context(name) + ": " +
+                    easy->api().easy_strerror(code);
+        break;
       }
-      return Error{ErrorKind::lock_directory, endpoint_context(name) + ": " + outcome.why};
+      easy->api().easy_getinfo(easy->get(), CURLINFO_RESPONSE_CODE, &answer.status);
+      Outcome outcome = interpret(answer);
+      if (outcome.unauthenticated && !tokens_[endpoint].empty()) {
+        tokens_[endpoint].clear(); // expired: authenticate again
+        if (!fresh_token) {
+          continue;
+        }
+      }
+      if (outcome.failure == Failure::endpoint) {
+        failures += (failures.empty() ? "" : "; ") + endpoint_context(name) + ": " + outcome.why;
+        break;
+      }
+      if (outcome.failure == Failure::request) {
+        return Error{ErrorKind::lock_directory, endpoint_context(name) + ": " + outcome.why};
+      }
+      current_ = endpoint;
+      return std::move(outcome.document);
     }
-    current_ = endpoint;
-    return std::move(outcome.document);
   }
   return Error{ErrorKind::lock_directory, "no etcd endpoint answered: " + failures};
 }
