@@ -174,6 +174,37 @@ TEST_F(EtcdPartition, KeepRunningIfLostWarnsRunsOnAndExits76) {
       << holder->process->stderr_text();
 }
 
+// A killed buildlock's command keeps the lock through the lease keeper (etcd/keeper.h), which
+// uses the same path to etcd; cut that path and the keeper must end the command, SIGKILL
+// included, before etcd can give the lock to the next run.
+TEST_F(EtcdPartition, KilledWrapperCutOffFromEtcdHasItsCommandKilledFirst) {
+  const std::string old_file = temp / "old";
+  const std::string new_file = temp / "new";
+  Process holder =
+      through_relay({"--stale-after", "1"}, {"sh", "-c", "trap '' TERM; \"$@\" & wait", "sh",
+                                             timestamps_binary(), old_file, "last", "ignore-term"})
+          .own_process_group()
+          .start();
+  ASSERT_TRUE(file_eventually_contains(old_file, "last ", workload_bound(10s)))
+      << holder.stderr_text();
+  holder.send_signal(SIGKILL); // buildlock only
+  EXPECT_TRUE(holder.wait(5s).signaled);
+  // Three TTLs: the keeper renews through the relay.
+  const Finished refused =
+      run(run_under_lock("L", tree_of({"exit", "0"}), {"--timeout", "3"}), workload_bound(15s));
+  EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
+  Process next =
+      run_under_lock("L", {timestamps_binary(), new_file, "first", old_file + ".pid"}).start();
+  relay.freeze();
+  EXPECT_EQ(next.wait(workload_bound(20s)), ExitStatus::exited(0)) << next.stderr_text();
+  const long long old_last = number_after(read_file(old_file), "last");
+  const long long new_first = number_after(read_file(new_file), "first");
+  EXPECT_FALSE(exists(new_file + ".overlap")) << read_file(new_file + ".overlap");
+  EXPECT_LT(old_last, new_first) << "the next holder began while the old command ran";
+  report_measurement("gap between the orphaned command's end and the next one's start (TTL 1 s)",
+                     std::chrono::nanoseconds(new_first - old_last));
+}
+
 TEST_F(EtcdPartition, KeepRunningIfLostAndStopIfLostExcludeEachOther) {
   const Finished done =
       run(through_relay({"--stop-if-lost", "--keep-running-if-lost"}, tree_of({"exit", "0"})));

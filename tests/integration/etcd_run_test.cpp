@@ -79,9 +79,11 @@ TEST_F(EtcdRun, FencingTokenGrowsWithEveryHolder) {
   EXPECT_LT(tokens[1], tokens[2]);
 }
 
+// The whole machine's processes of the holder die (its lease keeper too): a waiter here reclaims.
 TEST_F(EtcdRun, HolderKilledHereIsReclaimedAtOnce) {
   auto holder = start_holding("L", {}, {}, [](Command& c) { c.own_process_group(); });
   auto waiter = start_waiter();
+  EXPECT_EQ(kill_keepers("L"), std::size_t{1});
   const auto killed_at = Clock::now();
   kill_job_with_sigkill(*holder->process);
   EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
@@ -93,17 +95,38 @@ TEST_F(EtcdRun, HolderKilledHereIsReclaimedAtOnce) {
   EXPECT_LT(handoff, std::chrono::seconds(5)) << "waited for the lease instead of reclaiming";
 }
 
-TEST_F(EtcdRun, KilledWrapperWhoseCommandRunsKeepsTheLock) {
+// `kill -9` of the job (buildlock and its command): its lease keeper revokes the lease at once.
+TEST_F(EtcdRun, HolderKilledHereIsFreedByItsKeeperAtOnce) {
   auto holder = start_holding("L", {}, {}, [](Command& c) { c.own_process_group(); });
+  auto waiter = start_waiter();
+  const auto killed_at = Clock::now();
+  kill_job_with_sigkill(*holder->process);
+  EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
+  const auto handoff = waiter->started.last_byte_time() - killed_at;
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
+  report_measurement("handoff after kill -9 of the job, by the keeper or a reclaim (TTL 10 s)",
+                     handoff);
+  EXPECT_LT(handoff, std::chrono::seconds(5)) << "waited for the lease";
+}
+
+// The lease keeper (etcd/keeper.h): buildlock is killed, its command runs on, and keeps the lock
+// for as long as it runs, far past the TTL (1 s here); once it ends the lock is free at once.
+TEST_F(EtcdRun, KilledWrapperWhoseCommandRunsKeepsTheLock) {
+  auto holder =
+      start_holding("L", {"--stale-after", "1"}, {}, [](Command& c) { c.own_process_group(); });
   holder->process->send_signal(SIGKILL); // buildlock only: its command runs on
   EXPECT_TRUE(holder->process->wait(5s).signaled);
+  // Four TTLs of waiting (the waiter's --timeout proves they passed): the lease never ran out.
   const Finished refused =
-      run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "0.5", "--verbose"}));
+      run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "4", "--verbose"}),
+          workload_bound(15s));
   EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
   EXPECT_NE(refused.err.find("processes its command started still run"), std::string::npos)
       << refused.err;
+  // Another host would judge it by its lease alone: the key is still there.
+  EXPECT_EQ(keys().size(), std::size_t{1});
   auto waiter = start_waiter();
-  holder->let_go(); // the command ends
+  holder->let_go(); // the command ends: the keeper revokes the lease
   EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
   EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
 }

@@ -7,6 +7,7 @@
 #include "core/supervise.h"
 #include "etcd/acquire.h"
 #include "etcd/holder_check.h"
+#include "etcd/keeper.h"
 #include "etcd/location.h"
 #include "etcd/nesting.h"
 #include "os/child_process.h"
@@ -205,6 +206,9 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
   if (!lock) {
     return report(lock.error());
   }
+  // The keeper first, then the adoption of orphans: the keeper must not become ours.
+  etcd::start_keeper(*lock, request.directory, messages);
+  os::adopt_orphaned_descendants();
   supervise_request.environment = {
       {"BUILDLOCK_FENCING_TOKEN", std::to_string(lock->fencing_token())},
       {etcd::held_leases_variable,
@@ -298,8 +302,11 @@ int run_command(const RunOptions& options) {
 
   os::SignalHandling signals;
   // Before anything can start: orphans of the command come to us, so that none escapes the rule
-  // that nothing it started runs on after the release (core/supervise.h).
-  os::adopt_orphaned_descendants();
+  // that nothing it started runs on after the release (core/supervise.h). For etcd once its
+  // lease keeper runs (run_in_etcd), which must not be adopted.
+  if (!is_etcd) {
+    os::adopt_orphaned_descendants();
+  }
   core::SuperviseRequest supervise_request;
   supervise_request.commands = settings->commands;
   supervise_request.die_with_parent = options.die_with_parent;
@@ -328,6 +335,7 @@ int run_command(const RunOptions& options) {
                      "` is already held by a parent buildlock; running "
                      "without taking it again");
     signals.set_mode(os::TerminationMode::record);
+    os::adopt_orphaned_descendants();
     auto outcome = core::supervise(supervise_request, signals);
     if (!outcome) {
       return report(outcome.error());

@@ -2,6 +2,7 @@
 
 #include "etcd/base64.h"
 #include "etcd/json_fields.h"
+#include "os/detached_process.h"
 
 #include <algorithm>
 #include <array>
@@ -71,6 +72,9 @@ EtcdHold::Attempt EtcdHold::attempt(core::Seconds timeout, std::string& why) {
     return Attempt::failed;
   }
   last_renewal_sent_ = sent;
+  if (keeper_) {
+    os::write_without_blocking(keeper_, "renewed " + std::to_string(sent.count()) + "\n");
+  }
   return Attempt::renewed;
 }
 
@@ -136,6 +140,11 @@ void EtcdHold::release(const core::Messages* messages) {
     return;
   }
   released_ = true;
+  if (keeper_) {
+    // First: nothing of the command runs any more, the keeper must not keep the lease for it.
+    os::write_without_blocking(keeper_, "released\n");
+    keeper_.reset();
+  }
   if (auto revoked = revoke_lease(*client_, lease_.id, request_timeout(lease_.ttl));
       !revoked && messages != nullptr) {
     messages->warning(revoked.error().message + "; the lock is free once the lease's TTL of " +

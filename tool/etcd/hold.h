@@ -18,6 +18,7 @@
 #include "etcd/client.h"
 #include "etcd/lease.h"
 #include "os/clock.h"
+#include "os/fd.h"
 
 #include <memory>
 #include <string>
@@ -74,6 +75,13 @@ public:
   // etcd cannot be told (the lease then runs out on its own).
   void release(const core::Messages* messages);
 
+  // The lease keeper of this hold (etcd/keeper.h): told the send time of every successful
+  // renewal, and told before the release that the command is done.
+  void attach_keeper(os::Fd keeper) { keeper_ = std::move(keeper); }
+  // For the keeper itself: the send time (os::uptime()) of the last successful renewal, as the
+  // holder reported it.
+  void set_last_renewal_sent(std::chrono::nanoseconds sent) { last_renewal_sent_ = sent; }
+
 private:
   enum class Attempt { renewed, gone, failed };
   // One renewal and the look at our key, each request limited to `timeout`.
@@ -88,6 +96,7 @@ private:
   std::chrono::nanoseconds last_attempt_;      // os::uptime()
   std::string last_failure_;                   // why the last renewal failed
   bool released_ = false;
+  os::Fd keeper_;
 };
 
 } // namespace buildlock::etcd

@@ -2,6 +2,11 @@
 
 #include "support/waiting.h"
 
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 namespace buildlock::test {
 
 std::vector<std::string> EtcdTest::keys() const {
@@ -13,6 +18,39 @@ std::vector<std::string> EtcdTest::keys() const {
     }
   }
   return result;
+}
+
+std::size_t EtcdTest::kill_keepers(const std::string& name) const {
+  // A keeper may not have reached exec yet when its buildlock's command starts: look again until
+  // one is found, for a while.
+  const auto deadline = Clock::now() + workload_bound(5s);
+  std::size_t killed = 0;
+  while ((killed = kill_keepers_once(name)) == 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  return killed;
+}
+
+std::size_t EtcdTest::kill_keepers_once(const std::string& name) const {
+  std::size_t killed = 0;
+  const std::string key_start = std::string(prefix) + "/" + name + "/";
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::ifstream file(entry.path() / "cmdline");
+    std::vector<std::string> words;
+    for (std::string word; std::getline(file, word, '\0');) {
+      words.push_back(word);
+    }
+    // buildlock __etcd-lease-keeper LOCATION LEASE TTL KEY REVISION SENT
+    if (words.size() == 8 && words[1] == "__etcd-lease-keeper" && words[5].starts_with(key_start) &&
+        ::kill(std::stoi(pid), SIGKILL) == 0) {
+      ++killed;
+    }
+  }
+  return killed;
 }
 
 std::vector<std::string> EtcdTest::tree_of(std::vector<std::string> steps) {

@@ -23,6 +23,10 @@ protected:
 
   // The keys under the prefix, oldest first (`etcdctl get --prefix --keys-only`).
   std::vector<std::string> keys() const;
+  // SIGKILL to the lease keepers (etcd/keeper.h) of lock `name`'s holds, found by their command
+  // lines in /proc; returns how many. For a holder whose whole machine lost it (keeper included).
+  std::size_t kill_keepers(const std::string& name) const;
+  std::size_t kill_keepers_once(const std::string& name) const;
   // The command line of a run whose command is a tree: a shell that starts
   // `scripted_command STEPS...` in the background and waits for it.
   static std::vector<std::string> tree_of(std::vector<std::string> steps);

@@ -1,0 +1,39 @@
+// The lease keeper: what keeps an etcd hold's promise "a killed wrapper's command keeps its lock"
+// (docs/cli.md), as the kernel lock of a lock file does for a directory.
+//
+// When buildlock holds a lock in etcd it starts a keeper before the command (os/detached_process.h:
+// nobody's child, in a session of its own) and tells it, through a pipe, the send time of every
+// successful renewal. Normally it is then told "released" and exits. If the pipe ends without
+// that, buildlock was killed: the keeper takes the lease over and
+//
+//   - renews it (etcd/hold.h's holder schedule, counted from buildlock's last successful
+//     renewal) for as long as a process of this user carries the lease in BUILDLOCK_ETCD_LEASES
+//     (the command's processes: etcd/holder_check.h), so that nobody takes the lock from them;
+//   - revokes it once none is left, so that the next run gets the lock at once;
+//   - kills those processes (SIGKILL) when the hold is lost or in jeopardy (half a TTL without a
+//     renewal), before etcd can give the lock to anyone else, and then revokes it.
+//
+// Linux only (where /proc tells which processes carry the lease); on Windows the command's job
+// ends with its buildlock, so no command outlives it.
+#pragma once
+
+#include "etcd/hold.h"
+
+#include <string>
+#include <vector>
+
+namespace buildlock::etcd {
+
+// The hidden first argument that makes buildlock a keeper (main.cpp).
+inline constexpr const char* keeper_argument = "__etcd-lease-keeper";
+
+// Starts the keeper of `hold` (its key set) at `location` and attaches it to the hold; call
+// before os::adopt_orphaned_descendants(). Where it cannot be started, the hold goes on without
+// one (a killed buildlock's command then keeps the lock only until the lease runs out): the
+// warning says so through `messages`.
+void start_keeper(EtcdHold& hold, const std::string& location, const core::Messages& messages);
+
+// The keeper's main: `arguments` are what start_keeper() passed after keeper_argument.
+int run_keeper(const std::vector<std::string>& arguments);
+
+} // namespace buildlock::etcd
