@@ -2,12 +2,14 @@
 // each test case (support/etcd_cluster.h). Exclusion, the fencing token, on-the-spot reclaim of a
 // holder killed on this machine, and a holder "on another host" that only its lease expiry frees.
 #include "support/etcd_test.h"
+#include "support/lock_files.h"
 #include "support/waiting.h"
 
 #include <csignal>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <regex>
+#include <sys/stat.h>
 
 namespace buildlock::test {
 namespace {
@@ -230,6 +232,67 @@ TEST_F(EtcdRun, UserAndPasswordWhenEtcdAsksForThem) {
   EXPECT_EQ(right.status, ExitStatus::exited(0)) << right.err;
 }
 
+// Finding 6 of issue 21: a waiter whose own key was deleted meanwhile (`etcdctl del`, a lease
+// that ran out) holds nothing, and must not start its command when the keys ahead of it go.
+TEST_F(EtcdRun, WaiterWhoseKeyWasDeletedDoesNotStartItsCommand) {
+  auto holder = start_holding("L");
+  auto waiter = start_waiter();
+  const std::vector<std::string> queued = keys();
+  ASSERT_EQ(queued.size(), std::size_t{2});
+  ASSERT_EQ(run(etcd.etcdctl({"del", queued[1]})).status, ExitStatus::exited(0));
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
+  EXPECT_EQ(waiter->process->wait(workload_bound(10s)), ExitStatus::exited(74))
+      << waiter->process->stderr_text();
+  EXPECT_TRUE(waiter->started.ends_without_data(5s)) << "the command ran without the lock";
+  EXPECT_NE(waiter->process->stderr_text().find("was deleted"), std::string::npos)
+      << waiter->process->stderr_text();
+}
+
+// Finding 7 of issue 21: etcd restarts under a waiter (1 member: nobody answers meanwhile). Its
+// lease (TTL 10 s) outlives the outage, so it keeps its place and gets the lock afterwards.
+TEST_F(EtcdRun, WaiterSurvivesARestartOfEtcd) {
+  auto holder = start_holding("L");
+  auto waiter = start_waiter();
+  etcd.restart(0);
+  EXPECT_TRUE(waiter->process->is_running()) << waiter->process->stderr_text();
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(workload_bound(10s)), ExitStatus::exited(0))
+      << holder->process->stderr_text();
+  EXPECT_TRUE(waiter->started.receives_byte(workload_bound(15s))) << waiter->process->stderr_text();
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0)) << waiter->process->stderr_text();
+}
+
+// Finding 5 of issue 21: etcd's auth tokens expire (a simple token 1 s after its last use here;
+// JWTs after 5 minutes by default). A waiter whose token expired between two requests
+// authenticates again instead of giving up (exit 74), and a holder can still revoke its lease.
+class EtcdShortTokens : public EtcdTest {
+protected:
+  EtcdShortTokens() : EtcdTest(1, EtcdTransport::plain, {"--auth-token-ttl", "1"}) {}
+};
+
+TEST_F(EtcdShortTokens, AnExpiredTokenIsRenewedNotAFailure) {
+  ASSERT_EQ(run(etcd.etcdctl({"user", "add", "root:secret"})).status, ExitStatus::exited(0));
+  ASSERT_EQ(run(etcd.etcdctl({"auth", "enable"})).status, ExitStatus::exited(0));
+  auto holder = start_holding("L", {"--stale-after", "6"}, {},
+                              [](Command& c) { c.env("BUILDLOCK_ETCD_USER", "root:secret"); });
+  Pipe started;
+  // TTL 6: the waiter renews and reads every 2 s, so its token expires between two requests.
+  Command waiting = run_under_lock("L", scripted({"notify", "3"}), {"--stale-after", "6"});
+  waiting.env("BUILDLOCK_ETCD_USER", "root:secret").pass_fd(3, started.write_fd());
+  Process waiter = waiting.start();
+  started.close_write();
+  // Two renewals of the waiter, each after its token expired (the holder's renewals every 1 s
+  // use a token of their own).
+  EXPECT_FALSE(started.receives_byte(workload_bound(5s))) << "got the lock while it was held";
+  EXPECT_TRUE(waiter.is_running()) << waiter.stderr_text();
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
+  EXPECT_EQ(holder->process->stderr_text(), "") << "the release could not revoke the lease";
+  EXPECT_TRUE(started.receives_byte(workload_bound(10s))) << waiter.stderr_text();
+  EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+}
+
 // etcds://: the members serve https and require a client certificate (support/etcd_cluster.h).
 class EtcdTls : public EtcdTest {
 protected:
@@ -274,6 +337,31 @@ TEST_F(EtcdTls, WithoutAClientCertificateEtcdRefusesTheRun) {
   const Finished done = run(with_tls(run_under_lock("L", tree_of({"exit", "0"})), true, false));
   EXPECT_EQ(done.status, ExitStatus::exited(74)) << done.err;
   EXPECT_EQ(lines_of(done.err).size(), std::size_t{1}) << done.err;
+}
+
+// Finding 8 of issue 21: typos of a location are usage errors, never a local directory (no
+// exclusion across hosts at all); the cases one by one are in tests/unit/etcd_location_test.cpp.
+TEST_F(EtcdRun, MistypedLocationIsAUsageErrorAndCreatesNothing) {
+  const std::string endpoint = etcd.endpoint(0);
+  const std::string work = temp / "work";
+  ASSERT_EQ(::mkdir(work.c_str(), 0755), 0);
+  for (const std::string& dir : std::vector<std::string>{
+           "ETCD://" + endpoint + "/ci", "etcd:/" + endpoint + "/ci", "etcd:" + endpoint + "/ci",
+           "http://" + endpoint + "/ci", " etcd://" + endpoint + "/ci", "etcd://[::1/ci",
+           "etcd://::1:2379/ci", "etcd://127.0.0.1:99999/ci", "etcd://" + endpoint + "/ci?x=1"}) {
+    const Finished done = run(buildlock({"run", "--dir", dir, "L", "--", "sh", "-c", "touch ran"})
+                                  .working_directory(work));
+    EXPECT_EQ(done.status, ExitStatus::exited(2)) << dir << ": " << done.err;
+    EXPECT_EQ(lines_of(done.err).size(), std::size_t{1}) << done.err;
+    EXPECT_EQ(done.err.rfind("buildlock: error: ", 0), std::size_t{0}) << done.err;
+    for (const std::string subcommand : {"status", "clean"}) {
+      EXPECT_EQ(run(buildlock({subcommand, "--dir", dir}).working_directory(work)).status,
+                ExitStatus::exited(2))
+          << subcommand << " " << dir;
+    }
+  }
+  EXPECT_EQ(directory_entries(work), std::vector<std::string>{})
+      << "a mistyped location became a directory, or the command ran";
 }
 
 TEST_F(EtcdRun, BadLocationIsAUsageError) {

@@ -82,6 +82,9 @@ Result<RunSettings> settings_from(const RunOptions& options) {
   if (!directory) {
     return directory.error();
   }
+  if (auto typo = etcd::mistyped_location(*directory)) {
+    return Error{ErrorKind::usage, *typo};
+  }
   settings.directory = std::move(*directory);
   auto timeout = seconds_option(options.timeout, "--timeout", "BUILDLOCK_TIMEOUT", std::nullopt);
   if (!timeout) {

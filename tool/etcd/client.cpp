@@ -89,6 +89,12 @@ Outcome interpret(const Answer& answer) {
 
 } // namespace
 
+constexpr std::string_view no_endpoint_text = "no etcd endpoint answered: ";
+
+bool no_endpoint_answered(const Error& error) {
+  return error.message.find(no_endpoint_text) != std::string::npos;
+}
+
 std::string endpoint_context(const std::string& endpoint) {
   return "etcd at " + endpoint;
 }
@@ -214,7 +220,7 @@ Result<json> Client::call(const std::string& path, const json& body, core::Secon
       return std::move(outcome.document);
     }
   }
-  return Error{ErrorKind::lock_directory, "no etcd endpoint answered: " + failures};
+  return Error{ErrorKind::lock_directory, std::string(no_endpoint_text) + failures};
 }
 
 Result<CurlEasy> Client::stream_request(const std::string& path, const std::string& body,

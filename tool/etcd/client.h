@@ -51,6 +51,10 @@ private:
   std::vector<std::string> tokens_;
 };
 
+// Whether `error` (from call(), perhaps with context added) says that no endpoint answered, as
+// opposed to an answer that refused the request: only the former may pass with time.
+bool no_endpoint_answered(const Error& error);
+
 // "etcd at http://HOST:PORT: <why>", for errors about one endpoint.
 std::string endpoint_context(const std::string& endpoint);
 

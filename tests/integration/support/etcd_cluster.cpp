@@ -64,7 +64,7 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-EtcdCluster::EtcdCluster(int members, EtcdTransport transport) {
+EtcdCluster::EtcdCluster(int members, EtcdTransport transport, std::vector<std::string> extra) {
   const TempDir* temp = TempDir::current();
   if (temp == nullptr) {
     throw std::runtime_error("EtcdCluster needs the test's TempDir");
@@ -113,6 +113,9 @@ EtcdCluster::EtcdCluster(int members, EtcdTransport transport) {
                                          tls_dir + "/server.key", "--trusted-ca-file", tls_->ca,
                                          "--client-cert-auth"});
     }
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    arguments_.push_back(arguments);
+    logs_.push_back(log);
     Command command(std::move(arguments));
     command.unset_env("ETCD_NAME").unset_env("ETCD_DATA_DIR").output_to(log);
     members_.emplace_back(command.start());
@@ -134,6 +137,21 @@ EtcdCluster::~EtcdCluster() {
       member->send_signal(SIGKILL);
       member->wait(milliseconds(5000));
     }
+  }
+}
+
+void EtcdCluster::restart(std::size_t index) {
+  Process& old = *members_[index];
+  old.send_signal(SIGCONT);
+  old.send_signal(SIGKILL);
+  old.wait(milliseconds(5000));
+  logs_[index] += "-again";
+  Command command(arguments_[index]);
+  command.unset_env("ETCD_NAME").unset_env("ETCD_DATA_DIR").output_to(logs_[index]);
+  members_[index].emplace(command.start());
+  if (!file_eventually_contains(logs_[index] + ".err", "ready to serve client requests",
+                                workload_bound(milliseconds(20000)))) {
+    throw std::runtime_error("etcd did not start again: see " + logs_[index] + ".err");
   }
 }
 

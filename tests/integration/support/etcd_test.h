@@ -13,8 +13,9 @@ namespace buildlock::test {
 
 class EtcdTest : public IntegrationTest {
 protected:
-  explicit EtcdTest(int members = 1, EtcdTransport transport = EtcdTransport::plain)
-      : etcd(members, transport) {
+  explicit EtcdTest(int members = 1, EtcdTransport transport = EtcdTransport::plain,
+                    std::vector<std::string> etcd_options = {})
+      : etcd(members, transport, std::move(etcd_options)) {
     lock_dir = etcd.location(prefix);
   }
 
