@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <gtest/gtest.h>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,22 @@ TEST_F(EtcdLiveness, WithKeepRunningIfLostTheCommandIsWarnedRunsOnAndExits76) {
   holder->let_go();
   // The command succeeded, but not under the lock: never exit 0.
   EXPECT_EQ(holder->process->wait(workload_bound(10s)), ExitStatus::exited(76));
+}
+
+// The fixture itself: an etcd that exits at its start is reported as such (with its log), at
+// once, not after the 20 s that a slow start may take.
+class EtcdFixture : public IntegrationTest {};
+
+TEST_F(EtcdFixture, AnEtcdThatExitsAtItsStartIsReportedNotWaitedFor) {
+  try {
+    EtcdCluster cluster(1, EtcdTransport::plain, {"--no-such-option"});
+    ADD_FAILURE() << "etcd started with an unknown option";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("etcd exited at its start"), std::string::npos)
+        << error.what();
+    EXPECT_NE(std::string(error.what()).find("no-such-option"), std::string::npos)
+        << error.what();
+  }
 }
 
 class EtcdCluster3 : public EtcdTest {

@@ -3,6 +3,7 @@
 // holder killed on this machine, and a holder "on another host" that only its lease expiry frees.
 #include "support/etcd_test.h"
 #include "support/lock_files.h"
+#include "support/tcp_relay.h"
 #include "support/waiting.h"
 
 #include <csignal>
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <regex>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace buildlock::test {
 namespace {
@@ -50,6 +52,30 @@ TEST_F(EtcdRun, TwoRunsExcludeEachOther) {
   EXPECT_EQ(keys(), std::vector<std::string>{}) << "a released hold left its key";
 }
 
+// A waiter sleeps on a watch, not on a poll: seen in what it asks etcd (through a relay that
+// logs every request), not in how long anything took.
+TEST_F(EtcdRun, WaiterSleepsOnAWatch) {
+  TcpRelay relay(std::stoi(etcd.endpoint(0).substr(etcd.endpoint(0).find(':') + 1)));
+  auto holder = start_holding("L");
+  Pipe started;
+  // TTL 300 s: its renewals, each of which starts a new watch, are far beyond the test.
+  Process waiter =
+      buildlock({"run", "--dir", "etcd://" + relay.endpoint() + prefix, "--verbose",
+                 "--stale-after", "300", "L", "--", scripted_command_binary(), "notify", "3"})
+          .pass_fd(3, started.write_fd())
+          .start();
+  started.close_write();
+  EXPECT_TRUE(
+      file_eventually_contains(waiter.stderr_path(), "waiting for lock `L`", workload_bound(10s)));
+  EXPECT_TRUE(
+      file_eventually_contains(relay.output_path(), "request /v3/watch\n", workload_bound(10s)));
+  EXPECT_FALSE(started.receives_byte(milliseconds(0)));
+  holder->let_go();
+  EXPECT_TRUE(started.receives_byte(workload_bound(10s)));
+  EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+  EXPECT_EQ(relay.requests("/v3/watch"), 1U) << read_file(relay.output_path());
+}
+
 TEST_F(EtcdRun, ConcurrentRunsNeverOverlap) {
   const std::string work = temp / "work";
   const std::string log = temp / "log";
@@ -82,8 +108,10 @@ TEST_F(EtcdRun, FencingTokenGrowsWithEveryHolder) {
 }
 
 // The whole machine's processes of the holder die (its lease keeper too): a waiter here reclaims.
+// The lease (TTL 300 s) cannot run out during the test: only a reclaim can free the lock.
 TEST_F(EtcdRun, HolderKilledHereIsReclaimedAtOnce) {
-  auto holder = start_holding("L", {}, {}, [](Command& c) { c.own_process_group(); });
+  auto holder =
+      start_holding("L", {"--stale-after", "300"}, {}, [](Command& c) { c.own_process_group(); });
   auto waiter = start_waiter();
   EXPECT_EQ(kill_keepers("L"), std::size_t{1});
   const auto killed_at = Clock::now();
@@ -93,22 +121,24 @@ TEST_F(EtcdRun, HolderKilledHereIsReclaimedAtOnce) {
   EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
   EXPECT_NE(waiter->process->stderr_text().find("[holder-dead]"), std::string::npos)
       << waiter->process->stderr_text();
-  report_measurement("reclaim after kill -9 (lease TTL 10 s)", handoff);
-  EXPECT_LT(handoff, std::chrono::seconds(5)) << "waited for the lease instead of reclaiming";
+  EXPECT_NE(waiter->process->stderr_text().find("reclaimed stale lock `L`"), std::string::npos)
+      << waiter->process->stderr_text();
+  report_measurement("reclaim after kill -9 (lease TTL 300 s)", handoff);
 }
 
 // `kill -9` of the job (buildlock and its command): its lease keeper revokes the lease at once.
 TEST_F(EtcdRun, HolderKilledHereIsFreedByItsKeeperAtOnce) {
-  auto holder = start_holding("L", {}, {}, [](Command& c) { c.own_process_group(); });
+  // TTL 300 s: only a revocation (or a reclaim) can free the lock within the test.
+  auto holder =
+      start_holding("L", {"--stale-after", "300"}, {}, [](Command& c) { c.own_process_group(); });
   auto waiter = start_waiter();
   const auto killed_at = Clock::now();
   kill_job_with_sigkill(*holder->process);
   EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
   const auto handoff = waiter->started.last_byte_time() - killed_at;
   EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
-  report_measurement("handoff after kill -9 of the job, by the keeper or a reclaim (TTL 10 s)",
+  report_measurement("handoff after kill -9 of the job, by the keeper or a reclaim (TTL 300 s)",
                      handoff);
-  EXPECT_LT(handoff, std::chrono::seconds(5)) << "waited for the lease";
 }
 
 // The lease keeper (etcd/keeper.h): buildlock is killed, its command runs on, and keeps the lock
@@ -133,7 +163,9 @@ TEST_F(EtcdRun, KilledWrapperWhoseCommandRunsKeepsTheLock) {
   EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
 }
 
-// "Another host": a lease kept alive by etcdctl, under a key whose metadata names another boot.
+// "Another host" with this host's very name (a clone, a container, this machine before its
+// last boot): a lease kept alive by etcdctl, under a key whose metadata names this host, a pid
+// that is dead here, and another boot. Nothing local can vouch for it: only its lease decides.
 TEST_F(EtcdRun, HolderOnAnotherHostIsReclaimedAfterItsTtlNotBefore) {
   const Finished granted = run(etcd.etcdctl({"lease", "grant", "2"}));
   std::smatch match;
@@ -141,10 +173,16 @@ TEST_F(EtcdRun, HolderOnAnotherHostIsReclaimedAfterItsTtlNotBefore) {
       << granted.out << granted.err;
   const std::string lease = match[1];
   const std::string key = std::string(prefix) + "/L/" + lease;
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  Process gone = program({"true"}).start();
+  ASSERT_EQ(gone.wait(5s), ExitStatus::exited(0));
   const std::string metadata =
-      R"({"format":"buildlock","version":1,"mode":"exclusive","pid":1,"start_time":1,)"
-      R"("boot_id":"another-machine","pid_namespace":"pid:[1]","host":"elsewhere",)"
-      R"("user":"ci","uid":1000,"command":["make"],"acquired_at":"2026-01-01T00:00:00.000Z"})";
+      R"({"format":"buildlock","version":1,"mode":"exclusive","pid":)" +
+      std::to_string(gone.pid()) + R"(,"start_time":1,)" +
+      R"("boot_id":"00000000-0000-0000-0000-000000000000","pid_namespace":"pid:[1]","host":")" +
+      std::string(host) +
+      R"(","user":"ci","uid":1000,"command":["make"],"acquired_at":"2026-01-01T00:00:00.000Z"})";
   ASSERT_EQ(run(etcd.etcdctl({"put", "--lease=" + lease, key, metadata})).status,
             ExitStatus::exited(0));
   Process keeper = etcd.etcdctl({"lease", "keep-alive", lease}).start();
@@ -153,7 +191,7 @@ TEST_F(EtcdRun, HolderOnAnotherHostIsReclaimedAfterItsTtlNotBefore) {
   const Finished refused =
       run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "3", "--verbose"}));
   EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
-  EXPECT_NE(refused.err.find("host `elsewhere`"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("host `" + std::string(host) + "`"), std::string::npos) << refused.err;
 
   auto waiter = start_waiter();
   const auto stopped_at = Clock::now();

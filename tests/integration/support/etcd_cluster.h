@@ -63,6 +63,11 @@ public:
   const std::optional<EtcdTlsFiles>& tls() const { return tls_; }
 
 private:
+  // Starts the members on fresh ports (data and logs named after `attempt`); "" once they
+  // serve, else why not.
+  std::string start_members(int members, const std::vector<std::string>& extra, int attempt);
+  void stop_members();
+
   std::optional<EtcdTlsFiles> tls_;
   std::vector<int> client_ports_;
   std::vector<std::optional<Process>> members_;
