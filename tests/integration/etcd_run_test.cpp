@@ -142,15 +142,17 @@ TEST_F(EtcdRun, HolderKilledHereIsFreedByItsKeeperAtOnce) {
 }
 
 // The lease keeper (etcd/keeper.h): buildlock is killed, its command runs on, and keeps the lock
-// for as long as it runs, far past the TTL (1 s here); once it ends the lock is free at once.
+// for as long as it runs, past the TTL (2 s here); once it ends the lock is free at once.
 TEST_F(EtcdRun, KilledWrapperWhoseCommandRunsKeepsTheLock) {
   auto holder =
-      start_holding("L", {"--stale-after", "1"}, {}, [](Command& c) { c.own_process_group(); });
+      start_holding("L", {"--stale-after", "2"}, {}, [](Command& c) { c.own_process_group(); });
+  ASSERT_TRUE(keeper_is_ready("L"));
   holder->process->send_signal(SIGKILL); // buildlock only: its command runs on
   EXPECT_TRUE(holder->process->wait(5s).signaled);
-  // Four TTLs of waiting (the waiter's --timeout proves they passed): the lease never ran out.
+  // Two and a half TTLs of waiting (the waiter's --timeout proves they passed): the lease never
+  // ran out.
   const Finished refused =
-      run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "4", "--verbose"}),
+      run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "5", "--verbose"}),
           workload_bound(15s));
   EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
   EXPECT_NE(refused.err.find("processes its command started still run"), std::string::npos)

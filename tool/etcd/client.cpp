@@ -100,45 +100,59 @@ std::string endpoint_context(const std::string& endpoint) {
 }
 
 Client::Client(Location location)
-    : location_(std::move(location)), tokens_(location_.endpoints.size()) {}
+    : location_(std::move(location)), tokens_(location_.endpoints.size()),
+      kept_(location_.endpoints.size()) {}
 
 void Client::skip_endpoint() {
   current_ = (current_ + 1) % location_.endpoints.size();
 }
 
-Result<CurlEasy> Client::request(std::size_t endpoint, const std::string& path,
-                                 const std::string& body, core::Seconds timeout) {
+Result<CurlEasy*> Client::kept_handle(std::size_t endpoint) {
+  if (kept_[endpoint]) {
+    kept_[endpoint]->reset();
+    return kept_[endpoint].get();
+  }
   auto easy = CurlEasy::make();
   if (!easy) {
     return easy.error();
   }
+  kept_[endpoint] = std::make_unique<CurlEasy>(std::move(*easy));
+  return kept_[endpoint].get();
+}
+
+Result<std::string> Client::authorization(std::size_t endpoint, const std::string& path,
+                                          core::Seconds timeout) {
+  if (location_.credentials.user.empty() || path == "/v3/auth/authenticate") {
+    return std::string();
+  }
+  return token(endpoint, timeout);
+}
+
+void Client::prepare(CurlEasy& easy, std::size_t endpoint, const std::string& path,
+                     const std::string& body, core::Seconds timeout,
+                     const std::string& authorization) {
   const std::string url = location_.endpoints[endpoint] + path;
-  easy->set(CURLOPT_URL, url.c_str()); // libcurl copies strings it is given
-  easy->set(CURLOPT_POST, 1L);
-  easy->set(CURLOPT_COPYPOSTFIELDS, body.c_str());
-  easy->set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(timeout));
+  easy.set(CURLOPT_URL, url.c_str()); // libcurl copies strings it is given
+  easy.set(CURLOPT_POST, 1L);
+  easy.set(CURLOPT_COPYPOSTFIELDS, body.c_str());
+  easy.set(CURLOPT_CONNECTTIMEOUT_MS, milliseconds(timeout));
   // No signals from libcurl (its resolver timeout uses SIGALRM, which buildlock owns).
-  easy->set(CURLOPT_NOSIGNAL, 1L);
-  easy->set(CURLOPT_NOPROXY, "*"); // a build's http_proxy is for the internet, not for etcd
-  easy->add_header("Content-Type: application/json");
+  easy.set(CURLOPT_NOSIGNAL, 1L);
+  easy.set(CURLOPT_NOPROXY, "*"); // a build's http_proxy is for the internet, not for etcd
+  easy.add_header("Content-Type: application/json");
   const Credentials& credentials = location_.credentials;
   if (!credentials.ca_file.empty()) {
-    easy->set(CURLOPT_CAINFO, credentials.ca_file.c_str());
+    easy.set(CURLOPT_CAINFO, credentials.ca_file.c_str());
   }
   if (!credentials.cert_file.empty()) {
-    easy->set(CURLOPT_SSLCERT, credentials.cert_file.c_str());
+    easy.set(CURLOPT_SSLCERT, credentials.cert_file.c_str());
   }
   if (!credentials.key_file.empty()) {
-    easy->set(CURLOPT_SSLKEY, credentials.key_file.c_str());
+    easy.set(CURLOPT_SSLKEY, credentials.key_file.c_str());
   }
-  if (!credentials.user.empty() && path != "/v3/auth/authenticate") {
-    auto granted = token(endpoint, timeout);
-    if (!granted) {
-      return granted.error();
-    }
-    easy->add_header(("Authorization: " + *granted).c_str());
+  if (!authorization.empty()) {
+    easy.add_header(("Authorization: " + authorization).c_str());
   }
-  return easy;
 }
 
 Result<std::string> Client::token(std::size_t endpoint, core::Seconds timeout) {
@@ -147,21 +161,24 @@ Result<std::string> Client::token(std::size_t endpoint, core::Seconds timeout) {
   }
   const json body = {{"name", location_.credentials.user},
                      {"password", location_.credentials.password}};
-  auto easy = request(endpoint, "/v3/auth/authenticate", body.dump(), timeout);
-  if (!easy) {
-    return easy.error();
+  auto kept = kept_handle(endpoint);
+  if (!kept) {
+    return kept.error();
   }
+  CurlEasy& easy = **kept;
+  prepare(easy, endpoint, "/v3/auth/authenticate", body.dump(), timeout, "");
   Answer answer;
-  easy->set(CURLOPT_TIMEOUT_MS, milliseconds(timeout));
-  easy->set(CURLOPT_WRITEFUNCTION, append_to_string);
-  easy->set(CURLOPT_WRITEDATA, &answer.body);
-  if (const CURLcode code = easy->api().easy_perform(easy->get()); code != CURLE_OK) {
+  easy.set(CURLOPT_TIMEOUT_MS, milliseconds(timeout));
+  easy.set(CURLOPT_WRITEFUNCTION, append_to_string);
+  easy.set(CURLOPT_WRITEDATA, &answer.body);
+  if (const CURLcode code = easy.api().easy_perform(easy.get()); code != CURLE_OK) {
     return Error{ErrorKind::lock_directory, endpoint_context(location_.endpoints[endpoint]) + ": " +
-                                                easy->api().easy_strerror(code)};
+                                                easy.api().easy_strerror(code)};
   }
-  easy->api().easy_getinfo(easy->get(), CURLINFO_RESPONSE_CODE, &answer.status);
+  easy.api().easy_getinfo(easy.get(), CURLINFO_RESPONSE_CODE, &answer.status);
   Outcome outcome = interpret(answer);
   if (outcome.failure != Failure::none || string_field(outcome.document, "token").empty()) {
+    token_refused_ = outcome.failure != Failure::endpoint;
     return Error{ErrorKind::lock_directory,
                  endpoint_context(location_.endpoints[endpoint]) + ": authenticating as `" +
                      location_.credentials.user +
@@ -183,14 +200,21 @@ Result<json> Client::call(const std::string& path, const json& body, core::Secon
     // An expired token is refused once per endpoint: authenticate again and repeat the request
     // (a token's expiry is no reason to give up a lock, nor a place in its queue).
     for (bool fresh_token = false;; fresh_token = true) {
-      auto easy = request(endpoint, path, text, timeout);
-      if (!easy) {
-        if (!tokens_[endpoint].empty() || easy.error().kind != ErrorKind::lock_directory) {
-          return easy.error();
+      token_refused_ = false;
+      auto granted = authorization(endpoint, path, timeout);
+      if (!granted) {
+        if (granted.error().kind != ErrorKind::lock_directory || token_refused_) {
+          return granted.error(); // a wrong password is no outage
         }
-        failures += (failures.empty() ? "" : "; ") + easy.error().message;
+        failures += (failures.empty() ? "" : "; ") + granted.error().message;
         break;
       }
+      auto kept = kept_handle(endpoint);
+      if (!kept) {
+        return kept.error();
+      }
+      CurlEasy* easy = *kept;
+      prepare(*easy, endpoint, path, text, timeout, *granted);
       Answer answer;
       easy->set(CURLOPT_TIMEOUT_MS, milliseconds(timeout));
       easy->set(CURLOPT_WRITEFUNCTION, append_to_string);
@@ -225,7 +249,16 @@ Result<json> Client::call(const std::string& path, const json& body, core::Secon
 
 Result<CurlEasy> Client::stream_request(const std::string& path, const std::string& body,
                                         core::Seconds timeout) {
-  return request(current_, path, body, timeout);
+  auto granted = authorization(current_, path, timeout);
+  if (!granted) {
+    return granted.error();
+  }
+  auto easy = CurlEasy::make(); // a connection of its own: the stream stays open
+  if (!easy) {
+    return easy.error();
+  }
+  prepare(*easy, current_, path, body, timeout, *granted);
+  return easy;
 }
 
 } // namespace buildlock::etcd

@@ -11,7 +11,9 @@
 namespace buildlock::etcd {
 
 core::Seconds request_timeout(std::int64_t ttl) {
-  return std::clamp(core::Seconds(static_cast<double>(ttl) / 3.0), core::Seconds(0.3),
+  // At least a second: a loaded machine or etcd may take that long to answer a grant or a read,
+  // and only failing over depends on it (a holder's renewals have their own, shorter limit).
+  return std::clamp(core::Seconds(static_cast<double>(ttl) / 3.0), core::Seconds(1.0),
                     core::Seconds(5.0));
 }
 
@@ -127,7 +129,7 @@ bool EtcdHold::keep(std::string& why) {
     std::array<char, 32> seconds{};
     std::snprintf(seconds.data(), seconds.size(), "%.1f", since_last_renewal().count());
     why = "no renewal of its lease succeeded for " + std::string(seconds.data()) +
-          " s, half its TTL of " + std::to_string(lease_.ttl) +
+          " s, a third of its TTL of " + std::to_string(lease_.ttl) +
           " s: stopping before etcd can give the lock to another run" +
           (last_failure_.empty() ? "" : " (" + last_failure_ + ")");
     return false;

@@ -10,7 +10,8 @@
 //
 //   waiting  the place in the queue is lost after a whole TTL without a renewal (a short outage
 //            costs nothing: nothing runs yet).
-//   holding  jeopardy (Chubby's word) after half a TTL: the command must stop before etcd can give
+//   holding  jeopardy (Chubby's word) after a third of a TTL: the command must stop before etcd can
+//   give
 //            the lock to someone else (docs/protocol.md, "Stopping before the lease ends").
 #pragma once
 
@@ -25,15 +26,16 @@
 
 namespace buildlock::etcd {
 
-// How long one request may take: a third of the TTL (so that a renewal that fails leaves time
-// for two more before the TTL runs out), at least 0.3 s and at most 5 s.
+// How long one request may take: a third of the TTL (so that a waiter's renewal that fails
+// leaves time for two more before the TTL runs out), at least 1 s and at most 5 s. A holder's
+// renewals are limited further, to the time left before jeopardy.
 core::Seconds request_timeout(std::int64_t ttl);
 
 // The holder's schedule, in fractions of the TTL after the send time of the last successful
 // renewal (docs/protocol.md, "Stopping before the lease ends", says why these numbers).
-inline constexpr double holder_renew_fraction = 1.0 / 6;    // renew this often
-inline constexpr double holder_check_fraction = 1.0 / 12;   // look at the lease this often
-inline constexpr double holder_jeopardy_fraction = 1.0 / 2; // then stop the command (SIGTERM)
+inline constexpr double holder_renew_fraction = 1.0 / 9;    // renew this often
+inline constexpr double holder_check_fraction = 1.0 / 18;   // look at the lease this often
+inline constexpr double holder_jeopardy_fraction = 1.0 / 3; // then stop the command (SIGTERM)
 inline constexpr double holder_kill_fraction = 1.0 / 6;     // and SIGKILL this much later
 
 class EtcdHold {
@@ -65,8 +67,8 @@ public:
   // without a successful renewal, or etcd says the lease or key is gone); `why` says why.
   bool renew(bool force, std::string& why);
 
-  // For a holder, every check_interval(): renews the lease every TTL / 6, each request limited
-  // to the time left before jeopardy. False once the hold is lost or in jeopardy (half a TTL
+  // For a holder, every check_interval(): renews the lease every TTL / 9, each request limited
+  // to the time left before jeopardy. False once the hold is lost or in jeopardy (a third of a TTL
   // without a successful renewal); `why` says why. A renewal that fails in any way (an error
   // answer, an HTTP error, a timeout, an answer that cannot be read) is only a failed renewal.
   bool keep(std::string& why);
@@ -80,7 +82,10 @@ public:
   void attach_keeper(os::Fd keeper) { keeper_ = std::move(keeper); }
   // For the keeper itself: the send time (os::uptime()) of the last successful renewal, as the
   // holder reported it.
-  void set_last_renewal_sent(std::chrono::nanoseconds sent) { last_renewal_sent_ = sent; }
+  void set_last_renewal_sent(std::chrono::nanoseconds sent) {
+    last_renewal_sent_ = sent;
+    last_attempt_ = sent; // a renewal is due as if this one had been ours
+  }
 
 private:
   enum class Attempt { renewed, gone, failed };

@@ -1,11 +1,13 @@
 #include "etcd/keeper.h"
 
+#include "etcd/curl_api.h"
 #include "etcd/holder_check.h"
 #include "os/detached_process.h"
 #include "os/process_identity.h"
-#include "os/process_tree.h"
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 namespace buildlock::etcd {
@@ -52,6 +54,11 @@ int run_keeper(const std::vector<std::string>& arguments) {
   if (!parsed) {
     return 2;
   }
+  // libcurl loaded now, not when every millisecond counts (it and its libraries take tens of
+  // milliseconds to load, more on a loaded machine).
+  if (!curl_api()) {
+    return 74;
+  }
   // While buildlock lives: only listen. Its renewals' send times, "released", or the end.
   std::chrono::nanoseconds last_sent = parsed->last_renewal_sent;
   std::string input;
@@ -83,24 +90,65 @@ int run_keeper(const std::vector<std::string>& arguments) {
   };
   const auto interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(hold.check_interval());
-  for (;;) {
+
+  // Two threads, so that the look at /proc (every process's environment: a second on a busy
+  // machine) never delays a renewal, nor the stop at jeopardy. The renewer owns the hold; the
+  // looker only says what it saw.
+  std::mutex mutex;
+  std::vector<std::int64_t> seen; // the command's processes at the last look
+  std::atomic<bool> done{false};  // the last look found none: free the lock
+  std::atomic<bool> lost{false};  // the hold is lost or in jeopardy
+  std::thread renewer([&] {
+    while (!done) {
+      std::string why;
+      if (!hold.keep(why)) {
+        // What runs under the lease must end before etcd can end it: the processes seen last
+        // at once (each checked again, against a pid used anew), then any that came since.
+        std::vector<std::int64_t> known;
+        {
+          const std::lock_guard<std::mutex> lock(mutex);
+          known = seen;
+        }
+        for (std::int64_t pid : known) {
+          os::kill_if_environment(pid, held_leases_variable, carries);
+        }
+        lost = true;
+        return;
+      }
+      std::this_thread::sleep_for(interval);
+    }
+  });
+  for (bool first = true; !lost; first = false) {
+    if (!first) {
+      std::this_thread::sleep_for(interval);
+    }
     // Only processes seen to carry the lease count: one that cannot be read (a non-dumpable
     // ssh-agent of the same user) would keep the lock for ever.
-    if (os::find_process_by_environment(held_leases_variable, carries, uid) !=
-        os::ProcessSearch::found) {
-      break; // the command is done: free the lock now, not after a TTL
+    std::vector<std::int64_t> now =
+        os::processes_by_environment(held_leases_variable, carries, uid);
+    const bool none = now.empty();
+    {
+      const std::lock_guard<std::mutex> lock(mutex);
+      seen = std::move(now);
     }
-    std::string why;
-    if (!hold.keep(why)) {
-      // The lease may end soon or has ended: what runs under it must end first.
-      for (int round = 0;
-           round < 100 && os::kill_processes_by_environment(held_leases_variable, carries, uid) > 0;
-           ++round) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
+    if (none) {
+      done = true; // the command is done: free the lock now, not after a TTL
       break;
     }
-    std::this_thread::sleep_for(interval);
+  }
+  renewer.join();
+  if (lost) {
+    for (int round = 0; round < 100; ++round) {
+      const std::vector<std::int64_t> left =
+          os::processes_by_environment(held_leases_variable, carries, uid);
+      if (left.empty()) {
+        break;
+      }
+      for (std::int64_t pid : left) {
+        os::kill_if_environment(pid, held_leases_variable, carries);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   hold.release(nullptr);
   return 0;

@@ -33,11 +33,17 @@ std::optional<std::string> read_input();
 // Writes `text` to `fd` without ever blocking or dying of SIGPIPE; false when not all of it went.
 bool write_without_blocking(const Fd& fd, std::string_view text);
 
-// Sends SIGKILL to every live process of user `owner_uid`, other than this one, whose
-// environment has `name` set to a value for which `matches` is true; returns how many. Linux
-// only (/proc); elsewhere 0.
-std::size_t kill_processes_by_environment(std::string_view name,
-                                          const std::function<bool(std::string_view)>& matches,
-                                          std::int64_t owner_uid);
+// Every live process of user `owner_uid`, other than this one, whose environment has `name` set
+// to a value for which `matches` is true (a zombie has none any more). Linux only (/proc);
+// elsewhere none. Reads every process's environment: slow on a busy machine.
+std::vector<std::int64_t>
+processes_by_environment(std::string_view name,
+                         const std::function<bool(std::string_view)>& matches,
+                         std::int64_t owner_uid);
+
+// Sends SIGKILL to `pid` if its environment still has `name` set to a value for which `matches`
+// is true (not another process that got its pid meanwhile); true when it was sent.
+bool kill_if_environment(std::int64_t pid, std::string_view name,
+                         const std::function<bool(std::string_view)>& matches);
 
 } // namespace buildlock::os

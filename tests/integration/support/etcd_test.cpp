@@ -45,12 +45,49 @@ std::size_t EtcdTest::kill_keepers_once(const std::string& name) const {
       words.push_back(word);
     }
     // buildlock __etcd-lease-keeper LOCATION LEASE TTL KEY REVISION SENT
-    if (words.size() == 8 && words[1] == "__etcd-lease-keeper" && words[5].starts_with(key_start) &&
-        ::kill(std::stoi(pid), SIGKILL) == 0) {
+    // Only this test's etcd (its location names its port): never another test's keepers.
+    if (words.size() == 8 && words[1] == "__etcd-lease-keeper" && words[2] == lock_dir &&
+        words[5].starts_with(key_start) && ::kill(std::stoi(pid), SIGKILL) == 0) {
       ++killed;
     }
   }
   return killed;
+}
+
+::testing::AssertionResult EtcdTest::keeper_is_ready(const std::string& name,
+                                                     const std::string& location) const {
+  const std::string where = location.empty() ? lock_dir : location;
+  const std::string key_start = std::string(prefix) + "/" + name + "/";
+  const auto deadline = Clock::now() + workload_bound(10s);
+  std::string seen;
+  while (Clock::now() < deadline) {
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename().string();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) {
+        continue;
+      }
+      std::ifstream file(entry.path() / "cmdline");
+      std::vector<std::string> words;
+      for (std::string word; std::getline(file, word, '\0');) {
+        words.push_back(word);
+      }
+      if (words.size() != 8 || words[1] != "__etcd-lease-keeper" || words[2] != where ||
+          !words[5].starts_with(key_start)) {
+        continue;
+      }
+      const std::string wchan = read_file(entry.path() / "wchan");
+      const std::string stat = read_file(entry.path() / "stat");
+      const auto after_name = stat.rfind(')');
+      seen = "pid " + pid + " wchan " + wchan;
+      if (wchan.find("pipe") != std::string::npos && after_name != std::string::npos &&
+          stat.compare(after_name, 3, ") S") == 0) {
+        return ::testing::AssertionSuccess();
+      }
+    }
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  return ::testing::AssertionFailure() << "no lease keeper of `" << name << "` at " << where
+                                       << " waits on its pipe (" << seen << ")";
 }
 
 std::vector<std::string> EtcdTest::tree_of(std::vector<std::string> steps) {

@@ -107,43 +107,50 @@ bool write_without_blocking(const Fd& fd, std::string_view text) {
   return written == static_cast<ssize_t>(text.size());
 }
 
-std::size_t kill_processes_by_environment(std::string_view name,
-                                          const std::function<bool(std::string_view)>& matches,
-                                          std::int64_t owner_uid) {
-  std::size_t killed = 0;
+namespace {
+
+// Whether process `pid` (a /proc entry name) has `name` set to a matching value.
+bool carries(const std::string& pid, std::string_view name,
+             const std::function<bool(std::string_view)>& matches) {
+  const int fd = ::open(("/proc/" + pid + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  const Fd file(fd);
+  std::string block;
+  char buffer[16384];
+  ssize_t n = 0;
+  // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
+  while (block.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
+    block.append(buffer, static_cast<std::size_t>(n));
+  }
+  return n >= 0 && environment_has(block, name, matches);
+}
+
+} // namespace
+
+std::vector<std::int64_t>
+processes_by_environment(std::string_view name,
+                         const std::function<bool(std::string_view)>& matches,
+                         std::int64_t owner_uid) {
+  std::vector<std::int64_t> found;
 #if defined(__linux__)
   DIR* proc = ::opendir("/proc");
   if (proc == nullptr) {
-    return 0;
+    return found;
   }
   const long self = ::getpid();
-  std::string block;
   while (const dirent* entry = ::readdir(proc)) {
     char* end = nullptr;
     const long long pid = std::strtoll(entry->d_name, &end, 10);
     if (end == entry->d_name || *end != '\0' || pid <= 1 || pid == self) {
       continue;
     }
-    const std::string directory = std::string("/proc/") + entry->d_name;
     struct stat owner {};
-    if (::stat(directory.c_str(), &owner) != 0 ||
-        static_cast<std::int64_t>(owner.st_uid) != owner_uid) {
-      continue;
-    }
-    const int fd = ::open((directory + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      continue;
-    }
-    const Fd file(fd);
-    block.clear();
-    char buffer[16384];
-    ssize_t n = 0;
-    while (block.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
-      block.append(buffer, static_cast<std::size_t>(n));
-    }
-    if (n >= 0 && environment_has(block, name, matches) &&
-        ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) {
-      ++killed;
+    if (::stat((std::string("/proc/") + entry->d_name).c_str(), &owner) == 0 &&
+        static_cast<std::int64_t>(owner.st_uid) == owner_uid &&
+        carries(entry->d_name, name, matches)) {
+      found.push_back(pid);
     }
   }
   ::closedir(proc);
@@ -152,7 +159,20 @@ std::size_t kill_processes_by_environment(std::string_view name,
   (void)matches;
   (void)owner_uid;
 #endif
-  return killed;
+  return found;
+}
+
+bool kill_if_environment(std::int64_t pid, std::string_view name,
+                         const std::function<bool(std::string_view)>& matches) {
+#if defined(__linux__)
+  return carries(std::to_string(pid), name, matches) &&
+         ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
+#else
+  (void)pid;
+  (void)name;
+  (void)matches;
+  return false;
+#endif
 }
 
 } // namespace buildlock::os
