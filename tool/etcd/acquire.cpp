@@ -120,7 +120,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     const QueueDecision decision = decide(entries, *created, request.mode, request.slots);
     if (decision.state == QueueState::holds) {
       // The command may start only with the lease safely ahead of jeopardy (etcd/hold.h).
-      if (!hold.keep(lost)) {
+      if (!hold.start_holding(lost)) {
         return Error{ErrorKind::lock_directory,
                      "lost lock `" + request.name + "` before its command started: " + lost};
       }

@@ -137,6 +137,14 @@ bool EtcdHold::keep(std::string& why) {
   return true;
 }
 
+bool EtcdHold::start_holding(std::string& why) {
+  const core::Seconds holder_renew(static_cast<double>(lease_.ttl) * holder_renew_fraction);
+  if (since_last_renewal() >= holder_renew && !renew(true, why)) {
+    return false;
+  }
+  return keep(why);
+}
+
 void EtcdHold::release(const core::Messages* messages) {
   if (released_ || client_ == nullptr) {
     return;

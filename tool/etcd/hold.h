@@ -73,6 +73,11 @@ public:
   // answer, an HTTP error, a timeout, an answer that cannot be read) is only a failed renewal.
   bool keep(std::string& why);
 
+  // For a waiter that got the lock: renews first if a holder would renew now (a waiter renews
+  // only every TTL / 3, which is a holder's jeopardy), then keep(). False: the command must not
+  // start; `why` says why.
+  bool start_holding(std::string& why);
+
   // Revokes the lease (deleting our key) unless done already; warns through `messages` when
   // etcd cannot be told (the lease then runs out on its own).
   void release(const core::Messages* messages);
