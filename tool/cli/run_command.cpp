@@ -205,13 +205,17 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
   const bool ttl_given =
       options.stale_after || (from_environment != nullptr && *from_environment != '\0');
   const std::int64_t ttl = ttl_given ? etcd::ttl_for(request.stale_after) : etcd::default_ttl;
+  // The keeper first, then the adoption of orphans: the keeper must not become ours. Started on
+  // arrival, so that its fork and exec are not on the handoff's critical path.
+  std::optional<os::Fd> keeper = etcd::start_keeper(request.directory, request.name, messages);
+  os::adopt_orphaned_descendants();
   auto lock = etcd::acquire(request, ttl, signals, messages);
   if (!lock) {
     return report(lock.error());
   }
-  // The keeper first, then the adoption of orphans: the keeper must not become ours.
-  etcd::start_keeper(*lock, request.directory, messages);
-  os::adopt_orphaned_descendants();
+  if (keeper) {
+    etcd::attach_keeper(*lock, std::move(*keeper));
+  }
   supervise_request.environment = {
       {"BUILDLOCK_FENCING_TOKEN", std::to_string(lock->fencing_token())},
       {etcd::held_leases_variable,

@@ -11,9 +11,10 @@
 namespace buildlock::etcd {
 
 core::Seconds request_timeout(std::int64_t ttl) {
-  // At least a second: a loaded machine or etcd may take that long to answer a grant or a read,
-  // and only failing over depends on it (a holder's renewals have their own, shorter limit).
-  return std::clamp(core::Seconds(static_cast<double>(ttl) / 3.0), core::Seconds(1.0),
+  // At least two seconds: a loaded etcd took more than one to answer a grant or a create (load
+  // average 35 on two cores), and only failing over depends on it (a holder's renewals have
+  // their own, shorter limit: the time left before jeopardy).
+  return std::clamp(core::Seconds(static_cast<double>(ttl) / 3.0), core::Seconds(2.0),
                     core::Seconds(5.0));
 }
 

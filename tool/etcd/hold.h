@@ -27,7 +27,7 @@
 namespace buildlock::etcd {
 
 // How long one request may take: a third of the TTL (so that a waiter's renewal that fails
-// leaves time for two more before the TTL runs out), at least 1 s and at most 5 s. A holder's
+// leaves time for two more before the TTL runs out), at least 2 s and at most 5 s. A holder's
 // renewals are limited further, to the time left before jeopardy.
 core::Seconds request_timeout(std::int64_t ttl);
 

@@ -8,50 +8,58 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 namespace buildlock::etcd {
 namespace {
 
 struct KeeperArguments {
-  std::string location;
   Lease lease;
-  std::string key;
   std::int64_t create_revision = 0;
   std::chrono::nanoseconds last_renewal_sent{};
+  std::string key;
 };
 
-std::optional<KeeperArguments> parse(const std::vector<std::string>& words) {
-  if (words.size() != 6) {
+// "hold LEASE TTL REVISION SENT KEY" (the key last: it may hold blanks).
+std::optional<KeeperArguments> parse_hold(const std::string& line) {
+  std::istringstream words(line.substr(5));
+  KeeperArguments parsed;
+  long long sent = 0;
+  if (!(words >> parsed.lease.id >> parsed.lease.ttl >> parsed.create_revision >> sent)) {
     return std::nullopt;
   }
-  try {
-    return KeeperArguments{words[0], Lease{std::stoll(words[1]), std::stoll(words[2])}, words[3],
-                           std::stoll(words[4]), std::chrono::nanoseconds(std::stoll(words[5]))};
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  parsed.last_renewal_sent = std::chrono::nanoseconds(sent);
+  std::getline(words >> std::ws, parsed.key);
+  return parsed.key.empty() ? std::nullopt : std::optional(parsed);
 }
 
 } // namespace
 
-void start_keeper(EtcdHold& hold, const std::string& location, const core::Messages& messages) {
-  const auto sent = os::uptime(); // no later than the last successful renewal's real send time
-  auto keeper = os::start_detached_self(
-      {keeper_argument, location, std::to_string(hold.lease().id), std::to_string(hold.ttl()),
-       hold.key(), std::to_string(hold.fencing_token()), std::to_string(sent.count())});
+std::optional<os::Fd> start_keeper(const std::string& location, const std::string& name,
+                                   const core::Messages& messages) {
+  auto keeper = os::start_detached_self({keeper_argument, location, name});
   if (!keeper) {
     messages.explain("no lease keeper (" + keeper.error().message +
                      "): if buildlock is killed, its command keeps the lock only until the lease "
                      "runs out");
-    return;
+    return std::nullopt;
   }
-  hold.attach_keeper(std::move(*keeper));
+  return std::move(*keeper);
+}
+
+void attach_keeper(EtcdHold& hold, os::Fd keeper) {
+  const auto sent = os::uptime(); // no later than the last successful renewal's real send time
+  if (os::write_without_blocking(
+          keeper, "hold " + std::to_string(hold.lease().id) + " " + std::to_string(hold.ttl()) +
+                      " " + std::to_string(hold.fencing_token()) + " " +
+                      std::to_string(sent.count()) + " " + hold.key() + "\n")) {
+    hold.attach_keeper(std::move(keeper));
+  }
 }
 
 int run_keeper(const std::vector<std::string>& arguments) {
-  auto parsed = parse(arguments);
-  if (!parsed) {
+  if (arguments.size() != 2) {
     return 2;
   }
   // libcurl loaded now, not when every millisecond counts (it and its libraries take tens of
@@ -59,8 +67,9 @@ int run_keeper(const std::vector<std::string>& arguments) {
   if (!curl_api()) {
     return 74;
   }
-  // While buildlock lives: only listen. Its renewals' send times, "released", or the end.
-  std::chrono::nanoseconds last_sent = parsed->last_renewal_sent;
+  // While buildlock lives: only listen. The hold, its renewals' send times, "released", or the
+  // end (before "hold": the run never held the lock, nothing to keep).
+  std::optional<KeeperArguments> parsed;
   std::string input;
   while (auto chunk = os::read_input()) {
     input += *chunk;
@@ -71,13 +80,19 @@ int run_keeper(const std::vector<std::string>& arguments) {
       if (line == "released") {
         return 0;
       }
-      if (line.starts_with("renewed ")) {
-        last_sent = std::chrono::nanoseconds(std::stoll(line.substr(8)));
+      if (line.starts_with("hold ")) {
+        parsed = parse_hold(line);
+      } else if (line.starts_with("renewed ") && parsed) {
+        parsed->last_renewal_sent = std::chrono::nanoseconds(std::stoll(line.substr(8)));
       }
     }
   }
+  if (!parsed) {
+    return 0;
+  }
+  const std::chrono::nanoseconds last_sent = parsed->last_renewal_sent;
   // The pipe ended without "released": buildlock is gone, its command may run on. Take over.
-  auto location = parse_location(parsed->location);
+  auto location = parse_location(arguments[0]);
   if (!location) {
     return 2;
   }

@@ -33,7 +33,6 @@ std::size_t EtcdTest::kill_keepers(const std::string& name) const {
 
 std::size_t EtcdTest::kill_keepers_once(const std::string& name) const {
   std::size_t killed = 0;
-  const std::string key_start = std::string(prefix) + "/" + name + "/";
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
     const std::string pid = entry.path().filename().string();
     if (pid.find_first_not_of("0123456789") != std::string::npos) {
@@ -44,10 +43,10 @@ std::size_t EtcdTest::kill_keepers_once(const std::string& name) const {
     for (std::string word; std::getline(file, word, '\0');) {
       words.push_back(word);
     }
-    // buildlock __etcd-lease-keeper LOCATION LEASE TTL KEY REVISION SENT
-    // Only this test's etcd (its location names its port): never another test's keepers.
-    if (words.size() == 8 && words[1] == "__etcd-lease-keeper" && words[2] == lock_dir &&
-        words[5].starts_with(key_start) && ::kill(std::stoi(pid), SIGKILL) == 0) {
+    // buildlock __etcd-lease-keeper LOCATION NAME; only this test's etcd (its location names
+    // its port): never another test's keepers.
+    if (words.size() == 4 && words[1] == "__etcd-lease-keeper" && words[2] == lock_dir &&
+        words[3] == name && ::kill(std::stoi(pid), SIGKILL) == 0) {
       ++killed;
     }
   }
@@ -57,7 +56,6 @@ std::size_t EtcdTest::kill_keepers_once(const std::string& name) const {
 ::testing::AssertionResult EtcdTest::keeper_is_ready(const std::string& name,
                                                      const std::string& location) const {
   const std::string where = location.empty() ? lock_dir : location;
-  const std::string key_start = std::string(prefix) + "/" + name + "/";
   const auto deadline = Clock::now() + workload_bound(10s);
   std::string seen;
   while (Clock::now() < deadline) {
@@ -71,8 +69,8 @@ std::size_t EtcdTest::kill_keepers_once(const std::string& name) const {
       for (std::string word; std::getline(file, word, '\0');) {
         words.push_back(word);
       }
-      if (words.size() != 8 || words[1] != "__etcd-lease-keeper" || words[2] != where ||
-          !words[5].starts_with(key_start)) {
+      if (words.size() != 4 || words[1] != "__etcd-lease-keeper" || words[2] != where ||
+          words[3] != name) {
         continue;
       }
       const std::string wchan = read_file(entry.path() / "wchan");
