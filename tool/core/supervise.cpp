@@ -106,10 +106,13 @@ private:
       }
       if (!heartbeat() && request_.stop_if_lost) {
         // Writing on under a lock someone else now holds could corrupt what it protects.
-        if (kill_at == os::TimePoint::max()) {
+        // Once: after the SIGKILL (kill_at back at max) it is not asked to stop again.
+        if (kill_at == os::TimePoint::max() && stop_signal_ == 0) {
           stop(child, os::terminate_signal(), kill_at);
         }
-        kill_at = std::min(kill_at, lost_kill_at_);
+        if (kill_at != os::TimePoint::max()) {
+          kill_at = std::min(kill_at, lost_kill_at_);
+        }
       }
     }
   }
