@@ -5,6 +5,8 @@
 #include "support/tcp_relay.h"
 #include "support/waiting.h"
 
+#include <algorithm>
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -90,6 +92,23 @@ TEST_F(EtcdShortTokens, AnExpiredTokenIsRenewedNotAFailure) {
   EXPECT_EQ(holder->process->stderr_text(), "") << "the release could not revoke the lease";
   EXPECT_TRUE(started.receives_byte(workload_bound(10s))) << waiter.stderr_text();
   EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+}
+
+// The lease keeper outlives its buildlock by design: it must hold none of the descriptors the
+// run passed on to its command (a build's pipes, a jobserver, here the test's fd 3 and 4), or a
+// build waiting for their end would wait for the keeper.
+TEST_F(EtcdClient, TheLeaseKeeperHoldsNoDescriptorOfTheRun) {
+  auto holder = start_holding("L");
+  ASSERT_TRUE(keeper_is_ready("L"));
+  std::vector<std::string> descriptors;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(ready_keeper) + "/fd")) {
+    descriptors.push_back(entry.path().filename().string());
+  }
+  std::sort(descriptors.begin(), descriptors.end());
+  EXPECT_EQ(descriptors, (std::vector<std::string>{"0", "1", "2"}));
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
 }
 
 } // namespace

@@ -79,6 +79,7 @@ std::size_t EtcdTest::kill_keepers_once(const std::string& name) const {
       seen = "pid " + pid + " wchan " + wchan;
       if (wchan.find("pipe") != std::string::npos && after_name != std::string::npos &&
           stat.compare(after_name, 3, ") S") == 0) {
+        ready_keeper = static_cast<pid_t>(std::stoi(pid));
         return ::testing::AssertionSuccess();
       }
     }

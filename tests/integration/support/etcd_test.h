@@ -34,6 +34,8 @@ protected:
   // before then tests the machine's load rather than the keeper.
   ::testing::AssertionResult keeper_is_ready(const std::string& name,
                                              const std::string& location = "") const;
+  // The pid of the lease keeper that keeper_is_ready() found last (0 before).
+  mutable pid_t ready_keeper = 0;
   // The command line of a run whose command is a tree: a shell that starts
   // `scripted_command STEPS...` in the background and waits for it.
   static std::vector<std::string> tree_of(std::vector<std::string> steps);

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,16 @@ Result<Fd> start_detached_self(const std::vector<std::string>& arguments) {
     if (null >= 0) {
       ::dup2(null, 1);
       ::dup2(null, 2);
+    }
+    // Nothing else: a descriptor the run passed on to its command (a build's pipe, a jobserver,
+    // a test's) must not stay open in a helper that may outlive it.
+#if defined(SYS_close_range)
+    const bool closed = ::syscall(SYS_close_range, 3U, ~0U, 0U) == 0;
+#else
+    const bool closed = false;
+#endif
+    for (int fd = 3; !closed && fd < 65536; ++fd) {
+      ::close(fd);
     }
     // Every signal at its default action, none blocked: buildlock's handlers do not survive exec,
     // but ignored ones and the mask would.
