@@ -17,21 +17,36 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-client=$(port)
-peer=$(port)
-etcd --name with-etcd --data-dir "$work/data" --listen-client-urls "http://127.0.0.1:$client" \
-  --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$peer" \
-  --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
-  --initial-cluster "with-etcd=http://127.0.0.1:$peer" >"$work/etcd.log" 2>&1 &
-etcd_pid=$!
-# Ready when it says so in its log (it serves only once it has elected itself leader).
-until grep -q "ready to serve client requests" "$work/etcd.log"; do
-  if ! kill -0 "$etcd_pid" 2>/dev/null; then
+# A random port in 20000-59999 (no python3: .ci/install-deps does not install it). A port someone
+# else holds makes etcd exit at once with "address already in use": then it starts again on other
+# ports, so no port is ever picked by a bind that could be raced.
+port() { echo $(($(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 + 20000)); }
+attempt=0
+while :; do
+  attempt=$((attempt + 1))
+  client=$(port)
+  peer=$(port)
+  [ "$client" != "$peer" ] || continue
+  rm -rf "$work/data"
+  etcd --name with-etcd --data-dir "$work/data" --listen-client-urls "http://127.0.0.1:$client" \
+    --advertise-client-urls "http://127.0.0.1:$client" --listen-peer-urls "http://127.0.0.1:$peer" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
+    --initial-cluster "with-etcd=http://127.0.0.1:$peer" >"$work/etcd.log" 2>&1 &
+  etcd_pid=$!
+  # Ready when it says so in its log (it serves only once it has elected itself leader).
+  until grep -q "ready to serve client requests" "$work/etcd.log"; do
+    if ! kill -0 "$etcd_pid" 2>/dev/null; then
+      wait "$etcd_pid" 2>/dev/null || true
+      etcd_pid=""
+      break
+    fi
+    sleep 0.05
+  done
+  [ -z "$etcd_pid" ] || break
+  if [ "$attempt" -ge 5 ] || ! grep -q "address already in use" "$work/etcd.log"; then
     cat "$work/etcd.log" >&2
     exit 1
   fi
-  sleep 0.05
 done
 
 endpoint="127.0.0.1:$client"

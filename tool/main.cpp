@@ -8,6 +8,7 @@
 #include "cli/status_command.h"
 #include "cli/usage_hints.h"
 #include "core/messages.h"
+#include "etcd/keeper.h"
 
 #include <CLI/CLI.hpp>
 #include <cstring>
@@ -44,6 +45,10 @@ SplitArguments split_at_separator(int argc, char** argv) {
 }
 
 int main_with_exceptions(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], etcd::keeper_argument) == 0) {
+    // Not a subcommand for people: the lease keeper of an etcd hold (etcd/keeper.h).
+    return etcd::run_keeper(std::vector<std::string>(argv + 2, argv + argc));
+  }
   CLI::App app(
       "buildlock: run commands under a lock in a shared lock directory; stale locks (whose "
       "holder is gone) are reclaimed on the spot.",

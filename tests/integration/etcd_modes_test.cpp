@@ -41,6 +41,9 @@ TEST_F(EtcdModes, ReadersArrivingAfterAWaitingWriterQueueBehindIt) {
       run(run_under_lock("L", tree_of({"exit", "0"}), {"--shared", "--timeout", "0.3"}));
   EXPECT_EQ(late_reader.status, ExitStatus::exited(75))
       << "a reader overtook the waiting writer: " << late_reader.err;
+  // Not only "waiting" said: the writer's command has not run while the reader holds the lock.
+  EXPECT_FALSE(writer->started.receives_byte(milliseconds(0))) << "the writer ran beside a reader";
+  EXPECT_EQ(keys().size(), std::size_t{2});
   reader->let_go();
   EXPECT_TRUE(writer->started.receives_byte(workload_bound(10s)));
   writer->let_go();
@@ -56,6 +59,12 @@ TEST_F(EtcdModes, SlotsLetNRunsInAtOnce) {
   auto third = start({"--slots", "2", "--verbose"});
   EXPECT_TRUE(file_eventually_contains(third->process->stderr_path(), "waiting for lock `L`",
                                        workload_bound(10s)));
+  // Not only "waiting" said: its command has not run while both slots are taken, however long
+  // that took (here: until after a run that cannot get in gave up).
+  const Finished fourth =
+      run(run_under_lock("L", tree_of({"exit", "0"}), {"--slots", "2", "--timeout", "0.3"}));
+  EXPECT_EQ(fourth.status, ExitStatus::exited(75)) << fourth.err;
+  EXPECT_FALSE(third->started.receives_byte(milliseconds(0))) << "a third run got a slot";
   two->let_go();
   EXPECT_TRUE(third->started.receives_byte(workload_bound(10s)));
   one->let_go();

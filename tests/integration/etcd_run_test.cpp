@@ -8,6 +8,8 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <regex>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace buildlock::test {
 namespace {
@@ -79,8 +81,12 @@ TEST_F(EtcdRun, FencingTokenGrowsWithEveryHolder) {
   EXPECT_LT(tokens[1], tokens[2]);
 }
 
+// The whole machine's processes of the holder die (its lease keeper too): a waiter here reclaims.
+// The lease (TTL 300 s) cannot run out during the test: only a reclaim can free the lock.
 TEST_F(EtcdRun, HolderKilledHereIsReclaimedAtOnce) {
-  auto holder = start_holding("L", {}, {}, [](Command& c) { c.own_process_group(); });
+  auto holder =
+      start_holding("L", {"--stale-after", "300"}, {}, [](Command& c) { c.own_process_group(); });
+  EXPECT_EQ(kill_keepers("L"), std::size_t{1}); // the holder's (a waiter starts one too)
   auto waiter = start_waiter();
   const auto killed_at = Clock::now();
   kill_job_with_sigkill(*holder->process);
@@ -89,26 +95,54 @@ TEST_F(EtcdRun, HolderKilledHereIsReclaimedAtOnce) {
   EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
   EXPECT_NE(waiter->process->stderr_text().find("[holder-dead]"), std::string::npos)
       << waiter->process->stderr_text();
-  report_measurement("reclaim after kill -9 (lease TTL 10 s)", handoff);
-  EXPECT_LT(handoff, std::chrono::seconds(5)) << "waited for the lease instead of reclaiming";
+  EXPECT_NE(waiter->process->stderr_text().find("reclaimed stale lock `L`"), std::string::npos)
+      << waiter->process->stderr_text();
+  report_measurement("reclaim after kill -9 (lease TTL 300 s)", handoff);
 }
 
+// `kill -9` of the job (buildlock and its command): its lease keeper revokes the lease at once.
+TEST_F(EtcdRun, HolderKilledHereIsFreedByItsKeeperAtOnce) {
+  // TTL 300 s: only a revocation (or a reclaim) can free the lock within the test.
+  auto holder =
+      start_holding("L", {"--stale-after", "300"}, {}, [](Command& c) { c.own_process_group(); });
+  auto waiter = start_waiter();
+  const auto killed_at = Clock::now();
+  kill_job_with_sigkill(*holder->process);
+  EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
+  const auto handoff = waiter->started.last_byte_time() - killed_at;
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
+  report_measurement("handoff after kill -9 of the job, by the keeper or a reclaim (TTL 300 s)",
+                     handoff);
+}
+
+// The lease keeper (etcd/keeper.h): buildlock is killed, its command runs on, and keeps the lock
+// for as long as it runs, past the TTL (5 s here); once it ends the lock is free at once.
 TEST_F(EtcdRun, KilledWrapperWhoseCommandRunsKeepsTheLock) {
-  auto holder = start_holding("L", {}, {}, [](Command& c) { c.own_process_group(); });
+  auto holder =
+      start_holding("L", {"--stale-after", "5"}, {}, [](Command& c) { c.own_process_group(); });
+  ASSERT_TRUE(keeper_is_ready("L"));
   holder->process->send_signal(SIGKILL); // buildlock only: its command runs on
   EXPECT_TRUE(holder->process->wait(5s).signaled);
+  // More than a TTL of waiting (the waiter's --timeout proves it passed): the lease never ran
+  // out. (TTL 5 s: the keeper must renew within a third of it after the kill; with 3 s it did not
+  // always, with the load average at 35 on two cores, and then stopped the command, as it must.)
   const Finished refused =
-      run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "0.5", "--verbose"}));
+      run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "8", "--verbose"}),
+          workload_bound(15s));
   EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
   EXPECT_NE(refused.err.find("processes its command started still run"), std::string::npos)
       << refused.err;
+  // Another host would judge it by its lease alone: the key is still there.
+  EXPECT_EQ(keys().size(), std::size_t{1});
   auto waiter = start_waiter();
-  holder->let_go(); // the command ends
+  holder->let_go(); // the command ends: the keeper revokes the lease
   EXPECT_TRUE(waiter->started.receives_byte(workload_bound(5s)));
   EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
 }
 
-// "Another host": a lease kept alive by etcdctl, under a key whose metadata names another boot.
+// "Another host" with this host's very name (a clone, a container, this machine before its
+// last boot): a lease kept alive by etcdctl, under a key whose metadata names this host, a pid
+// that is dead here, and another boot. Nothing local can vouch for it: only its lease decides.
 TEST_F(EtcdRun, HolderOnAnotherHostIsReclaimedAfterItsTtlNotBefore) {
   const Finished granted = run(etcd.etcdctl({"lease", "grant", "2"}));
   std::smatch match;
@@ -116,10 +150,16 @@ TEST_F(EtcdRun, HolderOnAnotherHostIsReclaimedAfterItsTtlNotBefore) {
       << granted.out << granted.err;
   const std::string lease = match[1];
   const std::string key = std::string(prefix) + "/L/" + lease;
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  Process gone = program({"true"}).start();
+  ASSERT_EQ(gone.wait(5s), ExitStatus::exited(0));
   const std::string metadata =
-      R"({"format":"buildlock","version":1,"mode":"exclusive","pid":1,"start_time":1,)"
-      R"("boot_id":"another-machine","pid_namespace":"pid:[1]","host":"elsewhere",)"
-      R"("user":"ci","uid":1000,"command":["make"],"acquired_at":"2026-01-01T00:00:00.000Z"})";
+      R"({"format":"buildlock","version":1,"mode":"exclusive","pid":)" +
+      std::to_string(gone.pid()) + R"(,"start_time":1,)" +
+      R"("boot_id":"00000000-0000-0000-0000-000000000000","pid_namespace":"pid:[1]","host":")" +
+      std::string(host) +
+      R"(","user":"ci","uid":1000,"command":["make"],"acquired_at":"2026-01-01T00:00:00.000Z"})";
   ASSERT_EQ(run(etcd.etcdctl({"put", "--lease=" + lease, key, metadata})).status,
             ExitStatus::exited(0));
   Process keeper = etcd.etcdctl({"lease", "keep-alive", lease}).start();
@@ -128,16 +168,23 @@ TEST_F(EtcdRun, HolderOnAnotherHostIsReclaimedAfterItsTtlNotBefore) {
   const Finished refused =
       run(run_under_lock("L", scripted({"exit", "0"}), {"--timeout", "3", "--verbose"}));
   EXPECT_EQ(refused.status, ExitStatus::exited(75)) << refused.err;
-  EXPECT_NE(refused.err.find("host `elsewhere`"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("host `" + std::string(host) + "`"), std::string::npos) << refused.err;
 
   auto waiter = start_waiter();
   const auto stopped_at = Clock::now();
   keeper.send_signal(SIGKILL);
+  // Not before the lease ended: while etcd still counts a TTL for it (a loaded machine may have
+  // delayed etcdctl's last renewal, so no fixed share of the TTL is sure to be left), the waiter
+  // has not started.
+  const Finished left = run(etcd.etcdctl({"lease", "timetolive", lease}));
+  if (left.out.find("remaining(-1s)") == std::string::npos &&
+      left.out.find("already expired") == std::string::npos) {
+    EXPECT_FALSE(waiter->started.receives_byte(milliseconds(0)))
+        << "taken while the lease lived: " << left.out;
+  }
   EXPECT_TRUE(waiter->started.receives_byte(workload_bound(10s)));
   const auto waited = waiter->started.last_byte_time() - stopped_at;
   report_measurement("reclaim of a holder on another host (lease TTL 2 s)", waited);
-  // etcdctl renews every TTL / 3: at least two thirds of the TTL were left when it stopped.
-  EXPECT_GE(waited, std::chrono::milliseconds(1300)) << "taken before the lease expired";
   EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0));
 }
 
@@ -205,6 +252,37 @@ TEST_F(EtcdRun, UserAndPasswordWhenEtcdAsksForThem) {
   const Finished right =
       run(run_under_lock("L", command).env("BUILDLOCK_ETCD_USER", "root:secret"));
   EXPECT_EQ(right.status, ExitStatus::exited(0)) << right.err;
+}
+
+// Finding 6 of issue 21: a waiter whose own key was deleted meanwhile (`etcdctl del`, a lease
+// that ran out) holds nothing, and must not start its command when the keys ahead of it go.
+TEST_F(EtcdRun, WaiterWhoseKeyWasDeletedDoesNotStartItsCommand) {
+  auto holder = start_holding("L");
+  auto waiter = start_waiter();
+  const std::vector<std::string> queued = keys();
+  ASSERT_EQ(queued.size(), std::size_t{2});
+  ASSERT_EQ(run(etcd.etcdctl({"del", queued[1]})).status, ExitStatus::exited(0));
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
+  EXPECT_EQ(waiter->process->wait(workload_bound(10s)), ExitStatus::exited(74))
+      << waiter->process->stderr_text();
+  EXPECT_TRUE(waiter->started.ends_without_data(5s)) << "the command ran without the lock";
+  EXPECT_NE(waiter->process->stderr_text().find("was deleted"), std::string::npos)
+      << waiter->process->stderr_text();
+}
+
+// Finding 7 of issue 21: etcd restarts under a waiter (1 member: nobody answers meanwhile). Its
+// lease (TTL 10 s) outlives the outage, so it keeps its place and gets the lock afterwards.
+TEST_F(EtcdRun, WaiterSurvivesARestartOfEtcd) {
+  auto holder = start_holding("L");
+  auto waiter = start_waiter();
+  etcd.restart(0);
+  EXPECT_TRUE(waiter->process->is_running()) << waiter->process->stderr_text();
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(workload_bound(10s)), ExitStatus::exited(0))
+      << holder->process->stderr_text();
+  EXPECT_TRUE(waiter->started.receives_byte(workload_bound(15s))) << waiter->process->stderr_text();
+  EXPECT_EQ(waiter->process->wait(10s), ExitStatus::exited(0)) << waiter->process->stderr_text();
 }
 
 // etcds://: the members serve https and require a client certificate (support/etcd_cluster.h).

@@ -1,7 +1,8 @@
 // A holder frozen past --stale-after (SIGSTOP, a laptop lid, a paused VM) whose lock was reclaimed
 // meanwhile notices at its next heartbeat after it resumes (issue 6): it says LOCK LOST loudly,
-// and with --stop-if-lost it stops its command and exits 76 instead of writing on under a lock
-// that someone else now holds. Either way it never removes the new holder's lock. The same holds
+// stops its command and exits 76 instead of writing on under a lock that someone else now holds
+// (by default since issue 21; --keep-running-if-lost lets the command finish, and exits 76
+// after it). Either way it never removes the new holder's lock. The same holds
 // for a member of a shared or slotted group, whose holder file is what gets reclaimed.
 //
 // The holder runs with --kernel-locks off, as on NFS without a lock daemon. The reclaimer runs in
@@ -98,24 +99,39 @@ TEST_F(SharedFsFrozenHolder, WithStopIfLostItStopsTheCommandAndExits76) {
   EXPECT_EQ(frozen->process->wait(10s), ExitStatus::exited(76)) << frozen->process->stderr_text();
   const std::string err = frozen->process->stderr_text();
   EXPECT_EQ(count_occurrences(err, lost_warning), 1U) << err;
-  EXPECT_NE(err.find("stopping the command (--stop-if-lost)"), std::string::npos) << err;
+  EXPECT_NE(err.find("stopping the command"), std::string::npos) << err;
   EXPECT_EQ(err.find("removed or replaced by someone else"), std::string::npos)
       << "the loss is said twice:\n"
       << err;
   expect_new_lock_kept_then_released(*reclaimer);
 }
 
-TEST_F(SharedFsFrozenHolder, WithoutStopIfLostItWarnsAndKeepsItsCommandsStatus) {
-  auto frozen = start_frozen_candidate({}, {"exit", "3"});
+TEST_F(SharedFsFrozenHolder, ByDefaultItStopsTheCommandAndExits76) {
+  auto frozen = start_frozen_candidate({}, {});
+  auto reclaimer = take_lock_while_frozen(*frozen);
+
+  // Safe by default (issue 21): the same as --stop-if-lost.
+  EXPECT_EQ(frozen->process->wait(10s), ExitStatus::exited(76)) << frozen->process->stderr_text();
+  const std::string err = frozen->process->stderr_text();
+  EXPECT_EQ(count_occurrences(err, lost_warning), 1U) << err;
+  EXPECT_NE(err.find("stopping the command"), std::string::npos) << err;
+  expect_new_lock_kept_then_released(*reclaimer);
+}
+
+TEST_F(SharedFsFrozenHolder, WithKeepRunningIfLostItWarnsAndExits76AfterTheCommand) {
+  auto frozen = start_frozen_candidate({"--keep-running-if-lost"}, {"exit", "0"});
   auto reclaimer = take_lock_while_frozen(*frozen);
 
   ASSERT_TRUE(file_eventually_contains(frozen->process->stderr_path(), lost_warning, 10s));
-  EXPECT_TRUE(frozen->process->is_running()) << "the command was stopped without --stop-if-lost";
+  EXPECT_TRUE(frozen->process->is_running())
+      << "the command was stopped with --keep-running-if-lost";
   frozen->let_go();
-  EXPECT_EQ(frozen->process->wait(10s), ExitStatus::exited(3)) << frozen->process->stderr_text();
+  // The command succeeded, but not under the lock: never exit 0.
+  EXPECT_EQ(frozen->process->wait(10s), ExitStatus::exited(76)) << frozen->process->stderr_text();
   const std::string err = frozen->process->stderr_text();
   EXPECT_EQ(count_occurrences(err, lost_warning), 1U) << err;
   EXPECT_EQ(err.find("stopping the command"), std::string::npos) << err;
+  EXPECT_NE(err.find("--keep-running-if-lost"), std::string::npos) << err;
   EXPECT_EQ(err.find("removed or replaced by someone else"), std::string::npos)
       << "the loss is said twice:\n"
       << err;
@@ -150,7 +166,7 @@ TEST_P(SharedFsFrozenMember, WithStopIfLostItStopsTheCommandAndExits76) {
   EXPECT_EQ(frozen->process->wait(10s), ExitStatus::exited(76)) << frozen->process->stderr_text();
   const std::string err = frozen->process->stderr_text();
   EXPECT_EQ(count_occurrences(err, lost_warning), 1U) << err;
-  EXPECT_NE(err.find("stopping the command (--stop-if-lost)"), std::string::npos) << err;
+  EXPECT_NE(err.find("stopping the command"), std::string::npos) << err;
   expect_new_lock_kept_then_released(*reclaimer);
 }
 

@@ -25,7 +25,7 @@ enum ExitCode : int {
   exit_os_error = 71,        // the OS refused something unexpected
   exit_lock_directory = 74,  // lock directory or an entry in it unusable
   exit_timeout = 75,         // --timeout expired; the command was not run
-  exit_lock_lost = 76,       // --stop-if-lost: the lock was taken away while the command ran
+  exit_lock_lost = 76,       // the lock was taken away while the command ran
   exit_lock_held = 75,       // `break` without --force: the lock is held (try later, as for 75)
   exit_not_executable = 126, // the command exists but cannot be executed
   exit_not_found = 127,      // the command was not found

@@ -3,6 +3,7 @@
 #include "core/lock_directory.h"
 #include "core/lock_listing.h"
 #include "core/messages.h"
+#include "etcd/location.h"
 #include "os/clock.h"
 
 #include <CLI/CLI.hpp>
@@ -95,6 +96,9 @@ Result<core::SurveyContext> survey_context(const JudgingOptions& options) {
   auto directory = core::resolve_lock_directory(options.common.dir);
   if (!directory) {
     return directory.error();
+  }
+  if (auto typo = etcd::mistyped_location(*directory)) {
+    return Error{ErrorKind::usage, *typo};
   }
   auto stale_after = stale_after_option(options.stale_after);
   if (!stale_after) {

@@ -7,6 +7,7 @@
 #include "core/supervise.h"
 #include "etcd/acquire.h"
 #include "etcd/holder_check.h"
+#include "etcd/keeper.h"
 #include "etcd/location.h"
 #include "etcd/nesting.h"
 #include "os/child_process.h"
@@ -81,6 +82,9 @@ Result<RunSettings> settings_from(const RunOptions& options) {
   if (!directory) {
     return directory.error();
   }
+  if (auto typo = etcd::mistyped_location(*directory)) {
+    return Error{ErrorKind::usage, *typo};
+  }
   settings.directory = std::move(*directory);
   auto timeout = seconds_option(options.timeout, "--timeout", "BUILDLOCK_TIMEOUT", std::nullopt);
   if (!timeout) {
@@ -149,7 +153,10 @@ void report_lock_lost(const RunOptions& options, const std::string& why,
   messages.warning("LOCK LOST: lock `" + options.lock + "` was taken from this process while `" +
                    options.command.front() + "` ran (" + why +
                    "); what it protects is no longer protected" +
-                   (options.stop_if_lost ? "; stopping the command (--stop-if-lost)" : ""));
+                   (options.keep_running_if_lost
+                        ? "; the command runs on (--keep-running-if-lost), and buildlock will "
+                          "exit 76"
+                        : "; stopping the command"));
 }
 
 // Runs the command under `lock` (core::HeldLock or etcd::EtcdHold: both release(&messages)) and
@@ -158,7 +165,7 @@ template <class Lock>
 int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
                       os::SignalHandling& signals, const core::Messages& messages,
                       const RunOptions& options) {
-  supervise_request.stop_if_lost = options.stop_if_lost;
+  supervise_request.stop_if_lost = !options.keep_running_if_lost;
   auto outcome = core::supervise(supervise_request, signals);
   if (!outcome) {
     lock.release(&messages);
@@ -169,7 +176,8 @@ int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
     messages.warning("the build that started `" + options.command.front() +
                      "` is gone; stopped it and released lock `" + options.lock + "`");
   }
-  if (outcome->lock_lost && options.stop_if_lost) {
+  if (outcome->lock_lost) {
+    // Never the command's status, 0 included: what it did was not protected (docs/cli.md).
     lock.release(&messages);
     return exit_lock_lost;
   }
@@ -197,9 +205,16 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
   const bool ttl_given =
       options.stale_after || (from_environment != nullptr && *from_environment != '\0');
   const std::int64_t ttl = ttl_given ? etcd::ttl_for(request.stale_after) : etcd::default_ttl;
+  // The keeper first, then the adoption of orphans: the keeper must not become ours. Started on
+  // arrival, so that its fork and exec are not on the handoff's critical path.
+  std::optional<os::Fd> keeper = etcd::start_keeper(request.directory, request.name, messages);
+  os::adopt_orphaned_descendants();
   auto lock = etcd::acquire(request, ttl, signals, messages);
   if (!lock) {
     return report(lock.error());
+  }
+  if (keeper) {
+    etcd::attach_keeper(*lock, std::move(*keeper));
   }
   supervise_request.environment = {
       {"BUILDLOCK_FENCING_TOKEN", std::to_string(lock->fencing_token())},
@@ -207,13 +222,16 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
        etcd::held_leases_value(std::getenv(etcd::held_leases_variable), lock->lease().id)}};
   supervise_request.heartbeat = [&lock, &messages, &options] {
     std::string why;
-    if (lock->renew(true, why)) {
+    if (lock->keep(why)) {
       return true;
     }
     report_lock_lost(options, why, messages);
     return false;
   };
-  supervise_request.heartbeat_interval = lock->renew_interval();
+  // Looked at often enough to stop the command, SIGKILL included, well before the TTL ends
+  // (etcd/hold.h, docs/protocol.md "Stopping before the lease ends").
+  supervise_request.heartbeat_interval = lock->check_interval();
+  supervise_request.kill_after_if_lost = lock->kill_window();
   return supervise_holding(*lock, supervise_request, signals, messages, options);
 }
 
@@ -257,10 +275,16 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                 std::string("Stop COMMAND (") + os::own_stop_description() +
                     ") and release the lock when the process that started buildlock, or that "
                     "process's parent, exits (a killed ninja or make)");
-  run->add_flag("--stop-if-lost", options.stop_if_lost,
-                std::string("When the lock is taken away while COMMAND runs (`break`, or "
-                            "reclaimed after this process was frozen too long), stop COMMAND (") +
-                    os::own_stop_description() + ") and exit 76 instead of only warning");
+  auto* stop_if_lost = run->add_flag(
+      "--stop-if-lost", options.stop_if_lost,
+      std::string("When the lock is taken away while COMMAND runs (`break`, reclaimed after this "
+                  "process was frozen too long, an etcd lease that could not be renewed), stop "
+                  "COMMAND (") +
+          os::own_stop_description() + ") and exit 76; the default, accepted for older scripts");
+  run->add_flag("--keep-running-if-lost", options.keep_running_if_lost,
+                "When the lock is taken away while COMMAND runs, only warn (LOCK LOST) and let "
+                "COMMAND run on, unprotected; exit 76 when it ends")
+      ->excludes(stop_if_lost);
   run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
       ->required();
   run->footer(
@@ -268,7 +292,7 @@ void add_run_command(CLI::App& app, RunOptions& options) {
       "Example: buildlock run --timeout 60 downloads -- ./fetch.sh --all\n"
       "Exit status: the command's own (a command killed by a signal: buildlock dies of the same "
       "signal); 2 usage, 65 lock held in another mode or slot count, 70 internal error, 71 system "
-      "error, 74 lock directory unusable, 75 timeout, 76 lock lost (--stop-if-lost), "
+      "error, 74 lock directory unusable, 75 timeout, 76 lock lost while COMMAND ran, "
       "126 not executable, 127 not found.");
 }
 
@@ -287,8 +311,11 @@ int run_command(const RunOptions& options) {
 
   os::SignalHandling signals;
   // Before anything can start: orphans of the command come to us, so that none escapes the rule
-  // that nothing it started runs on after the release (core/supervise.h).
-  os::adopt_orphaned_descendants();
+  // that nothing it started runs on after the release (core/supervise.h). For etcd once its
+  // lease keeper runs (run_in_etcd), which must not be adopted.
+  if (!is_etcd) {
+    os::adopt_orphaned_descendants();
+  }
   core::SuperviseRequest supervise_request;
   supervise_request.commands = settings->commands;
   supervise_request.die_with_parent = options.die_with_parent;
@@ -317,6 +344,7 @@ int run_command(const RunOptions& options) {
                      "` is already held by a parent buildlock; running "
                      "without taking it again");
     signals.set_mode(os::TerminationMode::record);
+    os::adopt_orphaned_descendants();
     auto outcome = core::supervise(supervise_request, signals);
     if (!outcome) {
       return report(outcome.error());

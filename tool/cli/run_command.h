@@ -22,7 +22,8 @@ struct RunOptions {
   // Split COMMAND into several commands of these lengths, run in order under one hold.
   std::vector<std::size_t> sequence;
   bool die_with_parent = false;
-  bool stop_if_lost = false;
+  bool stop_if_lost = false;         // the default; accepted so that older scripts still work
+  bool keep_running_if_lost = false; // opt out of stopping the command when the lock is lost
   bool shared = false;
   std::optional<int> slots;
   std::vector<std::string> command; // everything after `--`

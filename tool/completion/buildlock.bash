@@ -69,7 +69,7 @@ _buildlock() {
     mapfile -t COMPREPLY < <(compgen -W "run status clean break -h --help --version" -- "$cur")
     return
     ;;
-  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --die-with-parent --kill-after" ;;
+  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --keep-running-if-lost --die-with-parent --kill-after" ;;
   status) options="$common --json" ;;
   clean) options="$common -n --dry-run --json" ;;
   break) options="$common -f --force" ;;

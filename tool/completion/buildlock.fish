@@ -74,7 +74,8 @@ complete -c buildlock -n $in_run -l sequence -x -d 'Split COMMAND into commands 
 complete -c buildlock -n $in_run -l shared -d 'Hold the lock shared'
 complete -c buildlock -n $in_run -l slots -x -d 'Let at most N runs hold the lock at once'
 complete -c buildlock -n $in_run -l die-with-parent -d 'Stop COMMAND when the process that started buildlock exits'
-complete -c buildlock -n $in_run -l stop-if-lost -d 'Stop COMMAND and exit 76 when the lock is taken away'
+complete -c buildlock -n $in_run -l stop-if-lost -d 'Stop COMMAND and exit 76 when the lock is taken away (the default)'
+complete -c buildlock -n $in_run -l keep-running-if-lost -d 'Let COMMAND run on when the lock is taken away; exit 76'
 complete -c buildlock -n $in_run -l kill-after -x -d 'SIGKILL what a stopped COMMAND started after SECONDS'
 complete -c buildlock -n $in_run -a '(__buildlock_locks)' -d Lock
 # After `--`: the command, then its arguments, completed as if typed on their own.

@@ -45,7 +45,9 @@ public:
         own_process_group_(own_process_group),
         heartbeat_interval_(std::chrono::duration_cast<os::MonotonicClock::duration>(
             std::max<Seconds>(request.heartbeat_interval, std::chrono::milliseconds(50)))),
-        kill_after_(std::chrono::duration_cast<os::MonotonicClock::duration>(request.kill_after)) {}
+        kill_after_(std::chrono::duration_cast<os::MonotonicClock::duration>(request.kill_after)),
+        kill_after_if_lost_(
+            std::chrono::duration_cast<os::MonotonicClock::duration>(request.kill_after_if_lost)) {}
 
   Result<os::ExitStatus> run(const std::vector<std::string>& argv) {
     auto child = os::ChildProcess::spawn(argv, request_.environment, own_process_group_);
@@ -104,9 +106,15 @@ private:
           stop_signal_ = received.number;
         }
       }
-      if (!heartbeat() && request_.stop_if_lost && kill_at == os::TimePoint::max()) {
+      if (!heartbeat() && request_.stop_if_lost) {
         // Writing on under a lock someone else now holds could corrupt what it protects.
-        stop(child, os::terminate_signal(), kill_at);
+        // Once: after the SIGKILL (kill_at back at max) it is not asked to stop again.
+        if (kill_at == os::TimePoint::max() && stop_signal_ == 0) {
+          stop(child, os::terminate_signal(), kill_at);
+        }
+        if (kill_at != os::TimePoint::max()) {
+          kill_at = std::min(kill_at, lost_kill_at_);
+        }
       }
     }
   }
@@ -143,7 +151,7 @@ private:
   // another stopping signal arrives: the user insists). Returns when no child is left; since
   // orphans are adopted, no descendant is left either.
   void stop_descendants(os::ChildProcess& child, int signal, std::int64_t group_signalled) {
-    const os::TimePoint kill_at = os::monotonic_now() + kill_after_;
+    os::TimePoint kill_at = std::min(os::monotonic_now() + kill_after_, lost_kill_at_);
     bool killing = signal == os::kill_signal();
     // Every process signalled, so that none gets it twice; by pid and start time, since a pid
     // freed meanwhile may be a newcomer's now.
@@ -177,7 +185,9 @@ private:
         outcome_.interrupting_signal = received.number;
         killing = killing || os::is_stop_signal(received.number);
       }
-      heartbeat();
+      if (!heartbeat() && request_.stop_if_lost) {
+        kill_at = std::min(kill_at, lost_kill_at_);
+      }
     }
   }
 
@@ -189,6 +199,10 @@ private:
     next_heartbeat_ = os::monotonic_now() + heartbeat_interval_;
     if (request_.heartbeat && !outcome_.lock_lost && !request_.heartbeat()) {
       outcome_.lock_lost = true;
+      // A lost lock may leave less time than --kill-after (etcd: the lease ends soon).
+      if (request_.stop_if_lost) {
+        lost_kill_at_ = os::monotonic_now() + std::min(kill_after_, kill_after_if_lost_);
+      }
     }
     return !outcome_.lock_lost;
   }
@@ -199,6 +213,8 @@ private:
   const bool own_process_group_;
   const os::MonotonicClock::duration heartbeat_interval_;
   const os::MonotonicClock::duration kill_after_;
+  const os::MonotonicClock::duration kill_after_if_lost_;
+  os::TimePoint lost_kill_at_ = os::TimePoint::max(); // SIGKILL by then once the lock is lost
   os::TimePoint next_heartbeat_{};
   int stop_signal_ = 0; // the signal the command was asked to stop with, if it was
   std::vector<std::pair<std::int64_t, int>> groups_signalled_; // (process group, signal)

@@ -21,8 +21,10 @@ struct SuperviseRequest {
   // Called every `heartbeat_interval` while a command runs; returns false once the lock is lost.
   std::function<bool()> heartbeat;
   Seconds heartbeat_interval{30};
-  // --stop-if-lost: stop the command (SIGTERM, SIGKILL `kill_after` later) once the lock is lost.
-  bool stop_if_lost = false;
+  // Stop the command (SIGTERM, SIGKILL `kill_after_if_lost` later, if that is shorter than
+  // `kill_after`) once the lock is lost; the default (--keep-running-if-lost turns it off).
+  bool stop_if_lost = true;
+  Seconds kill_after_if_lost{31536000}; // no shorter limit unless the store needs one (etcd)
   // --die-with-parent: stop the command when the build that started buildlock is gone (see
   // ParentWatch in supervise.cpp).
   bool die_with_parent = false;

@@ -21,6 +21,8 @@ using namespace std::chrono_literals;
 // command still runs is looked at less often: that look reads every process's environment.
 constexpr auto local_pid_interval = 20ms;
 constexpr auto command_tree_interval = 250ms;
+// How often a waiter whose etcd does not answer tries again.
+constexpr auto outage_retry_interval = 200ms;
 
 [[noreturn]] void die_after_signal(int signal, EtcdHold& hold) {
   hold.release(nullptr);
@@ -33,6 +35,19 @@ void die_if_signalled(os::SignalHandling& signals, EtcdHold& hold) {
   for (const os::ReceivedSignal& received : signals.take_signals()) {
     die_after_signal(received.number, hold);
   }
+}
+
+// A waiter whose etcd does not answer (a member restarting, a short partition) keeps its place
+// while its lease may still live: nothing runs yet, so waiting costs nothing. Pauses a little
+// (dying by a signal that comes meanwhile) and says whether to try again; the caller's renewal
+// gives up once a whole TTL passed without one (EtcdHold::renew).
+bool outage_passes(const Error& error, os::SignalHandling& signals, EtcdHold& hold) {
+  if (!no_endpoint_answered(error)) {
+    return false; // an answer that refused: time will not change it
+  }
+  signals.wait_for_signal(os::monotonic_now() + outage_retry_interval);
+  die_if_signalled(signals, hold);
+  return true;
 }
 
 } // namespace
@@ -84,11 +99,31 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     }
     auto range = range_prefix(hold.client(), lock_prefix, timeout);
     if (!range) {
-      return range.error();
+      if (!outage_passes(range.error(), signals, hold)) {
+        return range.error();
+      }
+      continue;
     }
     std::vector<QueueEntry> entries = queue_entries(range->kvs);
+    std::erase_if(entries, [&](const QueueEntry& entry) {
+      return !is_holder_key(prefix, request.name, entry.key);
+    });
+    // Our own key must be in the range we judge by (etcd's Mutex.Lock checks the same): without
+    // it we hold nothing, and everybody else decides without us.
+    if (std::none_of(entries.begin(), entries.end(), [&](const QueueEntry& entry) {
+          return entry.key == key && entry.create_revision == *created;
+        })) {
+      return Error{ErrorKind::lock_directory, "lost our place in the queue of lock `" +
+                                                  request.name + "`: our key `" + key +
+                                                  "` was deleted"};
+    }
     const QueueDecision decision = decide(entries, *created, request.mode, request.slots);
     if (decision.state == QueueState::holds) {
+      // The command may start only with the lease safely ahead of jeopardy (etcd/hold.h).
+      if (!hold.start_holding(lost)) {
+        return Error{ErrorKind::lock_directory,
+                     "lost lock `" + request.name + "` before its command started: " + lost};
+      }
       return hold;
     }
     if (decision.state == QueueState::conflict) {
@@ -147,7 +182,10 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     const std::string watch_end = decision.watch ? "" : prefix_end(lock_prefix);
     auto watch = Watch::start(hold.client(), watch_key, watch_end, range->revision + 1, timeout);
     if (!watch) {
-      return watch.error();
+      if (!outage_passes(watch.error(), signals, hold)) {
+        return watch.error();
+      }
+      continue;
     }
     // Until something was deleted, our lease is due, the deadline or a notice comes, or a local
     // holder's process is gone.

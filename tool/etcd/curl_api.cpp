@@ -18,6 +18,7 @@ Result<CurlApi> load(const os::SharedLibrary& library) {
   const bool all = look_up(library, "curl_global_init", api.global_init) &&
                    look_up(library, "curl_easy_init", api.easy_init) &&
                    look_up(library, "curl_easy_cleanup", api.easy_cleanup) &&
+                   look_up(library, "curl_easy_reset", api.easy_reset) &&
                    look_up(library, "curl_easy_setopt", api.easy_setopt) &&
                    look_up(library, "curl_easy_perform", api.easy_perform) &&
                    look_up(library, "curl_easy_getinfo", api.easy_getinfo) &&
@@ -41,8 +42,10 @@ Result<CurlApi> load(const os::SharedLibrary& library) {
 } // namespace
 
 Result<const CurlApi*> curl_api() {
-  // Loaded once and kept until exit: handles may be cleaned up as late as static destruction.
-  static std::optional<os::SharedLibrary> library;
+  // Loaded once and never unloaded, not even at exit: handles may be cleaned up as late as static
+  // destruction, and unloading libcurl and the libraries it brought (about 25) cost a releasing
+  // holder 4 ms between its last answer and its exit, on the next holder's critical path.
+  static os::SharedLibrary* library = nullptr;
   static CurlApi api;
   static std::optional<Error> failure;
   if (failure) {
@@ -65,7 +68,7 @@ Result<const CurlApi*> curl_api() {
       return *failure;
     }
     api = *loaded;
-    library = std::move(*opened);
+    library = new os::SharedLibrary(std::move(*opened)); // deliberately never deleted (above)
   }
   return &api;
 }
@@ -88,6 +91,14 @@ CurlEasy::~CurlEasy() {
   }
   if (headers_ != nullptr) {
     api_->slist_free_all(headers_);
+  }
+}
+
+void CurlEasy::reset() {
+  api_->easy_reset(handle_);
+  if (headers_ != nullptr) {
+    api_->slist_free_all(headers_);
+    headers_ = nullptr;
   }
 }
 

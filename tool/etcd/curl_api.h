@@ -16,6 +16,7 @@ struct CurlApi {
   decltype(&curl_global_init) global_init = nullptr;
   decltype(&curl_easy_init) easy_init = nullptr;
   decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&curl_easy_reset) easy_reset = nullptr;
   decltype(&curl_easy_setopt) easy_setopt = nullptr;
   decltype(&curl_easy_perform) easy_perform = nullptr;
   decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
@@ -54,8 +55,11 @@ public:
   template <class Value> void set(CURLoption option, Value value) const {
     api_->easy_setopt(handle_, option, value);
   }
-  // Adds a request header; the list lives as long as the handle.
+  // Adds a request header; the list lives as long as the handle (or until reset()).
   void add_header(const char* line);
+  // Forgets every option and header, keeping the connections the handle made (libcurl reuses
+  // an open connection to the same endpoint for the next request).
+  void reset();
 
 private:
   CurlEasy(const CurlApi* api, CURL* handle) : api_(api), handle_(handle) {}

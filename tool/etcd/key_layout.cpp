@@ -16,18 +16,34 @@ std::string holder_key(const std::string& prefix, const std::string& name, std::
   return lock_key_prefix(prefix, name) + lease_hex(lease);
 }
 
+bool is_holder_key(const std::string& prefix, const std::string& name, std::string_view key) {
+  const std::string start = lock_key_prefix(prefix, name);
+  if (!key.starts_with(start) || key.size() != start.size() + 16) {
+    return false;
+  }
+  for (char c : key.substr(start.size())) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<std::string> lock_name_of(const std::string& prefix, std::string_view key) {
   const std::string start = all_locks_prefix(prefix);
   if (!key.starts_with(start)) {
     return std::nullopt;
   }
-  key.remove_prefix(start.size());
-  const auto slash = key.find('/');
-  if (slash == std::string_view::npos || slash == 0 || slash + 1 == key.size() ||
-      key.find('/', slash + 1) != std::string_view::npos) {
+  const std::string_view rest = key.substr(start.size());
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0) {
     return std::nullopt;
   }
-  return std::string(key.substr(0, slash));
+  std::string name(rest.substr(0, slash));
+  if (!is_holder_key(prefix, name, key)) {
+    return std::nullopt;
+  }
+  return name;
 }
 
 } // namespace buildlock::etcd

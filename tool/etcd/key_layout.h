@@ -24,6 +24,11 @@ std::string holder_key(const std::string& prefix, const std::string& name, std::
 // "PREFIX/": the start of every key of every lock under PREFIX.
 std::string all_locks_prefix(const std::string& prefix);
 
+// Whether `key` is a holder key of lock NAME: "PREFIX/NAME/" and 16 lowercase hex digits, nothing
+// more. The range of PREFIX/NAME/ also holds the keys of another location whose PREFIX is
+// PREFIX/NAME (its lock X has keys PREFIX/NAME/X/LEASE): those are not this lock's.
+bool is_holder_key(const std::string& prefix, const std::string& name, std::string_view key);
+
 // NAME of a key "PREFIX/NAME/LEASE"; nullopt for a key not laid out so (not buildlock's).
 std::optional<std::string> lock_name_of(const std::string& prefix, std::string_view key);
 

@@ -28,8 +28,13 @@ Result<std::int64_t> keep_alive(Client& client, std::int64_t id, core::Seconds t
     return std::move(answer.error()).with("renewing lease " + lease_hex(id));
   }
   const auto result = answer->find("result");
+  if (result == answer->end() || !result->is_object()) {
+    // Not an answer about the lease at all: a failed renewal, never a verdict on the lease.
+    return Error{ErrorKind::lock_directory,
+                 "renewing lease " + lease_hex(id) + ": an answer without a result"};
+  }
   // A missing TTL is TTL 0: the lease does not exist any more.
-  return result == answer->end() ? std::int64_t{0} : integer_field(*result, "TTL");
+  return integer_field(*result, "TTL");
 }
 
 Status revoke_lease(Client& client, std::int64_t id, core::Seconds timeout) {

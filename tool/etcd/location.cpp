@@ -13,26 +13,38 @@ Error bad(std::string_view url, const std::string& why) {
                                      " (expected etcd://HOST:PORT[,HOST:PORT...]/PREFIX)"};
 }
 
-// HOST:PORT with a numeric port; HOST a name, an IPv4 address or a bracketed IPv6 address.
-bool valid_host_port(std::string_view text) {
+// Why `text` is not HOST:PORT (a name, an IPv4 address or a bracketed IPv6 address, and a port
+// from 1 to 65535), or "" when it is.
+std::string host_port_problem(std::string_view text) {
   const auto colon = text.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size() ||
-      text.size() - colon > 6) {
-    return false;
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == text.size()) {
+    return "`" + std::string(text.substr(0, 100)) + "` is not HOST:PORT";
   }
-  for (char c : text.substr(colon + 1)) {
-    if (c < '0' || c > '9') {
-      return false;
+  const std::string_view host = text.substr(0, colon);
+  const std::string_view port = text.substr(colon + 1);
+  long number = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9' || (number = number * 10 + (c - '0')) > 65535) {
+      return "`" + std::string(port.substr(0, 20)) + "` is not a port (1 to 65535)";
     }
   }
-  for (char c : text.substr(0, colon)) {
+  if (number == 0) {
+    return "port 0 is not a port (1 to 65535)";
+  }
+  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  if (!bracketed && host.find(':') != std::string_view::npos) {
+    return "`" + std::string(host.substr(0, 100)) +
+           "`: an IPv6 address goes in brackets ([::1]:2379)";
+  }
+  const std::string_view inside = bracketed ? host.substr(1, host.size() - 2) : host;
+  for (char c : inside) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '.' || c == '-' || c == '_' || c == '[' || c == ']' || c == ':';
+                    c == '.' || c == '-' || c == '_' || (bracketed && c == ':');
     if (!ok) {
-      return false;
+      return "`" + std::string(host.substr(0, 100)) + "` is not a host name or address";
     }
   }
-  return true;
+  return "";
 }
 
 std::string variable(const char* name) {
@@ -44,6 +56,38 @@ std::string variable(const char* name) {
 
 bool is_etcd_location(std::string_view dir) {
   return dir.starts_with(plain_scheme) || dir.starts_with(tls_scheme);
+}
+
+std::optional<std::string> mistyped_location(std::string_view dir) {
+  if (is_etcd_location(dir)) {
+    return std::nullopt;
+  }
+  const auto first = dir.find_first_not_of(" \t\r\n");
+  const std::string_view trimmed = first == std::string_view::npos ? "" : dir.substr(first);
+  std::string lower;
+  for (char c : trimmed.substr(0, 8)) {
+    lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  const std::string quoted = "`" + std::string(dir.substr(0, 200)) + "`";
+  const std::string expected = " (an etcd location is etcd://HOST:PORT[,HOST:PORT...]/PREFIX, or "
+                               "etcds:// for TLS; a lock directory is a path)";
+  if (lower.starts_with("etcd:") || lower.starts_with("etcds:")) {
+    return quoted + (first != 0 ? " starts with a blank" : " is not spelled etcd:// or etcds://") +
+           expected;
+  }
+  // SCHEME:// with a scheme of two letters or more (C:/ is a Windows drive, not a URL).
+  std::size_t end = 0;
+  while (end < trimmed.size() &&
+         ((trimmed[end] >= 'a' && trimmed[end] <= 'z') ||
+          (trimmed[end] >= 'A' && trimmed[end] <= 'Z') ||
+          (end > 0 && ((trimmed[end] >= '0' && trimmed[end] <= '9') || trimmed[end] == '+' ||
+                       trimmed[end] == '.' || trimmed[end] == '-')))) {
+    ++end;
+  }
+  if (end >= 2 && trimmed.substr(end).starts_with("://")) {
+    return quoted + " is a URL that buildlock does not know" + expected;
+  }
+  return std::nullopt;
 }
 
 Result<Location> parse_location(std::string_view url) {
@@ -62,13 +106,17 @@ Result<Location> parse_location(std::string_view url) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       return bad(url, "PREFIX holds a control character");
     }
+    if (c == '?' || c == '#') {
+      // Not a query or a fragment here: it would silently become part of every key.
+      return bad(url, std::string("PREFIX holds `") + c + "`");
+    }
   }
   std::string_view hosts = rest.substr(0, slash);
   for (bool more = !hosts.empty(); more;) {
     const auto comma = hosts.find(',');
     const std::string_view one = hosts.substr(0, comma);
-    if (!valid_host_port(one)) {
-      return bad(url, "`" + std::string(one.substr(0, 100)) + "` is not HOST:PORT");
+    if (const std::string problem = host_port_problem(one); !problem.empty()) {
+      return bad(url, problem);
     }
     location.endpoints.push_back(std::string(tls ? "https://" : "http://") + std::string(one));
     more = comma != std::string_view::npos;

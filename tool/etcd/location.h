@@ -10,6 +10,7 @@
 
 #include "os/result.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,11 @@ struct Location {
 
 // True for a --dir value that names an etcd location (etcd:// or etcds://).
 bool is_etcd_location(std::string_view dir);
+
+// Why `dir`, which is not an etcd location, must be a mistyped one rather than a directory
+// (`ETCD://...`, `etcd:/h:p/t`, `etcd:h:p/t`, ` etcd://...`, `http://...`): a typo must not
+// become a local directory with no cross-host exclusion at all. nullopt for anything else.
+std::optional<std::string> mistyped_location(std::string_view dir);
 
 // Errors: ErrorKind::usage, naming what is wrong with the URL or a variable.
 Result<Location> parse_location(std::string_view url);

@@ -23,7 +23,9 @@ Result<core::AncestorHold> ancestor_hold(const char* held_leases, const std::str
   if (!range) {
     return range.error();
   }
-  const std::vector<QueueEntry> entries = queue_entries(range->kvs);
+  std::vector<QueueEntry> entries = queue_entries(range->kvs);
+  std::erase_if(entries,
+                [&](const QueueEntry& entry) { return !is_holder_key(prefix, name, entry.key); });
   for (const QueueEntry& entry : entries) {
     if (!names_lease(held_leases, entry.lease)) {
       continue;

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace buildlock::test {
@@ -64,7 +65,7 @@ int free_port() {
   return ntohs(address.sin_port);
 }
 
-EtcdCluster::EtcdCluster(int members, EtcdTransport transport) {
+EtcdCluster::EtcdCluster(int members, EtcdTransport transport, std::vector<std::string> extra) {
   const TempDir* temp = TempDir::current();
   if (temp == nullptr) {
     throw std::runtime_error("EtcdCluster needs the test's TempDir");
@@ -73,6 +74,28 @@ EtcdCluster::EtcdCluster(int members, EtcdTransport transport) {
   if (transport == EtcdTransport::tls) {
     tls_ = make_tls_files(tls_dir);
   }
+  // Ports are picked free (bound to 0, read back, closed) and may be taken by someone else before
+  // etcd binds them: then etcd exits at once, and the cluster starts again on other ports.
+  for (int attempt = 0;; ++attempt) {
+    const std::string failure = start_members(members, extra, attempt);
+    if (failure.empty()) {
+      return;
+    }
+    if (attempt >= 4 || failure.find("address already in use") == std::string::npos) {
+      throw std::runtime_error(failure);
+    }
+  }
+}
+
+std::string EtcdCluster::start_members(int members, const std::vector<std::string>& extra,
+                                       int attempt) {
+  const TempDir* temp = TempDir::current();
+  const std::string tls_dir = *temp / "etcd-tls";
+  const std::string suffix = attempt == 0 ? "" : "-" + std::to_string(attempt);
+  stop_members();
+  client_ports_.clear();
+  arguments_.clear();
+  logs_.clear();
   std::vector<int> peer_ports;
   std::string initial_cluster;
   for (int i = 0; i < members; ++i) {
@@ -81,17 +104,16 @@ EtcdCluster::EtcdCluster(int members, EtcdTransport transport) {
     initial_cluster += (i == 0 ? "" : ",") + std::string("m") + std::to_string(i) + "=http://" +
                        local(peer_ports.back());
   }
-  std::vector<std::string> logs;
   for (int i = 0; i < members; ++i) {
     const std::string name = "m" + std::to_string(i);
     const std::string client_url = (tls_ ? "https://" : "http://") + local(client_ports_[i]);
     const std::string peer_url = "http://" + local(peer_ports[i]);
-    const std::string log = *temp / ("etcd-" + name);
+    const std::string log = *temp / ("etcd-" + name + suffix);
     std::vector<std::string> arguments{"etcd",
                                        "--name",
                                        name,
                                        "--data-dir",
-                                       *temp / ("etcd-data-" + name),
+                                       *temp / ("etcd-data-" + name + suffix),
                                        "--listen-client-urls",
                                        client_url,
                                        "--advertise-client-urls",
@@ -113,27 +135,61 @@ EtcdCluster::EtcdCluster(int members, EtcdTransport transport) {
                                          tls_dir + "/server.key", "--trusted-ca-file", tls_->ca,
                                          "--client-cert-auth"});
     }
+    arguments.insert(arguments.end(), extra.begin(), extra.end());
+    arguments_.push_back(arguments);
+    logs_.push_back(log);
     Command command(std::move(arguments));
     command.unset_env("ETCD_NAME").unset_env("ETCD_DATA_DIR").output_to(log);
     members_.emplace_back(command.start());
-    logs.push_back(log + ".err");
   }
-  for (const std::string& log : logs) {
-    // etcd 3.4 logs to stderr.
-    if (!file_eventually_contains(log, "ready to serve client requests",
-                                  workload_bound(milliseconds(20000)))) {
-      throw std::runtime_error("etcd did not start: see " + log);
+  // etcd 3.4 logs to stderr. A member that exited is not waited for.
+  const auto deadline = Clock::now() + workload_bound(milliseconds(20000));
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    const std::string log = logs_[i] + ".err";
+    while (read_file(log).find("ready to serve client requests") == std::string::npos) {
+      for (std::size_t j = 0; j < members_.size(); ++j) {
+        // One member gone: the others would wait for it until the deadline.
+        if (!members_[j]->is_running()) {
+          return "etcd exited at its start (see " + logs_[j] +
+                 ".err): " + read_file(logs_[j] + ".err");
+        }
+      }
+      if (Clock::now() >= deadline) {
+        return "etcd did not start: see " + log;
+      }
+      std::this_thread::sleep_for(milliseconds(5));
     }
   }
+  return "";
 }
 
-EtcdCluster::~EtcdCluster() {
+void EtcdCluster::stop_members() {
   for (auto& member : members_) {
     if (member && member->is_running()) {
       member->send_signal(SIGCONT);
       member->send_signal(SIGKILL);
       member->wait(milliseconds(5000));
     }
+  }
+  members_.clear();
+}
+
+EtcdCluster::~EtcdCluster() {
+  stop_members();
+}
+
+void EtcdCluster::restart(std::size_t index) {
+  Process& old = *members_[index];
+  old.send_signal(SIGCONT);
+  old.send_signal(SIGKILL);
+  old.wait(milliseconds(5000));
+  logs_[index] += "-again";
+  Command command(arguments_[index]);
+  command.unset_env("ETCD_NAME").unset_env("ETCD_DATA_DIR").output_to(logs_[index]);
+  members_[index].emplace(command.start());
+  if (!file_eventually_contains(logs_[index] + ".err", "ready to serve client requests",
+                                workload_bound(milliseconds(20000)))) {
+    throw std::runtime_error("etcd did not start again: see " + logs_[index] + ".err");
   }
 }
 

@@ -32,7 +32,9 @@ public:
   // Starts `members` members (1 or 3) and waits until they serve. With EtcdTransport::tls, a CA,
   // a server certificate for 127.0.0.1 and a client certificate are made first (openssl), the
   // members serve https and require a client certificate, and location() is etcds://.
-  explicit EtcdCluster(int members = 1, EtcdTransport transport = EtcdTransport::plain);
+  // `extra` is added to every member's command line (`--auth-token-ttl 1`, ...).
+  explicit EtcdCluster(int members = 1, EtcdTransport transport = EtcdTransport::plain,
+                       std::vector<std::string> extra = {});
   EtcdCluster(const EtcdCluster&) = delete;
   EtcdCluster& operator=(const EtcdCluster&) = delete;
   ~EtcdCluster();
@@ -47,6 +49,10 @@ public:
   // Member `index`'s process (for SIGSTOP, SIGCONT, SIGKILL).
   Process& member(std::size_t index) { return *members_[index]; }
   std::size_t size() const { return members_.size(); }
+  // Kills member `index` (SIGKILL) and starts it again on the same ports and data; returns once
+  // it serves again. (A member restarting under a client: an upgrade, a crash.)
+  void restart(std::size_t index);
+
   // The member that is the Raft leader now (asked with `etcdctl endpoint status`).
   std::size_t leader() const;
 
@@ -57,9 +63,16 @@ public:
   const std::optional<EtcdTlsFiles>& tls() const { return tls_; }
 
 private:
+  // Starts the members on fresh ports (data and logs named after `attempt`); "" once they
+  // serve, else why not.
+  std::string start_members(int members, const std::vector<std::string>& extra, int attempt);
+  void stop_members();
+
   std::optional<EtcdTlsFiles> tls_;
   std::vector<int> client_ports_;
   std::vector<std::optional<Process>> members_;
+  std::vector<std::vector<std::string>> arguments_; // each member's command line
+  std::vector<std::string> logs_;
 };
 
 // A port nobody listens on right now (bound to 0, read back, closed).

@@ -1,0 +1,189 @@
+#include "os/detached_process.h"
+
+#include "os/system_error.h"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace buildlock::os {
+namespace {
+
+// The value of `name` in a NUL-separated environment block, if set.
+bool environment_has(const std::string& block, std::string_view name,
+                     const std::function<bool(std::string_view)>& matches) {
+  std::string_view rest = block;
+  while (!rest.empty()) {
+    const auto end = rest.find('\0');
+    const std::string_view entry = rest.substr(0, end);
+    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=' &&
+        matches(entry.substr(name.size() + 1))) {
+      return true;
+    }
+    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
+  }
+  return false;
+}
+
+} // namespace
+
+Result<Fd> start_detached_self(const std::vector<std::string>& arguments) {
+#if defined(__linux__)
+  int ends[2] = {-1, -1};
+  if (::pipe2(ends, O_CLOEXEC) != 0) {
+    return last_system_error("pipe2");
+  }
+  Fd read_end(ends[0]);
+  Fd write_end(ends[1]);
+  // Everything exec needs, prepared before fork (only async-signal-safe calls after it).
+  std::vector<std::string> words{"buildlock"};
+  words.insert(words.end(), arguments.begin(), arguments.end());
+  std::vector<char*> argv;
+  for (std::string& word : words) {
+    argv.push_back(word.data());
+  }
+  argv.push_back(nullptr);
+  const pid_t middle = ::fork();
+  if (middle < 0) {
+    return last_system_error("fork");
+  }
+  if (middle == 0) {
+    if (::fork() != 0) {
+      ::_exit(0); // its child is orphaned to init (or an outer subreaper), never to us
+    }
+    ::setsid();
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(read_end.get(), 0);
+    if (null >= 0) {
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+    }
+    // Nothing else: a descriptor the run passed on to its command (a build's pipe, a jobserver,
+    // a test's) must not stay open in a helper that may outlive it.
+#if defined(SYS_close_range)
+    const bool closed = ::syscall(SYS_close_range, 3U, ~0U, 0U) == 0;
+#else
+    const bool closed = false;
+#endif
+    for (int fd = 3; !closed && fd < 65536; ++fd) {
+      ::close(fd);
+    }
+    // Every signal at its default action, none blocked: buildlock's handlers do not survive exec,
+    // but ignored ones and the mask would.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int signal = 1; signal < NSIG; ++signal) {
+      ::signal(signal, SIG_DFL);
+    }
+    ::execv("/proc/self/exe", argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(middle, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (::fcntl(write_end.get(), F_SETFL, O_NONBLOCK) != 0) {
+    return last_system_error("fcntl");
+  }
+  return write_end;
+#else
+  (void)arguments;
+  return Error{ErrorKind::system, "a helper that outlives buildlock needs Linux"};
+#endif
+}
+
+std::optional<std::string> read_input() {
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(0, buffer, sizeof buffer);
+    if (n > 0) {
+      return std::string(buffer, static_cast<std::size_t>(n));
+    }
+    if (n == 0 || errno != EINTR) {
+      return std::nullopt;
+    }
+  }
+}
+
+bool write_without_blocking(const Fd& fd, std::string_view text) {
+  // MSG_NOSIGNAL exists for sockets only: SIGPIPE is ignored by buildlock itself
+  // (os/signals.h), so a gone reader is EPIPE here.
+  const ssize_t written = ::write(fd.get(), text.data(), text.size());
+  return written == static_cast<ssize_t>(text.size());
+}
+
+namespace {
+
+// Whether process `pid` (a /proc entry name) has `name` set to a matching value.
+bool carries(const std::string& pid, std::string_view name,
+             const std::function<bool(std::string_view)>& matches) {
+  const int fd = ::open(("/proc/" + pid + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  const Fd file(fd);
+  std::string block;
+  char buffer[16384];
+  ssize_t n = 0;
+  // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
+  while (block.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
+    block.append(buffer, static_cast<std::size_t>(n));
+  }
+  return n >= 0 && environment_has(block, name, matches);
+}
+
+} // namespace
+
+std::vector<std::int64_t>
+processes_by_environment(std::string_view name,
+                         const std::function<bool(std::string_view)>& matches,
+                         std::int64_t owner_uid) {
+  std::vector<std::int64_t> found;
+#if defined(__linux__)
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) {
+    return found;
+  }
+  const long self = ::getpid();
+  while (const dirent* entry = ::readdir(proc)) {
+    char* end = nullptr;
+    const long long pid = std::strtoll(entry->d_name, &end, 10);
+    if (end == entry->d_name || *end != '\0' || pid <= 1 || pid == self) {
+      continue;
+    }
+    struct stat owner {};
+    if (::stat((std::string("/proc/") + entry->d_name).c_str(), &owner) == 0 &&
+        static_cast<std::int64_t>(owner.st_uid) == owner_uid &&
+        carries(entry->d_name, name, matches)) {
+      found.push_back(pid);
+    }
+  }
+  ::closedir(proc);
+#else
+  (void)name;
+  (void)matches;
+  (void)owner_uid;
+#endif
+  return found;
+}
+
+bool kill_if_environment(std::int64_t pid, std::string_view name,
+                         const std::function<bool(std::string_view)>& matches) {
+#if defined(__linux__)
+  return carries(std::to_string(pid), name, matches) &&
+         ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
+#else
+  (void)pid;
+  (void)name;
+  (void)matches;
+  return false;
+#endif
+}
+
+} // namespace buildlock::os
