@@ -83,6 +83,12 @@ TEST_F(EtcdModes, ModesThatDoNotMixAreRefused) {
     const Finished refused = run(run_under_lock("L", tree_of({"exit", "0"}), options));
     EXPECT_EQ(refused.status, ExitStatus::exited(65)) << refused.err;
     EXPECT_EQ(lines_of(refused.err).size(), std::size_t{1}) << refused.err;
+    // The same rule as for a directory, word for word: mixing exclusive and --shared is the
+    // designed use, only --slots refuses another mode (issue 25).
+    EXPECT_TRUE(refused.err.ends_with(
+        " (a lock taken with --slots N is shared only with runs that give the same N; exclusive "
+        "and --shared runs of one lock take turns instead)\n"))
+        << refused.err;
   }
   EXPECT_EQ(keys().size(), std::size_t{1}) << "a refused run left its key";
   slots->let_go();

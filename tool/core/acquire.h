@@ -27,6 +27,12 @@
 
 namespace buildlock::core {
 
+// The rule a mode-conflict error (exit 65) ends with, for every store: only --slots refuses
+// another mode; exclusive and --shared runs of one lock are the designed mix.
+inline constexpr const char* mode_conflict_rule =
+    " (a lock taken with --slots N is shared only with runs that give the same N; exclusive and "
+    "--shared runs of one lock take turns instead)";
+
 struct AcquireRequest {
   std::string directory;
   std::string name;

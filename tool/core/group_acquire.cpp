@@ -375,11 +375,10 @@ Result<bool> held_by_group(LockInspection& holder) {
 }
 
 Error mode_conflict(const AcquireRequest& request, const LockInspection& holder) {
-  return Error{ErrorKind::mode_conflict,
-               what_of(request) + " is held " + held_as(*holder.metadata) + " by " +
-                   holder.describe_holder() + "; this run asks for " + asked_as(request) +
-                   " (a lock taken with --slots N is shared only with runs that give the same N; "
-                   "exclusive and --shared runs of one lock take turns instead)"};
+  return Error{ErrorKind::mode_conflict, what_of(request) + " is held " +
+                                             held_as(*holder.metadata) + " by " +
+                                             holder.describe_holder() + "; this run asks for " +
+                                             asked_as(request) + mode_conflict_rule};
 }
 
 Result<HeldLock> acquire_in_group(AcquireContext& context) {

@@ -139,7 +139,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
                        (request.mode == core::LockMode::slots
                             ? " with --slots " + std::to_string(request.slots)
                             : "") +
-                       " (every user of one lock must use the same mode and slot count)"};
+                       core::mode_conflict_rule};
     }
     // Reclaim on the spot what we can tell is dead: holders on this machine.
     bool reclaimed = false;
