@@ -17,7 +17,8 @@ struct ProcessWithFile {
   std::string command; // its command line, words joined by spaces, for people
 };
 
-// Every process but this one that has `file` open and that this user may look into, by pid. Linux: a pass over
+// Every process but this one that has `file` open and that this user may look into, by pid;
+// not those asleep waiting for its kernel lock, which hold nothing. Linux: a pass over
 // /proc/PID/fd (processes of other users are invisible without privileges, and are missing from
 // the list, not an error). Where the OS offers no such view (macOS without /proc; Windows, where
 // a job object ends the command with its buildlock, so no command outlives its holder), empty.

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <dirent.h>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace buildlock::os {
@@ -52,6 +55,31 @@ bool has_open(const std::string& fd_directory, const FileIdentity& file) {
   return false;
 }
 
+// The processes asleep in flock() on `file`, waiting for its lock: they have it open too, but
+// hold nothing (/proc/locks marks their requests with "->"). Lines look like
+// "3: -> FLOCK  ADVISORY  WRITE 1283 fd:01:5511 0 EOF": major and minor in hex, then the inode.
+std::vector<long long> processes_waiting_for(const FileIdentity& file) {
+  std::vector<long long> waiting;
+  std::ifstream locks("/proc/locks");
+  std::string line;
+  const std::string device = [&] {
+    char text[32];
+    std::snprintf(text, sizeof text, "%02x:%02x:", major(static_cast<dev_t>(file.device)),
+                  minor(static_cast<dev_t>(file.device)));
+    return std::string(text) + std::to_string(file.inode);
+  }();
+  while (std::getline(locks, line)) {
+    std::istringstream words(line);
+    std::string id, arrow, kind, advisory, mode, where;
+    long long pid = 0;
+    if (words >> id >> arrow && arrow == "->" &&
+        words >> kind >> advisory >> mode >> pid >> where && where == device) {
+      waiting.push_back(pid);
+    }
+  }
+  return waiting;
+}
+
 std::string command_line_of(const std::string& process_directory) {
   std::ifstream in(process_directory + "/cmdline", std::ios::binary);
   std::string words((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -66,13 +94,15 @@ std::string command_line_of(const std::string& process_directory) {
 
 std::vector<ProcessWithFile> processes_with_file_open(const FileIdentity& file) {
   std::vector<ProcessWithFile> found;
+  const std::vector<long long> waiting = processes_waiting_for(file);
   DirectoryStream proc("/proc");
   if (proc.get() == nullptr) {
     return found;
   }
   while (const dirent* entry = ::readdir(proc.get())) {
     // Not this process: the one asking has the file open to inspect it.
-    if (!is_number(entry->d_name) || std::stoll(entry->d_name) == ::getpid()) {
+    if (!is_number(entry->d_name) || std::stoll(entry->d_name) == ::getpid() ||
+        std::find(waiting.begin(), waiting.end(), std::stoll(entry->d_name)) != waiting.end()) {
       continue;
     }
     const std::string process_directory = std::string("/proc/") + entry->d_name;
