@@ -108,7 +108,7 @@ Result<Location> parse_location(std::string_view url) {
     }
     if (c == '?' || c == '#') {
       // Not a query or a fragment here: it would silently become part of every key.
-      return bad(url, std::string("PREFIX holds `") + c + "`");
+      return bad(url, c == '?' ? "PREFIX holds `?`" : "PREFIX holds `#`");
     }
   }
   std::string_view hosts = rest.substr(0, slash);
