@@ -7,8 +7,10 @@
 #include "support/waiting.h"
 
 #include <csignal>
+#include <cstdio>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace buildlock::test {
 namespace {
@@ -143,6 +145,34 @@ TEST_F(RunShared, KilledSharedHolderIsReclaimedAtOnce) {
   EXPECT_NE(writer.err.find("reclaimed stale shared hold of lock `L`"), std::string::npos)
       << writer.err;
   EXPECT_NE(writer.err.find("[holder-dead]"), std::string::npos) << writer.err;
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
+}
+
+// A remover killed between claiming a dead group's anchor and dropping its claim (SIGKILL, the
+// one signal it cannot defer) leaves `.L.<inode>.claim` behind. Every later run used to pause
+// and look again for good: the anchor's removal never aged such a claim out (issue 20, the chaos
+// suite's "known wedge"). With kernel locks the claim is dropped at once by whoever holds the
+// anchor's exclusive kernel lock (no remover on this kernel claims without it), so no
+// --stale-after is given; without, it ages out after --stale-after like any abandoned claim.
+TEST_F(RunShared, ClaimLeftOnADeadGroupsAnchorDoesNotBlockTheNextRun) {
+  auto reader =
+      start_holding("L", {"--shared"}, {}, [](Command& command) { command.own_process_group(); });
+  kill_job_with_sigkill(*reader->process);
+  EXPECT_EQ(reader->process->wait(10s), ExitStatus::killed_by(SIGKILL));
+  ASSERT_EQ(reader->started.read_to_end(10s), std::string());
+  struct stat anchor {};
+  ASSERT_EQ(::stat((lock_dir + "/L.lock").c_str(), &anchor), 0);
+  char claim[64];
+  std::snprintf(claim, sizeof claim, "/.L.%016llx.claim",
+                static_cast<unsigned long long>(anchor.st_ino));
+  ASSERT_EQ(::link((lock_dir + "/L.lock").c_str(), (lock_dir + claim).c_str()), 0);
+
+  std::vector<std::string> options = {"--timeout", "30"};
+  if (kernel_locks_off()) {
+    options.insert(options.end(), {"--stale-after", "1"});
+  }
+  Finished writer = run(run_under_lock("L", {"sh", "-c", "sh -c 'exit 0' & wait"}, options));
+  EXPECT_EQ(writer.status, ExitStatus::exited(0)) << writer.err;
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
 }
 

@@ -1,5 +1,6 @@
 #include "core/claimed_removal.h"
 
+#include "core/lock_listing.h"
 #include "core/lock_name.h"
 
 namespace buildlock::core {
@@ -23,18 +24,23 @@ bool names(const std::string& path, const RemovalTarget& target) {
 
 // Someone else's claim: in progress (leave it), or left by a remover killed mid-way. Its file's
 // status changes with every link, unlink and heartbeat, so a claim whose file has been still for
-// longer than --stale-after is abandoned, by the same rule that calls a silent holder dead.
-void drop_if_abandoned(const std::string& claim, const RemovalTarget& target) {
-  if (!target.now_ns) {
-    return;
-  }
+// longer than --stale-after is abandoned, by the same rule that calls a silent holder dead; under
+// the target's own kernel lock, at once (RemovalTarget::claimants_excluded). Returns whether the
+// claim was dropped, so that the caller may claim at once.
+bool drop_if_abandoned(const std::string& claim, const RemovalTarget& target) {
   auto entry = os::lstat_entry(claim);
   if (!entry || entry->type != os::EntryType::regular) {
-    return;
+    return false;
   }
-  if (Seconds(double(*target.now_ns - entry->ctime_ns) / 1e9) > target.stale_after) {
-    (void)os::remove_file(claim);
+  bool abandoned = target.claimants_excluded;
+  if (!abandoned) {
+    const auto now_ns = target.now_ns            ? target.now_ns
+                        : target.clock_directory ? read_filesystem_clock(*target.clock_directory)
+                                                 : std::nullopt;
+    abandoned = now_ns && Seconds(double(*now_ns - entry->ctime_ns) / 1e9) > target.stale_after;
   }
+  auto dropped = abandoned ? os::remove_file(claim) : Result<bool>(false);
+  return dropped && *dropped;
 }
 
 } // namespace
@@ -58,8 +64,14 @@ Result<bool> remove_with_claim_file(const RemovalTarget& target, const std::stri
   if (!created) {
     return created.error();
   }
+  if (!*created && drop_if_abandoned(claim, target) && target.claimants_excluded) {
+    // Dropped at once under the kernel lock: claim now rather than after a pause.
+    created = os::create_new_file_unless_taken(claim);
+    if (!created) {
+      return created.error();
+    }
+  }
   if (!*created) {
-    drop_if_abandoned(claim, target);
     return false;
   }
   created->reset();
@@ -83,14 +95,17 @@ Result<bool> remove_with_claim_file(const RemovalTarget& target, const std::stri
 Result<bool> remove_claimed(const RemovalTarget& target, const std::function<bool()>& put_back) {
   const std::string claim = claim_path_for(target.path, target.identity);
   auto linked = os::link_unless_taken(target.path, claim);
+  if (linked && *linked == os::LinkOutcome::name_taken && drop_if_abandoned(claim, target) &&
+      target.claimants_excluded) {
+    // Dropped at once under the kernel lock: claim now rather than after a pause.
+    linked = os::link_unless_taken(target.path, claim);
+  }
   if (!linked) {
     return linked.error();
   }
   switch (*linked) {
   case os::LinkOutcome::source_gone:
-    return false;
   case os::LinkOutcome::name_taken:
-    drop_if_abandoned(claim, target);
     return false;
   case os::LinkOutcome::refused:
     return remove_with_claim_file(target, claim);

@@ -40,6 +40,15 @@ struct RemovalTarget {
   // claims are never dropped.
   Seconds stale_after{120};
   std::optional<std::int64_t> now_ns;
+  // Without `now_ns`: the lock directory whose clock is read (a probe file) only when a claim is
+  // in the way, so that a removal that meets none costs no probe.
+  std::optional<std::string> clock_directory;
+  // The remover holds the target's exclusive kernel lock, and the target names this kernel as
+  // one whose kernel lock its users take: every remover of it on this kernel holds that lock
+  // while its claim exists, so a claim found now was left by a remover that died mid-way, and is
+  // dropped at once instead of after --stale-after (docs/protocol.md, "Claims under the file's
+  // kernel lock").
+  bool claimants_excluded = false;
 };
 
 // `.NAME.<16 hex>.claim` beside `path`: the claim for the file `identity`.

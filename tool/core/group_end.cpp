@@ -18,7 +18,7 @@ Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& ho
   Result<bool> removed = false;
   {
     os::DeferSignals defer;
-    removed = remove_group_anchor_if_empty(holder.path, holder.entry.identity, context.cleanup());
+    removed = remove_inspected_anchor(holder, context.cleanup());
   }
   if (!removed) {
     return std::move(removed.error())
@@ -33,19 +33,23 @@ Result<bool> reclaim_lock_file(AcquireContext& context, const LockInspection& ho
 }
 
 Result<bool> remove_group_anchor_if_empty(const std::string& path, os::FileIdentity identity,
-                                          const GroupCleanup& cleanup) {
+                                          const GroupCleanup& cleanup, bool claimants_excluded) {
   // Claimed first, so that only our own anchor is ever removed, never a lock that replaced it
   // (claimed_removal.h). The name is gone while the members are counted once more: a member that
   // joins now checks the anchor after creating its file, so either it finds the name gone (and
   // starts again) or we count it (and put the anchor back; if a new lock took the name meanwhile,
   // that lock's creator waits for the members it finds: wait_until_no_group_members).
-  return remove_claimed(
-      RemovalTarget{path, identity, std::nullopt, cleanup.stale_after, {}}, [&cleanup] {
-        return live_group_members(cleanup.directory, cleanup.name, cleanup.observer,
-                                  cleanup.stale_after, cleanup.kernel_locks,
-                                  read_filesystem_clock(cleanup.directory))
-                   .alive > 0;
-      });
+  // With the filesystem's clock, so that a claim abandoned by a remover killed mid-way ages out
+  // after --stale-after (without it, none ever would: every later run waited for good).
+  return remove_claimed(RemovalTarget{path, identity, std::nullopt, cleanup.stale_after,
+                                      std::nullopt, cleanup.directory, claimants_excluded},
+                        [&cleanup] {
+                          return live_group_members(cleanup.directory, cleanup.name,
+                                                    cleanup.observer, cleanup.stale_after,
+                                                    cleanup.kernel_locks,
+                                                    read_filesystem_clock(cleanup.directory))
+                                     .alive > 0;
+                        });
 }
 
 Result<bool> remove_judged_stale(const LockInspection& inspection, const Observer& observer,
@@ -57,9 +61,28 @@ Result<bool> remove_judged_stale(const LockInspection& inspection, const Observe
     return remove_inspected(inspection);
   }
   os::DeferSignals defer;
-  return remove_group_anchor_if_empty(
-      inspection.path, inspection.entry.identity,
-      GroupCleanup{directory, *name, stale_after, observer, kernel_locks});
+  return remove_inspected_anchor(
+      inspection, GroupCleanup{directory, *name, stale_after, observer, kernel_locks});
+}
+
+Result<bool> remove_inspected_anchor(const LockInspection& inspection,
+                                     const GroupCleanup& cleanup) {
+  const bool under_exclusive_lock =
+      inspection.beacon == Beacon::free && inspection.kernel_lock_excludes_reclaimers;
+  bool shared = false;
+  if (inspection.exclusive_lock_untestable && inspection.fd) {
+    auto attempt = os::try_lock(inspection.fd, os::LockType::shared);
+    if (!attempt || *attempt != os::LockAttempt::acquired) {
+      return false; // an exclusive holder: not ours to remove now
+    }
+    shared = true;
+  }
+  auto removed = remove_group_anchor_if_empty(inspection.path, inspection.entry.identity, cleanup,
+                                              under_exclusive_lock);
+  if (shared) {
+    os::unlock(inspection.fd);
+  }
+  return removed;
 }
 
 void sweep_dead_shared_holders(const GroupCleanup& cleanup, const Messages* messages) {

@@ -28,9 +28,18 @@ Result<int> wait_until_no_group_members(AcquireContext& context, HeldFile& held)
 // (and starts again) or it is counted. Members are counted by their holder files, not by the
 // anchor's kernel lock, which members without kernel locks or on another host do not hold. Returns
 // true when removed; an error when it may not be claimed or removed (a sticky directory, see
-// adopt_unremovable_anchor).
+// adopt_unremovable_anchor). `claimants_excluded`: the caller holds the anchor's exclusive kernel
+// lock on the kernel that its metadata names (RemovalTarget::claimants_excluded).
 Result<bool> remove_group_anchor_if_empty(const std::string& path, os::FileIdentity identity,
-                                          const GroupCleanup& cleanup);
+                                          const GroupCleanup& cleanup,
+                                          bool claimants_excluded = false);
+
+// Removes the stale anchor `inspection` judged, as remove_group_anchor_if_empty does. Under its
+// kernel lock (the inspection took it exclusively, on the kernel its metadata names) a claim in
+// the way is one that a remover killed mid-way left: dropped at once. An anchor whose kernel lock
+// cannot be taken exclusively (opened read-only on NFS) is held shared meanwhile, so that no
+// remover under its exclusive lock takes our live claim for such a one.
+Result<bool> remove_inspected_anchor(const LockInspection& inspection, const GroupCleanup& cleanup);
 
 // A group's anchor judged stale whose removal failed with `removal_error` for want of permission
 // (a sticky directory: only its creator, the directory's owner and root may remove it) is taken

@@ -336,8 +336,13 @@ void read_metadata(LockInspection& inspection) {
 namespace {
 
 RemovalTarget removal_target(const LockInspection& inspection) {
-  return RemovalTarget{inspection.path, inspection.entry.identity, inspection.entry.mtime_ns,
-                       inspection.stale_after, inspection.judged_at_ns};
+  return RemovalTarget{inspection.path,
+                       inspection.entry.identity,
+                       inspection.entry.mtime_ns,
+                       inspection.stale_after,
+                       inspection.judged_at_ns,
+                       std::nullopt,
+                       false};
 }
 
 } // namespace
