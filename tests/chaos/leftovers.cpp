@@ -1,5 +1,6 @@
 #include "leftovers.h"
 
+#include "kernel_view.h"
 #include "processes.h"
 
 #include <atomic>
@@ -219,7 +220,7 @@ std::string describe_lock_directory(const Options& options, const Arena& arena) 
   for (const auto& entry : std::filesystem::directory_iterator(arena.lock_dir, error)) {
     text += "  " + entry.path().filename().string() + "\n";
   }
-  return text;
+  return text + describe_kernel_view(arena.lock_dir);
 }
 
 } // namespace buildlock::chaos

@@ -1,0 +1,104 @@
+#include "kernel_view.h"
+
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <map>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+namespace buildlock::chaos {
+namespace {
+
+std::string first_line_of(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string command_line_of(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/cmdline", std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (char& c : text) {
+    c = c == '\0' ? ' ' : c;
+  }
+  return text.substr(0, 160);
+}
+
+// "major:minor:inode" as /proc/locks writes it (hexadecimal device numbers) -> file name.
+std::map<std::string, std::string> lock_dir_inodes(const std::string& lock_dir) {
+  std::map<std::string, std::string> inodes;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(lock_dir, error)) {
+    struct stat info {};
+    if (::lstat(entry.path().c_str(), &info) != 0) {
+      continue;
+    }
+    std::ostringstream key;
+    key << std::hex << std::setfill('0') << std::setw(2) << major(info.st_dev) << ':'
+        << std::setw(2) << minor(info.st_dev) << ':' << std::dec << info.st_ino;
+    // A claim is a second name of the file it claims: name them all.
+    std::string& names = inodes[key.str()];
+    names += (names.empty() ? "" : ", ") + entry.path().filename().string();
+  }
+  return inodes;
+}
+
+} // namespace
+
+std::string describe_kernel_view(const std::string& lock_dir) {
+  std::string text = "kernel locks on files of the lock directory (/proc/locks):\n";
+  const auto inodes = lock_dir_inodes(lock_dir);
+  std::set<std::string> pids;
+  {
+    std::ifstream locks("/proc/locks");
+    std::string line;
+    while (std::getline(locks, line)) {
+      std::istringstream fields(line);
+      std::string id, kind, advisory, type, pid, device_inode;
+      fields >> id;
+      if (line.find("->") != std::string::npos) {
+        // A blocked waiter: "N: -> FLOCK ADVISORY WRITE pid dev:inode ..."
+        std::string arrow;
+        fields >> arrow;
+      }
+      fields >> kind >> advisory >> type >> pid >> device_inode;
+      if (auto found = inodes.find(device_inode); found != inodes.end()) {
+        text += "  " + line + "   " + found->second + "\n";
+        pids.insert(pid);
+      }
+    }
+  }
+  text += "processes with a file of the lock directory open:\n";
+  std::error_code error;
+  const std::string canonical_dir = std::filesystem::weakly_canonical(lock_dir, error).string();
+  for (const auto& process : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string pid = process.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::string open_files;
+    std::error_code fd_error;
+    for (const auto& fd : std::filesystem::directory_iterator(process.path() / "fd", fd_error)) {
+      std::error_code link_error;
+      const std::string target = std::filesystem::read_symlink(fd.path(), link_error).string();
+      if (!link_error && target.rfind(canonical_dir + "/", 0) == 0) {
+        open_files +=
+            " " + fd.path().filename().string() + "=" + target.substr(canonical_dir.size() + 1);
+      }
+    }
+    if (open_files.empty() && pids.count(pid) == 0) {
+      continue;
+    }
+    text += "  pid " + pid + " state " + first_line_of(process.path() / "stat").substr(0, 60) +
+            "\n    wchan " + first_line_of(process.path() / "wchan") + ", syscall " +
+            first_line_of(process.path() / "syscall") + "\n    fds" + open_files + "\n    cmd " +
+            command_line_of(pid) + "\n";
+  }
+  return text;
+}
+
+} // namespace buildlock::chaos
