@@ -9,7 +9,9 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sstream>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
@@ -66,7 +68,84 @@ int entries_created_during(const std::string& directory, milliseconds window) {
   return created;
 }
 
+// The kernel locks (/proc/locks) that process `pid` holds, not waits for, on the file at `path`.
+int kernel_locks_held_on(const std::string& path, pid_t pid) {
+  struct stat file {};
+  if (::stat(path.c_str(), &file) != 0) {
+    return 0;
+  }
+  std::ifstream locks("/proc/locks");
+  int held = 0;
+  for (std::string line; std::getline(locks, line);) {
+    if (line.find("->") != std::string::npos) {
+      continue;
+    }
+    std::istringstream fields(line);
+    std::string id, kind, advisory, type, owner, device_inode;
+    fields >> id >> kind >> advisory >> type >> owner >> device_inode;
+    const auto inode = device_inode.substr(device_inode.rfind(':') + 1);
+    held += owner == std::to_string(pid) && inode == std::to_string(file.st_ino);
+  }
+  return held;
+}
+
+// Waits (bounded) until `pid` is stopped (state T in /proc/PID/stat).
+bool eventually_stopped(pid_t pid, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    if (const auto end = text.rfind(')');
+        end != std::string::npos && text.size() > end + 2 && text[end + 2] == 'T') {
+      return true;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
 using RunGroupWaits = IntegrationTest;
+
+// Lock order (the chaos suite's second "known wedge", caught by its kernel view): an exclusive
+// run that inspects a group's anchor takes the anchor's kernel lock exclusively to test it. It
+// must let go of it before it queues as a writer: a queued writer holds NAME.lock+writer and
+// sleeps on the anchor, so an inspector that blocked on the writer file while keeping the anchor
+// deadlocked with it. Forced here: the queued writer is stopped while the anchor's share is let
+// go (so the second run's test of the anchor succeeds), a member without a kernel lock on the
+// anchor keeps the group alive, and the second run queues behind the writer.
+TEST_F(RunGroupWaits, ExclusiveRunQueuesBehindTheWriterWithoutHoldingTheAnchor) {
+  make_lock_dir();
+  const HolderMetadata member = as_shared(metadata_for_local_process(::getpid()));
+  write_lock_file(lock_path("L"), to_json(member) + "\n");
+  const std::string member_file = lock_dir + "/L.lock+shared.0123456789abcdef";
+  write_lock_file(member_file, to_json(member) + "\n");
+  HeldFileLock member_lock(member_file, HeldFileLock::Mode::exclusive);
+  HeldFileLock anchor_share(lock_path("L"), HeldFileLock::Mode::shared);
+
+  auto writer = start_holding("L", {}, {}, nullptr, false);
+  ASSERT_TRUE(is_asleep_in_flock(writer->pid(), 1, 10s)) << writer->process->stderr_text();
+  ASSERT_TRUE(exists_no_follow(lock_path("L") + "+writer"));
+  ASSERT_EQ(::kill(writer->pid(), SIGSTOP), 0);
+  ASSERT_TRUE(eventually_stopped(writer->pid(), 10s));
+  anchor_share.release(); // free, but the stopped writer cannot take it
+
+  auto second = start_holding("L", {}, {}, nullptr, false);
+  ASSERT_TRUE(is_asleep_in_flock(second->pid(), 1, 10s)) << second->process->stderr_text();
+  EXPECT_EQ(kernel_locks_held_on(lock_path("L"), second->pid()), 0)
+      << "asleep on the writer file while holding the anchor";
+
+  ASSERT_EQ(::kill(writer->pid(), SIGCONT), 0);
+  member_lock.release();
+  ASSERT_EQ(::unlink(member_file.c_str()), 0); // the group has ended
+  ASSERT_TRUE(writer->started.receives_byte(20s))
+      << "deadlocked: " << writer->process->stderr_text();
+  writer->let_go();
+  EXPECT_EQ(writer->process->wait(10s), ExitStatus::exited(0)) << writer->process->stderr_text();
+  ASSERT_TRUE(second->started.receives_byte(20s)) << second->process->stderr_text();
+  second->let_go();
+  EXPECT_EQ(second->process->wait(10s), ExitStatus::exited(0)) << second->process->stderr_text();
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
+}
 
 // A group anchor whose metadata this version cannot read (a newer version's), held shared by a
 // live member: a --shared or --slots run cannot join what it cannot read, and must sleep in the
@@ -93,6 +172,31 @@ TEST_F(RunGroupWaits, UnreadableGroupIsWaitedForInTheKernel) {
     EXPECT_EQ(joiner.wait(10s), ExitStatus::exited(0)) << joiner.stderr_text();
     EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{}) << "leftovers";
   }
+}
+
+// A slotted waiter tests each slot's kernel lock exclusively; a slot whose holder keeps none (a
+// run with --kernel-locks off, judged by its pid) must not stay locked by the waiter while it
+// sleeps: another waiter would take that lock for the holder's, say "its kernel lock is held",
+// and sleep on it.
+TEST_F(RunGroupWaits, SlottedWaiterKeepsNoKernelLockOnSlotsJudgedByPid) {
+  make_lock_dir();
+  std::string json = to_json(as_slots(metadata_for_local_process(::getpid()), 2));
+  json.insert(1, "\"kernel_lock\":false,");
+  for (const int slot : {1, 2}) {
+    write_lock_file(lock_dir + "/L.lock+slot." + std::to_string(slot), json + "\n");
+  }
+  Process waiter =
+      run_under_lock("L", {"sh", "-c", "echo ran"}, {"--slots", "2", "--verbose"}).start();
+  ASSERT_TRUE(file_eventually_contains(waiter.stderr_path(), "waiting for a slot", 10s))
+      << waiter.stderr_text();
+  for (const int slot : {1, 2}) {
+    EXPECT_EQ(kernel_locks_held_on(lock_dir + "/L.lock+slot." + std::to_string(slot), waiter.pid()),
+              0)
+        << "slot " << slot;
+  }
+  ASSERT_EQ(::unlink((lock_dir + "/L.lock+slot.2").c_str()), 0);
+  EXPECT_EQ(waiter.wait(20s), ExitStatus::exited(0)) << waiter.stderr_text();
+  EXPECT_EQ(waiter.stdout_text(), "ran\n");
 }
 
 // An exclusive run that got NAME.lock waits for the members of a group without kernel locks that

@@ -107,6 +107,10 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
           return mode_conflict(request, holder);
         }
         if (!writer_intent) {
+          // Let go of the anchor's kernel lock that our inspection took to test it: a queued
+          // writer holds the writer file and sleeps on the anchor, so waiting for the writer file
+          // while keeping the anchor deadlocks with it (the chaos suite's second known wedge).
+          holder.fd.reset();
           auto intent = acquire_exclusive_file(
               context, os::join_path(request.directory, writer_file_name(request.name)),
               "exclusive request of " + what, false);

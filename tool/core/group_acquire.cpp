@@ -323,6 +323,12 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
         }
         continue;
       }
+      if (inspected->beacon != Beacon::held) {
+        // Never keep the kernel lock our inspection took to test a slot judged by its pid: we
+        // are about to sleep on the others, and another waiter that tested this one would sleep
+        // on our lock while we sleep on its (two slots of holders without kernel locks).
+        inspected->fd.reset();
+      }
       taken.push_back(std::move(*inspected));
       ++slot;
     }
