@@ -50,7 +50,8 @@ keywords=$(sed -n 's/^ *set(\(value\|flag\|list\)_keywords \(.*\))$/\2/p' \
   "$BUILDLOCK_SOURCE_DIR/cmake-modules/BuildLock.cmake" "$BUILDLOCK_SOURCE_DIR"/cmake-modules/BuildLock/*.cmake)
 [ -n "$keywords" ] || fail "found no keywords in BuildLock.cmake"
 functions=$(sed -n 's/^function(\(buildlock_[a-z_]*\).*/\1/p' "$BUILDLOCK_SOURCE_DIR"/cmake-modules/BuildLock/*.cmake)
-for word in $keywords $functions COMMAND BUILDLOCK_LOCK_DIR BUILDLOCK_EXECUTABLE buildlock::buildlock; do
+for word in $keywords $functions COMMAND BUILDLOCK_LOCK_DIR BUILDLOCK_QUIET BUILDLOCK_VERBOSE \
+  BUILDLOCK_EXECUTABLE buildlock::buildlock; do
   grep -qE -- "(^|[^A-Za-z_])$word([^A-Za-z_]|$)" "$work/buildlock-cmake.txt" ||
     fail "buildlock-cmake(7) does not mention $word"
 done
