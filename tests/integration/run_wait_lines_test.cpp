@@ -80,6 +80,25 @@ TEST_F(RunWaitLines, AWaiterNamesTheProcessesThatKeepAKilledWrappersLock) {
       << waiter.err;
 }
 
+// A group's anchor names only the member that created it. Once that member has left, the others
+// hold the anchor's kernel lock, and they were not "left running" by it: an anchor names no
+// keepers (each member is named by its own file).
+TEST_F(RunWaitLines, AGroupsAnchorNamesNoKeepersAfterItsCreatorLeft) {
+  auto creator = start_holding("G", {"--shared"});
+  auto member = start_holding("G", {"--shared"});
+  creator->let_go();
+  ASSERT_EQ(creator->process->wait(10s), ExitStatus::exited(0));
+  Finished waiter = run(run_under_lock("G", {"true"}, {"--timeout", "0.2"}));
+  EXPECT_EQ(waiter.status, ExitStatus::exited(75)) << waiter.err;
+  EXPECT_NE(waiter.err.find("waiting for lock `G` held by pid " + std::to_string(creator->pid()) +
+                            " on host `"),
+            std::string::npos)
+      << waiter.err;
+  EXPECT_EQ(waiter.err.find("left running by"), std::string::npos) << waiter.err;
+  member->let_go();
+  EXPECT_EQ(member->process->wait(10s), ExitStatus::exited(0));
+}
+
 // A compiler's command can run to kilobytes: the wait line shows its start, cut with "...".
 TEST_F(RunWaitLines, AHoldersLongCommandIsCutShortInAWaitLine) {
   const std::string long_argument(2000, 'I');

@@ -1,5 +1,6 @@
 #include "core/kept_lock.h"
 
+#include "core/lock_name.h"
 #include "core/shortened.h"
 #include "os/process_identity.h"
 
@@ -11,6 +12,13 @@ void name_the_keepers(LockInspection& inspection, const Observer& observer) {
     return; // not held by its kernel lock, or its pid means nothing here
   }
   const LockMetadata& metadata = *inspection.metadata;
+  if (metadata.mode != LockMode::exclusive &&
+      lock_name_of_lock_file(os::split_path(inspection.path).second)) {
+    // A group's anchor: every member holds its kernel lock, and its metadata names only the
+    // member that created it, who may have left the live group long ago. Its members are named
+    // by their own files.
+    return;
+  }
   const os::PidProbe probe = os::probe_pid(metadata.pid);
   const bool holder_exited = probe.state == os::PidState::dead ||
                              (probe.state == os::PidState::alive && metadata.start_time &&

@@ -11,8 +11,9 @@ namespace buildlock::core {
 // When `inspection` (read with details) is held by its kernel lock and its recorded holder, in
 // `observer`'s pid namespace, has exited, fills `inspection.kept_by` and says who keeps the lock
 // in the verdict's explanation: "its kernel lock is held by pid 12 (sleep 40), left running by its
-// holder pid 10, which has exited". Otherwise leaves it as it is. Costs a look at the holder's pid,
-// and only when that has exited, a pass over the processes' open files (os/open_files.h).
+// holder pid 10, which has exited". Otherwise, and for a group's anchor (held by every member,
+// each named by its own file), leaves it as it is. Costs a look at the holder's pid, and only when
+// that has exited, a pass over the processes' open files (os/open_files.h).
 void name_the_keepers(LockInspection& inspection, const Observer& observer);
 
 } // namespace buildlock::core
