@@ -45,7 +45,7 @@ for subcommand in run status clean break; do
 done
 
 # Every keyword buildlock_wrap() accepts, and the module's functions and variables, appear in
-# buildlock-cmake(7).
+# buildlock-cmake(7) and in docs/cmake.md.
 keywords=$(sed -n 's/^ *set(\(value\|flag\|list\)_keywords \(.*\))$/\2/p' \
   "$BUILDLOCK_SOURCE_DIR/cmake-modules/BuildLock.cmake" "$BUILDLOCK_SOURCE_DIR"/cmake-modules/BuildLock/*.cmake)
 [ -n "$keywords" ] || fail "found no keywords in BuildLock.cmake"
@@ -54,6 +54,8 @@ for word in $keywords $functions COMMAND BUILDLOCK_LOCK_DIR BUILDLOCK_QUIET BUIL
   BUILDLOCK_EXECUTABLE buildlock::buildlock; do
   grep -qE -- "(^|[^A-Za-z_])$word([^A-Za-z_]|$)" "$work/buildlock-cmake.txt" ||
     fail "buildlock-cmake(7) does not mention $word"
+  grep -qE -- "(^|[^A-Za-z_])$word([^A-Za-z_]|$)" "$BUILDLOCK_SOURCE_DIR/docs/cmake.md" ||
+    fail "docs/cmake.md does not mention $word"
 done
 
 # Both ways, subcommand by subcommand, so that --help, buildlock(1) and the Markdown pages cannot
