@@ -88,8 +88,7 @@ endfunction()
 function(buildlock_limit_links)
   set(fn "buildlock_limit_links")
   set(value_keywords LOCK DIR SLOTS TIMEOUT STALE_AFTER)
-  set(flag_keywords ALL SHARED QUIET VERBOSE NO_DIE_WITH_PARENT KEEP_RUNNING_IF_LOST
-      STOP_IF_LOST)
+  set(flag_keywords ALL SHARED QUIET VERBOSE NO_DIE_WITH_PARENT KEEP_RUNNING_IF_LOST STOP_IF_LOST)
   set(list_keywords TARGETS DIRECTORIES)
   foreach(keyword IN LISTS value_keywords flag_keywords list_keywords)
     unset(arg_${keyword}) # not the caller's variable of that name
