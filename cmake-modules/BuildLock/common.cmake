@@ -92,11 +92,12 @@ function(_buildlock_resolve_dir function_name dir out_var)
     return()
   endif()
   if(NOT dir STREQUAL "")
-    if(NOT IS_ABSOLUTE "${dir}")
-      message(FATAL_ERROR
-        "${function_name}: ${origin} \"${dir}\" is not an absolute path (build steps run in "
-        "varying working directories)")
-    endif()
+    # Relative to the directory the build runs from, as for `buildlock run --dir` relative to
+    # its working directory: the top of the build tree, where `cmake --build`, Ninja and the
+    # top-level make run. Made absolute here, once, since Makefiles run each directory's steps
+    # from its own build directory, where the same words would name another lock directory
+    # (docs/cmake.md, "The lock directory").
+    cmake_path(ABSOLUTE_PATH dir BASE_DIRECTORY "${CMAKE_BINARY_DIR}")
     # One spelling per directory: /tmp/x, /tmp/x/ and /tmp//x are one lock directory, hence one
     # SLOTS check and one Ninja pool.
     cmake_path(NORMAL_PATH dir)
@@ -126,11 +127,8 @@ function(_buildlock_resolve_dir function_name dir out_var)
       "${function_name}: no default lock directory (none of BUILDLOCK_DIR, XDG_CACHE_HOME and "
       "HOME is set): pass DIR or set BUILDLOCK_LOCK_DIR")
   endif()
-  if(NOT IS_ABSOLUTE "${base}")
-    message(FATAL_ERROR
-      "${function_name}: the default lock directory \"${base}\" is not an absolute path: pass DIR "
-      "or set BUILDLOCK_LOCK_DIR")
-  endif()
+  # A relative one, like DIR, from the top of the build tree.
+  cmake_path(ABSOLUTE_PATH base BASE_DIRECTORY "${CMAKE_BINARY_DIR}")
   # Every build tree of one source tree shares these locks; other source trees do not.
   file(REAL_PATH "${CMAKE_SOURCE_DIR}" source_dir)
   string(SHA256 source_hash "${source_dir}")
@@ -142,7 +140,8 @@ function(_buildlock_resolve_dir function_name dir out_var)
 endfunction()
 
 # Checks the lock options the caller parsed into arg_LOCK, arg_DIR, arg_SHARED, arg_SLOTS,
-# arg_TIMEOUT, arg_STALE_AFTER, arg_QUIET, arg_VERBOSE and arg_NO_DIE_WITH_PARENT, and sets
+# arg_TIMEOUT, arg_STALE_AFTER, arg_QUIET, arg_VERBOSE, arg_NO_DIE_WITH_PARENT,
+# arg_KEEP_RUNNING_IF_LOST and arg_STOP_IF_LOST, and sets
 # <dir_var> to the lock directory and <options_var> to the `buildlock run` options after
 # `--dir <dir>` (all plain words).
 function(_buildlock_run_options function_name dir_var options_var)
@@ -151,6 +150,17 @@ function(_buildlock_run_options function_name dir_var options_var)
   _buildlock_mode_options(${fn} options)
   if(arg_QUIET AND arg_VERBOSE)
     message(FATAL_ERROR "${fn}: QUIET and VERBOSE exclude each other")
+  endif()
+  if(arg_KEEP_RUNNING_IF_LOST AND arg_STOP_IF_LOST)
+    message(FATAL_ERROR "${fn}: KEEP_RUNNING_IF_LOST and STOP_IF_LOST exclude each other")
+  endif()
+  # The cache variables, like BUILDLOCK_LOCK_DIR for DIR, apply to the calls that say neither.
+  if(NOT arg_QUIET AND NOT arg_VERBOSE)
+    if(BUILDLOCK_QUIET AND BUILDLOCK_VERBOSE)
+      message(FATAL_ERROR "${fn}: BUILDLOCK_QUIET and BUILDLOCK_VERBOSE exclude each other")
+    endif()
+    set(arg_QUIET "${BUILDLOCK_QUIET}")
+    set(arg_VERBOSE "${BUILDLOCK_VERBOSE}")
   endif()
   foreach(keyword IN ITEMS TIMEOUT STALE_AFTER)
     if(DEFINED arg_${keyword})
@@ -174,6 +184,12 @@ function(_buildlock_run_options function_name dir_var options_var)
   elseif(arg_VERBOSE)
     list(APPEND options --verbose)
   endif()
+  if(arg_KEEP_RUNNING_IF_LOST)
+    # The opt-out of the safe default: a lost lock only warns, and the step runs on unprotected.
+    list(APPEND options --keep-running-if-lost)
+  elseif(arg_STOP_IF_LOST)
+    list(APPEND options --stop-if-lost) # the default, said explicitly as the caller did
+  endif()
   if(NOT arg_NO_DIE_WITH_PARENT)
     # A step whose build was killed has no one left to use its result: stop it and free the lock
     # rather than make the next build wait for it.
@@ -189,8 +205,8 @@ function(_buildlock_check_out_var function_name out_var usage)
   # The keywords of every function of the module: a first argument that is one of them means the
   # output variable was left out. (Here, not at include time: a variable set when the module is
   # included does not reach the directories above, where an embedding project calls it.)
-  set(keywords LOCK DIR SHARED SLOTS TIMEOUT STALE_AFTER QUIET VERBOSE NO_DIE_WITH_PARENT COMMAND
-      TARGETS DIRECTORIES ALL)
+  set(keywords LOCK DIR SHARED SLOTS TIMEOUT STALE_AFTER QUIET VERBOSE NO_DIE_WITH_PARENT
+      KEEP_RUNNING_IF_LOST STOP_IF_LOST COMMAND TARGETS DIRECTORIES ALL)
   if(out_var STREQUAL "")
     message(FATAL_ERROR "${function_name}: missing the output variable: ${usage}")
   elseif(out_var IN_LIST keywords)

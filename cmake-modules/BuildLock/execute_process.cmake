@@ -51,7 +51,7 @@ endmacro()
 function(buildlock_execute_process)
   set(fn "buildlock_execute_process")
   set(value_keywords LOCK DIR SLOTS TIMEOUT STALE_AFTER)
-  set(flag_keywords SHARED QUIET VERBOSE NO_DIE_WITH_PARENT)
+  set(flag_keywords SHARED QUIET VERBOSE NO_DIE_WITH_PARENT KEEP_RUNNING_IF_LOST STOP_IF_LOST)
   # These words end the commands; only COMMAND, which starts the next one, is reserved besides.
   set(process_value_keywords RESULT_VARIABLE OUTPUT_VARIABLE ERROR_VARIABLE WORKING_DIRECTORY)
   set(process_flag_keywords OUTPUT_QUIET ERROR_QUIET)

@@ -8,7 +8,7 @@ function(buildlock_launcher out_var)
   set(fn "buildlock_launcher")
   _buildlock_check_out_var(${fn} "${out_var}" "buildlock_launcher(<out-var> LOCK <name> [SLOTS <n>])")
   _buildlock_parse_options(${fn} "${ARGN}" "LOCK;DIR;SLOTS;TIMEOUT;STALE_AFTER"
-    "SHARED;QUIET;VERBOSE;NO_DIE_WITH_PARENT")
+    "SHARED;QUIET;VERBOSE;NO_DIE_WITH_PARENT;KEEP_RUNNING_IF_LOST;STOP_IF_LOST")
   # CMake runs compiler launchers under the Makefile and Ninja generators only; Visual Studio and
   # Xcode would ignore this one without a word, and every compile would run unlimited. The rule of
   # buildlock_limit_links(): an error, since a limit that silently limits nothing shows only when

@@ -88,7 +88,7 @@ endfunction()
 function(buildlock_limit_links)
   set(fn "buildlock_limit_links")
   set(value_keywords LOCK DIR SLOTS TIMEOUT STALE_AFTER)
-  set(flag_keywords ALL SHARED QUIET VERBOSE NO_DIE_WITH_PARENT)
+  set(flag_keywords ALL SHARED QUIET VERBOSE NO_DIE_WITH_PARENT KEEP_RUNNING_IF_LOST STOP_IF_LOST)
   set(list_keywords TARGETS DIRECTORIES)
   foreach(keyword IN LISTS value_keywords flag_keywords list_keywords)
     unset(arg_${keyword}) # not the caller's variable of that name
@@ -106,7 +106,8 @@ function(buildlock_limit_links)
       if(list_keyword STREQUAL "")
         message(FATAL_ERROR
           "${fn}: unknown keyword \"${word}\" (expected LOCK, TARGETS, DIRECTORIES, ALL, DIR, "
-          "SHARED, SLOTS, TIMEOUT, STALE_AFTER, QUIET, VERBOSE or NO_DIE_WITH_PARENT)")
+          "SHARED, SLOTS, TIMEOUT, STALE_AFTER, QUIET, VERBOSE, NO_DIE_WITH_PARENT, "
+          "KEEP_RUNNING_IF_LOST or STOP_IF_LOST)")
       endif()
       list(APPEND arg_${list_keyword} "${word}")
       continue()

@@ -35,7 +35,7 @@ function(buildlock_wrap out_var)
   set(fn "buildlock_wrap")
   _buildlock_check_out_var(${fn} "${out_var}" "buildlock_wrap(<out-var> LOCK <name> COMMAND ...)")
   set(value_keywords LOCK DIR SLOTS TIMEOUT STALE_AFTER)
-  set(flag_keywords SHARED QUIET VERBOSE NO_DIE_WITH_PARENT)
+  set(flag_keywords SHARED QUIET VERBOSE NO_DIE_WITH_PARENT KEEP_RUNNING_IF_LOST STOP_IF_LOST)
   foreach(keyword IN LISTS value_keywords flag_keywords)
     unset(arg_${keyword}) # not the caller's variable of that name
   endforeach()
@@ -85,8 +85,8 @@ function(buildlock_wrap out_var)
     else()
       message(FATAL_ERROR
         "${fn}: unknown keyword \"${word}\" (expected LOCK, DIR, SHARED, SLOTS, TIMEOUT, "
-        "STALE_AFTER, QUIET, VERBOSE, NO_DIE_WITH_PARENT or COMMAND; options come before the first "
-        "COMMAND)")
+        "STALE_AFTER, QUIET, VERBOSE, NO_DIE_WITH_PARENT, KEEP_RUNNING_IF_LOST, STOP_IF_LOST or "
+        "COMMAND; options come before the first COMMAND)")
     endif()
   endwhile()
 

@@ -145,5 +145,44 @@ TEST_F(Break, UsageErrorsExit2) {
   EXPECT_FALSE(exists_no_follow(lock_dir));
 }
 
+// `break --json` (issue 25, item 8): for scripts, what became of each file of the lock, with the
+// fields of `status --json` plus `action` and `error`; the messages stay on stderr.
+TEST_F(Break, JsonSaysWhatWasRemovedWithTheFieldsOfStatus) {
+  const HolderMetadata metadata = dead_holder();
+  craft_lock("dead", metadata);
+  const json array = json_from(manage("break", {"--json", "dead"}));
+  ASSERT_EQ(array.size(), 1u) << array.dump(2);
+  expect_status_schema(array[0], {"action", "error"});
+  EXPECT_EQ(array[0]["name"], "dead");
+  EXPECT_EQ(array[0]["state"], "stale");
+  EXPECT_EQ(array[0]["reason"], "holder-dead");
+  EXPECT_EQ(array[0]["pid"], metadata.pid);
+  EXPECT_EQ(array[0]["action"], "removed");
+  EXPECT_EQ(array[0]["error"], nullptr);
+  EXPECT_FALSE(exists_no_follow(lock_path("dead")));
+  EXPECT_EQ(json_from(manage("break", {"--json", "dead"})), json::array()) << "nothing left";
+}
+
+TEST_F(Break, JsonSaysWhatWasRefusedAndWhatWasBroken) {
+  LiveHolder holder = hold("busy");
+  const json refused = json_from(manage("break", {"--json", "busy"}), 75);
+  ASSERT_EQ(refused.size(), 1u) << refused.dump(2);
+  expect_status_schema(refused[0], {"action", "error"});
+  EXPECT_EQ(refused[0]["state"], "held");
+  EXPECT_EQ(refused[0]["pid"], holder.pid());
+  EXPECT_EQ(refused[0]["action"], "refused");
+  EXPECT_EQ(refused[0]["error"], nullptr);
+  EXPECT_TRUE(exists_no_follow(lock_path("busy")));
+
+  const json broken = json_from(manage("break", {"--json", "--force", "busy"}));
+  ASSERT_EQ(broken.size(), 1u) << broken.dump(2);
+  expect_status_schema(broken[0], {"action", "error"});
+  EXPECT_EQ(broken[0]["state"], "held");
+  EXPECT_EQ(broken[0]["action"], "broken");
+  EXPECT_FALSE(exists_no_follow(lock_path("busy")));
+  std::string err;
+  holder.release(&err); // its lock was broken: it says so and exits 76
+}
+
 } // namespace
 } // namespace buildlock::test

@@ -183,6 +183,33 @@ TEST_F(RunArguments, CommandArgumentsArePassedOnExactly) {
   EXPECT_EQ(finished.out, expected);
 }
 
+// A relative --dir is relative to the directory buildlock runs from, the one rule that the CMake
+// module follows too (issue 25, docs/cli.md): the same directory named by its absolute path from
+// elsewhere is the same lock directory.
+TEST_F(RunArguments, ARelativeDirIsRelativeToTheWorkingDirectory) {
+  Pipe started;
+  Pipe release;
+  std::vector<std::string> arguments = {"run", "--dir", "rel-locks", "L", "--"};
+  for (const std::string& word : scripted({"notify", "3", "wait", "4"})) {
+    arguments.push_back(word);
+  }
+  Process holding = buildlock(arguments)
+                        .working_directory(temp.path())
+                        .pass_fd(3, started.write_fd())
+                        .pass_fd(4, release.read_fd())
+                        .start();
+  started.close_write();
+  release.close_read();
+  ASSERT_TRUE(started.receives_byte(10s)) << holding.stderr_text();
+  EXPECT_TRUE(exists_no_follow(temp / "rel-locks/L.lock"));
+  Finished waiter =
+      run(buildlock({"run", "--dir", temp / "rel-locks", "--timeout", "0", "L", "--", "true"})
+              .working_directory("/"));
+  EXPECT_EQ(waiter.status, ExitStatus::exited(75)) << waiter.err;
+  release.write_byte();
+  EXPECT_EQ(holding.wait(10s), ExitStatus::exited(0)) << holding.stderr_text();
+}
+
 class RunHelpAndVersion : public IntegrationTest {};
 
 TEST_F(RunHelpAndVersion, VersionPrintsNameAndVersion) {

@@ -3,8 +3,10 @@
 // neither kills buildlock nor leaks into the command as an ignored SIGPIPE.
 #include "support/integration_test.h"
 #include "support/lock_files.h"
+#include "support/waiting.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <unistd.h>
 
@@ -38,6 +40,45 @@ TEST_F(RunMessages, QuietSilencesTheReclaimNotice) {
   EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
   EXPECT_EQ(finished.err, "");
   EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+}
+
+// `run --json` (issue 25, item 8): buildlock's own lines on stderr are JSON objects with exactly
+// these four fields, so that a script tells them from COMMAND's lines; COMMAND's output is left
+// alone. Field names and types are the interface (docs/cli.md, "Messages").
+void expect_message_line(const std::string& line, const std::string& level,
+                         const std::string& message_start) {
+  const nlohmann::json object = nlohmann::json::parse(line, nullptr, false);
+  ASSERT_TRUE(object.is_object()) << "not a JSON object: " << line;
+  EXPECT_EQ(object.size(), 4u) << line;
+  EXPECT_TRUE(object["schema_version"].is_number_integer()) << line;
+  EXPECT_EQ(object["schema_version"], 1) << line;
+  EXPECT_EQ(object["source"], "buildlock") << line;
+  EXPECT_EQ(object["level"], level) << line;
+  ASSERT_TRUE(object["message"].is_string()) << line;
+  EXPECT_TRUE(object["message"].get<std::string>().starts_with(message_start)) << line;
+}
+
+TEST_F(RunMessages, JsonWritesBuildlocksOwnLinesAsJsonBesideTheCommandsOutput) {
+  craft_orphan("L");
+  Finished finished = run(run_under_lock("L", {"sh", "-c", "echo out; echo err >&2; exit 3"},
+                                         {"--json", "--timeout", "0"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(3)) << finished.err;
+  EXPECT_EQ(finished.out, "out\n");
+  const auto lines = lines_of(finished.err);
+  ASSERT_EQ(lines.size(), 2u) << finished.err;
+  expect_message_line(lines[0], "notice", "reclaimed stale lock `L` of pid ");
+  EXPECT_EQ(lines[1], "err");
+}
+
+TEST_F(RunMessages, JsonReportsATimeoutAsAnErrorLine) {
+  auto holder = start_holding("L");
+  Finished finished = run(run_under_lock("L", {"true"}, {"--json", "--timeout", "0"}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(75)) << finished.err;
+  const auto lines = lines_of(finished.err);
+  ASSERT_EQ(lines.size(), 1u) << finished.err;
+  expect_message_line(lines[0], "error", "timed out after ");
+  holder->let_go();
+  EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
 }
 
 // buildlock ignores SIGPIPE for itself; the command must still get the default action, as it

@@ -69,6 +69,36 @@ void announce_removal(const core::Messages& messages, const core::LockReport& en
   }
 }
 
+// The lock file first, then each holder file: the order `break` removes them in.
+std::vector<const core::EntrySurvey*> files_of(const core::GroupSurvey& survey) {
+  std::vector<const core::EntrySurvey*> files{&survey.lock};
+  for (const core::EntrySurvey& holder : survey.holders) {
+    files.push_back(&holder);
+  }
+  return files;
+}
+
+// What became of one file of the lock: the `action` field of `break --json`.
+struct Outcome {
+  const core::LockReport* report;
+  const char* action; // "removed", "broken", "refused", "changed" or "failed"
+  std::string error;
+};
+
+// `break --json`: the objects of `status --json` for the files of the lock, each with its
+// `action` and `error` (docs/managing-locks.md), in the order they were dealt with.
+void print_outcomes(const std::vector<Outcome>& outcomes) {
+  nlohmann::ordered_json array = nlohmann::ordered_json::array();
+  for (const Outcome& outcome : outcomes) {
+    nlohmann::ordered_json object = report_json(*outcome.report);
+    object["action"] = outcome.action;
+    object["error"] = outcome.error.empty() ? nlohmann::ordered_json(nullptr)
+                                            : nlohmann::ordered_json(outcome.error);
+    array.push_back(std::move(object));
+  }
+  write_output(json_line(array));
+}
+
 } // namespace
 
 void add_break_command(CLI::App& app, BreakOptions& options) {
@@ -79,6 +109,8 @@ void add_break_command(CLI::App& app, BreakOptions& options) {
   command->add_flag("-f,--force", options.force,
                     "Remove the lock even though its holder may be alive (it keeps running, "
                     "unprotected)");
+  command->add_flag("--json", options.json,
+                    "Print a JSON array, one object per file of the lock and what became of it");
   command->add_option("LOCK", options.lock, "The lock to remove")->required();
   command->footer("Example: buildlock break toolchain\n"
                   "Exit status: 0 when the lock is gone (or did not exist); 2 usage, 70 internal "
@@ -89,6 +121,10 @@ void add_break_command(CLI::App& app, BreakOptions& options) {
 int break_command(const BreakOptions& options) {
   if (auto location = core::resolve_lock_directory(options.judging.common.dir);
       location && etcd::is_etcd_location(*location)) {
+    if (options.json) {
+      return report(Error{ErrorKind::usage, "break --json: not available for locks in etcd yet "
+                                            "(`status --json` is)"});
+    }
     return etcd_break(options, *location);
   }
   const core::Messages messages = options.judging.common.messages();
@@ -111,15 +147,24 @@ int break_command(const BreakOptions& options) {
   const core::GroupSurvey survey =
       core::survey_group(*context, core::group_of(options.lock, *entries));
   const std::string quoted = "`" + options.lock + "`";
+  std::vector<Outcome> outcomes;
+  const auto finish = [&](int status) {
+    if (options.json) {
+      print_outcomes(outcomes);
+    }
+    return status;
+  };
 
   if (const core::LockReport* invalid = survey.first_invalid()) {
     // Not even the other files are touched: what is left would be a lock nobody can judge.
-    return report(Error{ErrorKind::lock_directory,
-                        "cannot break lock " + quoted + ": " + invalid->explanation});
+    Error error{ErrorKind::lock_directory,
+                "cannot break lock " + quoted + ": " + invalid->explanation};
+    outcomes.push_back({invalid, "failed", error.message});
+    return finish(report(std::move(error)));
   }
   if (survey.all_free()) {
     messages.notice("lock " + quoted + " is not held (no lock file): nothing to break");
-    return 0;
+    return finish(0);
   }
   const std::vector<const core::LockReport*> live = survey.live_holders();
   if (!live.empty() && !options.force) {
@@ -127,17 +172,19 @@ int break_command(const BreakOptions& options) {
                    "` to remove it anyway (" +
                    (live.size() == 1 ? "its holder keeps" : "its holders keep") +
                    " running, unprotected)");
-    return exit_lock_held;
+    // Every file that exists, held or stale: none of them was removed.
+    for (const core::EntrySurvey* file : files_of(survey)) {
+      if (file->report.state != core::EntryState::free) {
+        outcomes.push_back({&file->report, "refused", {}});
+      }
+    }
+    return finish(exit_lock_held);
   }
 
   // The lock file first: a newcomer then starts a lock of its own instead of joining the broken
   // one, and the holder files go after it.
   int status = 0;
-  std::vector<const core::EntrySurvey*> files{&survey.lock};
-  for (const core::EntrySurvey& holder : survey.holders) {
-    files.push_back(&holder);
-  }
-  for (const core::EntrySurvey* file : files) {
+  for (const core::EntrySurvey* file : files_of(survey)) {
     const core::LockReport& entry = file->report;
     if (entry.state == core::EntryState::free || !file->inspection) {
       continue; // no such file (any more)
@@ -151,9 +198,11 @@ int break_command(const BreakOptions& options) {
                        ? core::remove_inspected(*file->inspection)
                        : core::remove_inspected_by_force(*file->inspection);
     if (!removed) {
-      status =
-          report(std::move(removed.error())
-                     .with("cannot break lock " + quoted + ": removing `" + entry.file_name + "`"));
+      Error error =
+          std::move(removed.error())
+              .with("cannot break lock " + quoted + ": removing `" + entry.file_name + "`");
+      outcomes.push_back({&entry, "failed", error.message});
+      status = report(std::move(error));
       continue;
     }
     if (!*removed) {
@@ -161,11 +210,13 @@ int break_command(const BreakOptions& options) {
                       "` was released or replaced while being judged; nothing removed (see "
                       "`buildlock status " +
                       options.lock + "`)");
+      outcomes.push_back({&entry, "changed", {}});
       continue;
     }
     announce_removal(messages, entry, quoted);
+    outcomes.push_back({&entry, entry.state == core::EntryState::held ? "broken" : "removed", {}});
   }
-  return status;
+  return finish(status);
 }
 
 } // namespace buildlock::cli

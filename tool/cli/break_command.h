@@ -15,6 +15,7 @@ namespace buildlock::cli {
 struct BreakOptions {
   JudgingOptions judging;
   bool force = false;
+  bool json = false; // a JSON array on stdout: each file of the lock and what became of it
   std::string lock;
 };
 

@@ -3,6 +3,7 @@
 #include "core/lock_directory.h"
 #include "core/lock_listing.h"
 #include "core/messages.h"
+#include "core/shortened.h"
 #include "etcd/location.h"
 #include "os/clock.h"
 
@@ -34,20 +35,11 @@ std::string dash_if_empty(const std::string& text) {
 }
 
 std::string command_column(const std::vector<std::string>& command) {
-  std::string text;
-  for (const auto& argument : command) {
-    if (!text.empty()) {
-      text += ' ';
-    }
-    text += argument;
-  }
+  std::string text = core::shortened_command(command, max_command_column);
   for (char& c : text) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
       c = '?'; // one row per entry, whatever the arguments hold
     }
-  }
-  if (text.size() > max_command_column) {
-    text = text.substr(0, max_command_column - 3) + "...";
   }
   return text;
 }

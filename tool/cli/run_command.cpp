@@ -285,6 +285,9 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                 "When the lock is taken away while COMMAND runs, only warn (LOCK LOST) and let "
                 "COMMAND run on, unprotected; exit 76 when it ends")
       ->excludes(stop_if_lost);
+  run->add_flag("--json", options.json,
+                "Write buildlock's own messages to stderr as JSON lines, for scripts (COMMAND's "
+                "output is left as it is)");
   run->add_option("LOCK", options.lock, "Lock name: a letter or digit, then letters, digits, . _ -")
       ->required();
   run->footer(
@@ -297,6 +300,9 @@ void add_run_command(CLI::App& app, RunOptions& options) {
 }
 
 int run_command(const RunOptions& options) {
+  if (options.json) {
+    core::set_message_format(core::MessageFormat::json_lines);
+  }
   const core::Messages messages = options.common.messages();
   auto settings = settings_from(options);
   if (!settings) {

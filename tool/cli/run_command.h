@@ -25,6 +25,7 @@ struct RunOptions {
   bool stop_if_lost = false;         // the default; accepted so that older scripts still work
   bool keep_running_if_lost = false; // opt out of stopping the command when the lock is lost
   bool shared = false;
+  bool json = false; // buildlock's own messages as JSON lines on stderr
   std::optional<int> slots;
   std::vector<std::string> command; // everything after `--`
 };

@@ -69,10 +69,10 @@ _buildlock() {
     mapfile -t COMPREPLY < <(compgen -W "run status clean break -h --help --version" -- "$cur")
     return
     ;;
-  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --keep-running-if-lost --die-with-parent --kill-after" ;;
+  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --keep-running-if-lost --die-with-parent --kill-after --json" ;;
   status) options="$common --json" ;;
   clean) options="$common -n --dry-run --json" ;;
-  break) options="$common -f --force" ;;
+  break) options="$common -f --force --json" ;;
   esac
 
   # After `--` of `run`: the command and its arguments.

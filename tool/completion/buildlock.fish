@@ -77,6 +77,7 @@ complete -c buildlock -n $in_run -l die-with-parent -d 'Stop COMMAND when the pr
 complete -c buildlock -n $in_run -l stop-if-lost -d 'Stop COMMAND and exit 76 when the lock is taken away (the default)'
 complete -c buildlock -n $in_run -l keep-running-if-lost -d 'Let COMMAND run on when the lock is taken away; exit 76'
 complete -c buildlock -n $in_run -l kill-after -x -d 'SIGKILL what a stopped COMMAND started after SECONDS'
+complete -c buildlock -n $in_run -l json -d "Write buildlock's own messages as JSON lines"
 complete -c buildlock -n $in_run -a '(__buildlock_locks)' -d Lock
 # After `--`: the command, then its arguments, completed as if typed on their own.
 complete -c buildlock -n "__fish_seen_subcommand_from run; and __buildlock_after_separator" -x -a '(__buildlock_complete_command)'
@@ -87,4 +88,5 @@ complete -c buildlock -n "__fish_seen_subcommand_from status" -a '(__buildlock_l
 complete -c buildlock -n "__fish_seen_subcommand_from clean" -s n -l dry-run -d 'Only list what would be removed'
 complete -c buildlock -n "__fish_seen_subcommand_from clean" -l json -d 'Print JSON'
 complete -c buildlock -n "__fish_seen_subcommand_from break" -s f -l force -d 'Remove the lock even when it is held'
+complete -c buildlock -n "__fish_seen_subcommand_from break" -l json -d 'Print JSON'
 complete -c buildlock -n "__fish_seen_subcommand_from break" -a '(__buildlock_locks)' -d Lock

@@ -2,7 +2,6 @@
 
 #include "os/clock.h"
 #include "os/filesystem.h"
-#include "os/process_identity.h"
 
 #include <algorithm>
 
@@ -13,46 +12,6 @@ Seconds non_negative_seconds_between(std::int64_t earlier_ns, std::int64_t later
   // Clocks of different machines may disagree a little; a duration shown to people or scripts is
   // never negative.
   return Seconds(double(std::max<std::int64_t>(later_ns - earlier_ns, 0)) / 1e9);
-}
-
-// A command line cut for a one-line message: a compiler's can run to kilobytes.
-std::string shortened(const std::string& command) {
-  constexpr std::size_t longest = 60;
-  return command.size() <= longest ? command : command.substr(0, longest - 3) + "...";
-}
-
-// Its kernel lock is held, but by whom? When the recorded holder has exited (a killed buildlock),
-// the processes it left running keep the lock through the descriptor they inherited: name them,
-// since they are what a user would have to stop, and the recorded pid is not.
-void name_the_keepers(const SurveyContext& context, const LockInspection& inspection,
-                      LockReport& report) {
-  if (!inspection.metadata || !same_pid_namespace(*inspection.metadata, context.observer)) {
-    return; // its pid means nothing here
-  }
-  const LockMetadata& metadata = *inspection.metadata;
-  const os::PidProbe probe = os::probe_pid(metadata.pid);
-  const bool holder_exited = probe.state == os::PidState::dead ||
-                             (probe.state == os::PidState::alive && metadata.start_time &&
-                              probe.start_time && *metadata.start_time != *probe.start_time);
-  if (!holder_exited) {
-    return;
-  }
-  report.kept_by = os::processes_with_file_open(inspection.entry.identity);
-  const std::string holder = "its holder pid " + std::to_string(metadata.pid);
-  if (report.kept_by.empty()) {
-    report.explanation = "its kernel lock is held by a process this user cannot see, left "
-                         "running by " +
-                         holder + ", which has exited";
-    return;
-  }
-  std::string keepers;
-  for (const os::ProcessWithFile& keeper : report.kept_by) {
-    keepers += (keepers.empty() ? "" : ", ") + std::to_string(keeper.pid) + " (" +
-               shortened(keeper.command) + ")";
-  }
-  report.explanation = std::string("its kernel lock is held by pid") +
-                       (report.kept_by.size() > 1 ? "s " : " ") + keepers + ", left running by " +
-                       holder + ", which has exited";
 }
 
 LockReport invalid_report(LockReport report, const char* reason, std::string explanation) {
@@ -110,9 +69,7 @@ LockReport report_for(const SurveyContext& context, const DirectoryEntry& entry,
   report.metadata = inspection.metadata;
   report.metadata_problem = inspection.metadata_problem;
   report.holder = inspection.describe_holder();
-  if (verdict.reason == "kernel-lock-held") {
-    name_the_keepers(context, inspection, report);
-  }
+  report.kept_by = inspection.kept_by; // and the explanation says who they are
   if (entry.kind == EntryKind::lock && report.state == EntryState::stale && report.metadata &&
       report.metadata->mode != LockMode::exclusive && verdict.judged_by == "kernel lock") {
     // The anchor of a shared or slotted lock is held by every member; its metadata names only the

@@ -1,13 +1,29 @@
 #include "core/messages.h"
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace buildlock::core {
 namespace {
 
-void emit(const char* prefix, const std::string& text) {
+MessageFormat message_format = MessageFormat::text;
+
+// The JSON line for `level`: every byte of `text` escaped as JSON wants (control characters
+// included, so one line whatever it holds), bytes that are not UTF-8 replaced.
+std::string json_line(const char* level, const std::string& text) {
+  nlohmann::ordered_json object;
+  object["schema_version"] = 1;
+  object["source"] = "buildlock";
+  object["level"] = level;
+  object["message"] = text;
+  return object.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+}
+
+void emit(const char* level, const char* prefix, const std::string& text) {
   // One write per line so that lines from concurrent buildlocks do not interleave.
-  const std::string line = std::string("buildlock: ") + prefix + one_line(text) + "\n";
+  const std::string line = message_format == MessageFormat::json_lines
+                               ? json_line(level, text)
+                               : std::string("buildlock: ") + prefix + one_line(text) + "\n";
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }
@@ -33,20 +49,24 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
+void set_message_format(MessageFormat format) {
+  message_format = format;
+}
+
 void Messages::error(const std::string& text) const {
-  emit("error: ", text);
+  emit("error", "error: ", text);
 }
 void Messages::warning(const std::string& text) const {
-  emit("warning: ", text);
+  emit("warning", "warning: ", text);
 }
 void Messages::notice(const std::string& text) const {
   if (!quiet) {
-    emit("", text);
+    emit("notice", "", text);
   }
 }
 void Messages::explain(const std::string& text) const {
   if (verbose) {
-    emit("", text);
+    emit("verbose", "", text);
   }
 }
 

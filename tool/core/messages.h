@@ -13,6 +13,15 @@ namespace buildlock::core {
 // forge a second `buildlock:` line nor drive the terminal.
 std::string one_line(std::string_view text);
 
+// How every line buildlock writes to stderr is written: for people ("buildlock: warning: ..."), or
+// for scripts (`run --json`) as one JSON object per line,
+//   {"schema_version": 1, "source": "buildlock", "level": "warning", "message": "..."}
+// with `level` one of "error", "warning", "notice", "verbose" (docs/cli.md, "Messages"). A
+// process-wide setting, not a field of Messages: errors are also reported by code that has no
+// Messages of the run at hand (the exit path of every subcommand), and must follow it too.
+enum class MessageFormat { text, json_lines };
+void set_message_format(MessageFormat format);
+
 struct Messages {
   bool quiet = false;   // --quiet: no waiting notices (errors and warnings still shown)
   bool verbose = false; // --verbose: explain every decision

@@ -1,8 +1,10 @@
 #include "core/probe.h"
 
 #include "core/claimed_removal.h"
+#include "core/kept_lock.h"
 #include "core/lock_name.h"
 #include "core/nesting.h"
+#include "core/shortened.h"
 #include "os/clock.h"
 #include "os/file_lock.h"
 #include "os/process_tree.h"
@@ -11,21 +13,6 @@
 
 namespace buildlock::core {
 namespace {
-
-std::string join_command(const std::vector<std::string>& command) {
-  std::string text;
-  for (const auto& argument : command) {
-    if (!text.empty()) {
-      text += ' ';
-    }
-    text += argument;
-    if (text.size() > 200) {
-      text = text.substr(0, 200) + "...";
-      break;
-    }
-  }
-  return text;
-}
 
 using namespace std::chrono_literals;
 
@@ -134,7 +121,7 @@ std::string LockInspection::describe_holder() const {
   }
   std::string text = "pid " + std::to_string(metadata->pid) + " on host `" + metadata->host + "`";
   if (!metadata->command.empty()) {
-    text += " (" + join_command(metadata->command) + ")";
+    text += " (" + shortened_command(metadata->command, longest_command_in_message) + ")";
   }
   if (auto acquired = os::parse_utc_timestamp_ns(metadata->acquired_at)) {
     // The holder's clock against ours: good enough for people, never used for decisions.
@@ -252,6 +239,8 @@ Result<LockInspection> inspect_lock_file(const std::string& path, const Observer
   inspection.stale_after = stale_after;
   observation.age = Seconds(double(now_ns - inspection.entry.mtime_ns) / 1e9);
   inspection.verdict = judge(observation, observer, stale_after);
+  // Held by a killed wrapper's command? Say which processes keep it (`status` and waiters alike).
+  name_the_keepers(inspection, observer);
   if (judged != Beacon::held && is_claim(path)) {
     judge_claim(inspection, now_ns, stale_after);
     return inspection;

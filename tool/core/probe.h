@@ -6,9 +6,11 @@
 #include "core/staleness.h"
 #include "os/fd.h"
 #include "os/filesystem.h"
+#include "os/open_files.h"
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace buildlock::core {
 
@@ -34,6 +36,10 @@ struct LockInspection {
   std::optional<LockMetadata> metadata;
   std::string metadata_problem; // why `metadata` is empty
   Verdict verdict;
+  // For a lock held by its kernel lock although its recorded holder has exited: the processes
+  // that keep it (a killed wrapper's command), the ones to stop (core/kept_lock.h). Empty
+  // otherwise, or where they cannot be seen (another user's processes; an OS without the view).
+  std::vector<os::ProcessWithFile> kept_by;
   // When it was judged, on the filesystem's clock, and by which --stale-after (for claims, see
   // core/claimed_removal.h). Unset when it was not judged.
   std::optional<std::int64_t> judged_at_ns;

@@ -46,9 +46,14 @@ buildlock_error_case(stale_after_negative
 buildlock_error_case(timeout_over_a_year
   [[buildlock_wrap(cmd LOCK x TIMEOUT 31536001 COMMAND true)]]
   [[buildlock_wrap: TIMEOUT "31536001" is longer than a year]])
-buildlock_error_case(relative_dir
-  [[buildlock_wrap(cmd LOCK x DIR locks COMMAND true)]]
-  [[buildlock_wrap: DIR "locks" is not an absolute path]])
+buildlock_error_case(keep_running_and_stop_if_lost
+  [[buildlock_wrap(cmd LOCK x KEEP_RUNNING_IF_LOST STOP_IF_LOST COMMAND true)]]
+  [[buildlock_wrap: KEEP_RUNNING_IF_LOST and STOP_IF_LOST exclude each other]])
+buildlock_error_case(quiet_and_verbose_variables
+  [[set(BUILDLOCK_QUIET ON)
+    set(BUILDLOCK_VERBOSE ON)
+    buildlock_wrap(cmd LOCK x COMMAND true)]]
+  [[buildlock_wrap: BUILDLOCK_QUIET and BUILDLOCK_VERBOSE exclude each other]])
 buildlock_error_case(empty_dir
   [[buildlock_wrap(cmd LOCK x DIR "" COMMAND true)]]
   [[buildlock_wrap: DIR is empty]])
@@ -145,9 +150,6 @@ buildlock_error_case(links_slots_over_64
 buildlock_error_case(links_invalid_lock_name
   [[buildlock_limit_links(LOCK "a b" ALL)]]
   [[buildlock_limit_links: invalid lock name "a b"]])
-buildlock_error_case(links_relative_dir
-  [[buildlock_limit_links(LOCK x ALL DIR locks)]]
-  [[buildlock_limit_links: DIR "locks" is not an absolute path]])
 buildlock_error_case(links_no_such_target
   [[buildlock_limit_links(LOCK x TARGETS nowhere)]]
   [[buildlock_limit_links: TARGETS: there is no target "nowhere"]])
