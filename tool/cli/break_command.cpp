@@ -79,7 +79,7 @@ std::vector<const core::EntrySurvey*> files_of(const core::GroupSurvey& survey) 
 }
 
 // What became of one file of the lock: the `action` field of `break --json`.
-struct Outcome {
+struct BreakOutcome {
   const core::LockReport* report;
   const char* action; // "removed", "broken", "refused", "changed" or "failed"
   std::string error;
@@ -87,9 +87,9 @@ struct Outcome {
 
 // `break --json`: the objects of `status --json` for the files of the lock, each with its
 // `action` and `error` (docs/managing-locks.md), in the order they were dealt with.
-void print_outcomes(const std::vector<Outcome>& outcomes) {
+void print_outcomes(const std::vector<BreakOutcome>& outcomes) {
   nlohmann::ordered_json array = nlohmann::ordered_json::array();
-  for (const Outcome& outcome : outcomes) {
+  for (const BreakOutcome& outcome : outcomes) {
     nlohmann::ordered_json object = report_json(*outcome.report);
     object["action"] = outcome.action;
     object["error"] = outcome.error.empty() ? nlohmann::ordered_json(nullptr)
@@ -147,7 +147,7 @@ int break_command(const BreakOptions& options) {
   const core::GroupSurvey survey =
       core::survey_group(*context, core::group_of(options.lock, *entries));
   const std::string quoted = "`" + options.lock + "`";
-  std::vector<Outcome> outcomes;
+  std::vector<BreakOutcome> outcomes;
   const auto finish = [&](int status) {
     if (options.json) {
       print_outcomes(outcomes);
