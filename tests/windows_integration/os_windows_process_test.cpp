@@ -72,9 +72,11 @@ TEST(ChildProcessWindows, MissingCommandIsNotFound) {
 }
 
 // buildlock's supervision polls the command, then waits for a signal or the command's exit. An
-// exit in between must still end that wait at once, as SIGCHLD's self-pipe does on POSIX; it once
-// slept until the next heartbeat, so buildlock.exe outlived a Ctrl+C'd command by 30 s.
-TEST(ChildProcessWindows, AnExitNoPollHasSeenEndsTheWaitAtOnce) {
+// exit in between must still end that wait, as SIGCHLD's self-pipe does on POSIX; it once slept
+// until the next heartbeat, so buildlock.exe outlived a Ctrl+C'd command by 30 s. No signal comes
+// here, so a wait that ends before its deadline was ended by the exit: that is the proof, not a
+// duration (issue 20: the name said "at once" and the check was "within 30 s").
+TEST(ChildProcessWindows, AnExitNoPollHasSeenEndsTheWaitBeforeItsDeadline) {
   using namespace std::chrono_literals;
   os::SignalHandling signals;
   auto child = os::ChildProcess::spawn(exit_command(3), {}, false);
@@ -82,15 +84,16 @@ TEST(ChildProcessWindows, AnExitNoPollHasSeenEndsTheWaitAtOnce) {
   const ProcessGuard exited(static_cast<DWORD>(child->pid()));
   ASSERT_TRUE(exited.wait_until_gone(exit_bound));
 
-  auto started = std::chrono::steady_clock::now();
-  signals.wait_for_signal(os::monotonic_now() + 60s);
-  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+  const os::TimePoint deadline = os::monotonic_now() + 60s;
+  signals.wait_for_signal(deadline);
+  EXPECT_TRUE(os::monotonic_now() < deadline)
+      << "slept until its deadline: the exit did not end it";
 
   // Once seen, the exit wakes nothing: a wait lasts until its deadline instead of spinning.
   const std::optional<os::ExitStatus> status = child->poll();
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->code, 3);
-  started = std::chrono::steady_clock::now();
+  const auto started = std::chrono::steady_clock::now();
   signals.wait_for_signal(os::monotonic_now() + 200ms);
   EXPECT_GE(std::chrono::steady_clock::now() - started, 150ms);
 }

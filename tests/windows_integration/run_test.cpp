@@ -10,24 +10,10 @@ namespace {
 
 using nlohmann::json;
 
-struct HeldTree {
-  Process holder;
-  DWORD parent = 0;
-  DWORD leaf = 0;
-  std::vector<ProcessGuard> guards; // the tree's two processes
-};
-
 // `buildlock run LOCK -- tree_command.exe tree DIR`, once the tree is running under the lock.
 HeldTree hold(const TestDirectory& dir, const std::string& lock,
               const std::vector<std::string>& options = {}) {
-  HeldTree held{
-      start_buildlock(dir, run_arguments(dir, lock, options, tree_command(dir))), 0, 0, {}};
-  EXPECT_TRUE(wait_for_file(dir.file("ready"), start_bound)) << held.holder.err();
-  held.parent = read_pid(dir.file("parent.pid"));
-  held.leaf = read_pid(dir.file("leaf.pid"));
-  held.guards.emplace_back(held.parent);
-  held.guards.emplace_back(held.leaf);
-  return held;
+  return windows_test::hold(dir, dir, lock, options);
 }
 
 TEST(Run, PassesTheCommandsExitStatusOnAndReleases) {

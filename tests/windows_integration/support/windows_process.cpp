@@ -176,6 +176,20 @@ std::vector<std::string> tree_command(const TestDirectory& dir, bool stubborn) {
   return command;
 }
 
+HeldTree hold(const TestDirectory& locks, const TestDirectory& tree, const std::string& lock,
+              const std::vector<std::string>& options) {
+  HeldTree held{
+      start_buildlock(tree, run_arguments(locks, lock, options, tree_command(tree))), 0, 0, {}};
+  if (!wait_for_file(tree.file("ready"), start_bound)) {
+    throw std::runtime_error("the tree under the lock did not start: " + held.holder.err());
+  }
+  held.parent = read_pid(tree.file("parent.pid"));
+  held.leaf = read_pid(tree.file("leaf.pid"));
+  held.guards.emplace_back(held.parent);
+  held.guards.emplace_back(held.leaf);
+  return held;
+}
+
 DWORD finish_tree(const TestDirectory& dir, const Process& holder, int status) {
   write_file(dir.file("finish"), std::to_string(status));
   DWORD exit_status = 0;

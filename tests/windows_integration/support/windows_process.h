@@ -95,6 +95,21 @@ Finished run_buildlock(const TestDirectory& dir, const std::vector<std::string>&
 std::vector<std::string> run_arguments(const TestDirectory& dir, const std::string& lock,
                                        const std::vector<std::string>& options,
                                        const std::vector<std::string>& command);
+// A buildlock.exe running tree_command()'s tree under a lock, and guards that end the tree's two
+// processes when the test is done: the leaf outlives a tree that exited normally (buildlock leaves
+// a command's daemon running, as on POSIX), and a process left running would keep the test's
+// output open, so that ctest waits for it until its timeout.
+struct HeldTree {
+  Process holder;
+  DWORD parent = 0;
+  DWORD leaf = 0;
+  std::vector<ProcessGuard> guards; // the tree's two processes
+};
+// `buildlock run --dir LOCKS\locks [options] LOCK -- tree_command.exe tree TREE`, once the tree
+// runs under the lock. Its command's files are in `tree` (finish_tree(tree, ...) ends it).
+HeldTree hold(const TestDirectory& locks, const TestDirectory& tree, const std::string& lock,
+              const std::vector<std::string>& options = {});
+
 // Tells the tree of tree_command() in `dir` to exit with `status`, and waits for `holder` (the
 // buildlock running it) to end; returns holder's exit status.
 DWORD finish_tree(const TestDirectory& dir, const Process& holder, int status);
