@@ -4,6 +4,7 @@
 #include "core/lock_directory.h"
 #include "core/lock_name.h"
 #include "core/nesting.h"
+#include "core/run_trace.h"
 #include "core/supervise.h"
 #include "etcd/acquire.h"
 #include "etcd/holder_check.h"
@@ -128,28 +129,64 @@ void name_leftovers(const core::SuperviseOutcome& outcome, const std::string& lo
 }
 
 // `Lock`: core::HeldLock or etcd::EtcdHold (both release(&messages)); null when none is held.
+// `trace`: null unless traced (core/run_trace.h); told of every release.
 template <class Lock>
-[[noreturn]] void die_like(int signal, Lock* lock, const core::Messages& messages) {
+[[noreturn]] void die_like(int signal, Lock* lock, const core::Messages& messages,
+                           core::RunTrace* trace) {
   if (lock != nullptr) {
     lock->release(&messages);
+  }
+  if (trace != nullptr) {
+    trace->released(true, signal);
   }
   os::die_by_signal(signal);
 }
 
 // Ends buildlock the way the command ended.
 template <class Lock>
-int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messages& messages) {
+int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messages& messages,
+           core::RunTrace* trace = nullptr) {
   if (outcome.status.signaled) {
-    die_like(outcome.status.code, lock, messages);
+    die_like(outcome.status.code, lock, messages, trace);
   }
   if (lock != nullptr) {
     lock->release(&messages);
   }
+  if (trace != nullptr) {
+    trace->released(false, outcome.status.code);
+  }
   return outcome.status.code;
 }
 
+// Releases `lock` after the command did not end its own way, and ends with `status`.
+template <class Lock>
+int release_with(Lock& lock, int status, const core::Messages& messages, core::RunTrace* trace) {
+  lock.release(&messages);
+  if (trace != nullptr) {
+    trace->released(false, status);
+  }
+  return status;
+}
+
+// The file --trace names, else $BUILDLOCK_TRACE; null when neither asks for a trace. Only
+// getenv(): an untraced run makes no call and no allocation for it.
+const std::string* trace_file(const RunOptions& options, std::string& from_environment) {
+  if (options.trace && !options.trace->empty()) {
+    return &*options.trace;
+  }
+  const char* variable = std::getenv(core::trace_variable);
+  if (variable == nullptr || *variable == '\0') {
+    return nullptr;
+  }
+  from_environment = variable;
+  return &from_environment;
+}
+
 void report_lock_lost(const RunOptions& options, const std::string& why,
-                      const core::Messages& messages) {
+                      const core::Messages& messages, core::RunTrace* trace) {
+  if (trace != nullptr) {
+    trace->lost(why);
+  }
   messages.warning("LOCK LOST: lock `" + options.lock + "` was taken from this process while `" +
                    options.command.front() + "` ran (" + why +
                    "); what it protects is no longer protected" +
@@ -159,17 +196,27 @@ void report_lock_lost(const RunOptions& options, const std::string& why,
                         : "; stopping the command"));
 }
 
+// The end of the wait, in the trace: acquired, timed out, or given up on an error.
+template <class Lock> void trace_acquisition(core::RunTrace& trace, const Result<Lock>& lock) {
+  if (lock) {
+    trace.acquired();
+  } else {
+    trace.gave_up(lock.error().kind == ErrorKind::timeout ? core::WaitOutcome::timeout
+                                                          : core::WaitOutcome::error,
+                  lock.error().message);
+  }
+}
+
 // Runs the command under `lock` (core::HeldLock or etcd::EtcdHold: both release(&messages)) and
 // ends the way the command ended.
 template <class Lock>
 int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
                       os::SignalHandling& signals, const core::Messages& messages,
-                      const RunOptions& options) {
+                      const RunOptions& options, core::RunTrace* trace) {
   supervise_request.stop_if_lost = !options.keep_running_if_lost;
   auto outcome = core::supervise(supervise_request, signals);
   if (!outcome) {
-    lock.release(&messages);
-    return report(outcome.error());
+    return release_with(lock, report(outcome.error()), messages, trace);
   }
   if (outcome->parent_gone) {
     lock.release(&messages); // first: stderr may be a pipe that died with the build
@@ -178,8 +225,7 @@ int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
   }
   if (outcome->lock_lost) {
     // Never the command's status, 0 included: what it did was not protected (docs/cli.md).
-    lock.release(&messages);
-    return exit_lock_lost;
+    return release_with(lock, exit_lock_lost, messages, trace);
   }
   if (outcome->descendants_stopped != 0) {
     messages.explain("stopped " + std::to_string(outcome->descendants_stopped) +
@@ -193,14 +239,14 @@ int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
     messages.explain("command exited with status " + std::to_string(outcome->status.code) +
                      " after signal " + std::to_string(outcome->interrupting_signal));
   }
-  return finish(*outcome, &lock, messages);
+  return finish(*outcome, &lock, messages, trace);
 }
 
 // The lock held in etcd (etcd/acquire.h): the lease TTL is --stale-after when given (the time
 // after which a holder nobody can vouch for loses the lock), else etcd::default_ttl.
 int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
                 core::SuperviseRequest& supervise_request, os::SignalHandling& signals,
-                const core::Messages& messages) {
+                const core::Messages& messages, core::RunTrace* trace) {
   const char* from_environment = std::getenv("BUILDLOCK_STALE_AFTER");
   const bool ttl_given =
       options.stale_after || (from_environment != nullptr && *from_environment != '\0');
@@ -210,6 +256,9 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
   std::optional<os::Fd> keeper = etcd::start_keeper(request.directory, request.name, messages);
   os::adopt_orphaned_descendants();
   auto lock = etcd::acquire(request, ttl, signals, messages);
+  if (trace != nullptr) {
+    trace_acquisition(*trace, lock);
+  }
   if (!lock) {
     return report(lock.error());
   }
@@ -220,19 +269,19 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
       {"BUILDLOCK_FENCING_TOKEN", std::to_string(lock->fencing_token())},
       {etcd::held_leases_variable,
        etcd::held_leases_value(std::getenv(etcd::held_leases_variable), lock->lease().id)}};
-  supervise_request.heartbeat = [&lock, &messages, &options] {
+  supervise_request.heartbeat = [&lock, &messages, &options, trace] {
     std::string why;
     if (lock->keep(why)) {
       return true;
     }
-    report_lock_lost(options, why, messages);
+    report_lock_lost(options, why, messages, trace);
     return false;
   };
   // Looked at often enough to stop the command, SIGKILL included, well before the TTL ends
   // (etcd/hold.h, docs/protocol.md "Stopping before the lease ends").
   supervise_request.heartbeat_interval = lock->check_interval();
   supervise_request.kill_after_if_lost = lock->kill_window();
-  return supervise_holding(*lock, supervise_request, signals, messages, options);
+  return supervise_holding(*lock, supervise_request, signals, messages, options, trace);
 }
 
 } // namespace
@@ -271,6 +320,10 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                       "; the lock is released only once none is left; default: "
                       "$BUILDLOCK_KILL_AFTER, else 5")
       ->type_name("SECONDS");
+  run->add_option("--trace", options.trace,
+                  "Append this run's wait and hold to FILE, a trace Perfetto and `buildlock "
+                  "report` read; default: $BUILDLOCK_TRACE, else none")
+      ->type_name("FILE");
   run->add_flag("--die-with-parent", options.die_with_parent,
                 std::string("Stop COMMAND (") + os::own_stop_description() +
                     ") and release the lock when the process that started buildlock, or that "
@@ -356,34 +409,49 @@ int run_command(const RunOptions& options) {
   core::AcquireRequest request{settings->directory, options.lock,          options.command,
                                settings->timeout,   settings->stale_after, settings->mode,
                                settings->slots,     settings->kernel_locks};
+  std::optional<core::RunTrace> trace;
+  std::string trace_from_environment;
+  if (const std::string* file = trace_file(options, trace_from_environment)) {
+    trace = core::RunTrace::start(*file,
+                                  core::TraceSubject{0, 0, "", options.lock, settings->mode,
+                                                     settings->slots, settings->directory,
+                                                     options.command},
+                                  messages);
+    if (trace) {
+      request.wait_record = trace->wait_record();
+    }
+  }
+  core::RunTrace* const traced = trace ? &*trace : nullptr;
   if (is_etcd) {
-    return run_in_etcd(request, options, supervise_request, signals, messages);
+    return run_in_etcd(request, options, supervise_request, signals, messages, traced);
   }
   auto lock = core::acquire(request, signals, messages);
+  if (traced != nullptr) {
+    trace_acquisition(*traced, lock);
+  }
   if (!lock) {
     return report(lock.error());
   }
   for (os::NativeHandle fd : lock->descriptors()) {
     if (auto inheritable = os::make_inheritable(fd); !inheritable) {
-      lock->release(&messages);
-      return report(inheritable.error());
+      return release_with(*lock, report(inheritable.error()), messages, traced);
     }
   }
   supervise_request.environment = {
       {core::held_locks_variable,
        core::held_locks_value(inherited, lock->own().fd().get(), lock->own().identity())}};
-  supervise_request.heartbeat = [&lock, &messages, &options] {
+  supervise_request.heartbeat = [&lock, &messages, &options, traced] {
     if (lock->heartbeat(messages)) {
       return true;
     }
     report_lock_lost(options,
                      "its file was removed or replaced: someone ran `buildlock break`, or this "
                      "process was stopped longer than --stale-after and the lock was reclaimed",
-                     messages);
+                     messages, traced);
     return false;
   };
   supervise_request.heartbeat_interval = settings->stale_after / 4;
-  return supervise_holding(*lock, supervise_request, signals, messages, options);
+  return supervise_holding(*lock, supervise_request, signals, messages, options, traced);
 }
 
 } // namespace buildlock::cli

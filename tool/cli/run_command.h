@@ -26,6 +26,7 @@ struct RunOptions {
   bool keep_running_if_lost = false; // opt out of stopping the command when the lock is lost
   bool shared = false;
   std::optional<int> slots;
+  std::optional<std::string> trace; // --trace FILE; else $BUILDLOCK_TRACE
   std::vector<std::string> command; // everything after `--`
 };
 

@@ -226,7 +226,7 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
                                holder.verdict.explanation + " [" + holder.verdict.reason + "]");
     }
     if (auto within = context.budget.check(looked_at, describe_wait(what_of(request), holder),
-                                           context.messages);
+                                           context.messages, held_by(holder));
         !within) {
       return within.error();
     }

@@ -327,6 +327,25 @@ bool signals_through_pidfds() {
 #endif
 }
 
+std::int64_t outermost_ancestor_with(std::string_view name) {
+  std::int64_t found = ::getpid();
+#if defined(__linux__)
+  std::optional<std::int64_t> pid = parent_pid();
+  std::string environ;
+  // A depth bound against a /proc that lies (a parent loop); real trees are a few levels deep.
+  for (int depth = 0; pid && *pid > 1 && depth < 64; ++depth) {
+    if (read_environment("/proc/" + std::to_string(*pid) + "/environ", environ) == 0 &&
+        environment_matches(environ, name, [](std::string_view value) { return !value.empty(); })) {
+      found = *pid;
+    }
+    pid = parent_of(*pid);
+  }
+#else
+  (void)name;
+#endif
+  return found;
+}
+
 std::int64_t own_process_group() {
   return ::getpgrp();
 }
