@@ -129,15 +129,16 @@ void name_leftovers(const core::SuperviseOutcome& outcome, const std::string& lo
 }
 
 // `Lock`: core::HeldLock or etcd::EtcdHold (both release(&messages)); null when none is held.
-// `trace`: null unless traced (core/run_trace.h); told of every release.
+// `trace`: null unless traced (core/run_trace.h); told of every release just before it, so that
+// a hold in the trace never ends after the next holder's began.
 template <class Lock>
 [[noreturn]] void die_like(int signal, Lock* lock, const core::Messages& messages,
                            core::RunTrace* trace) {
-  if (lock != nullptr) {
-    lock->release(&messages);
-  }
   if (trace != nullptr) {
     trace->released(true, signal);
+  }
+  if (lock != nullptr) {
+    lock->release(&messages);
   }
   os::die_by_signal(signal);
 }
@@ -149,11 +150,11 @@ int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messag
   if (outcome.status.signaled) {
     die_like(outcome.status.code, lock, messages, trace);
   }
-  if (lock != nullptr) {
-    lock->release(&messages);
-  }
   if (trace != nullptr) {
     trace->released(false, outcome.status.code);
+  }
+  if (lock != nullptr) {
+    lock->release(&messages);
   }
   return outcome.status.code;
 }
@@ -161,10 +162,10 @@ int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messag
 // Releases `lock` after the command did not end its own way, and ends with `status`.
 template <class Lock>
 int release_with(Lock& lock, int status, const core::Messages& messages, core::RunTrace* trace) {
-  lock.release(&messages);
   if (trace != nullptr) {
     trace->released(false, status);
   }
+  lock.release(&messages);
   return status;
 }
 
@@ -219,6 +220,9 @@ int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
     return release_with(lock, report(outcome.error()), messages, trace);
   }
   if (outcome->parent_gone) {
+    if (trace != nullptr) {
+      trace->released(outcome->status.signaled, outcome->status.code);
+    }
     lock.release(&messages); // first: stderr may be a pipe that died with the build
     messages.warning("the build that started `" + options.command.front() +
                      "` is gone; stopped it and released lock `" + options.lock + "`");

@@ -87,7 +87,8 @@ Status wait_while_writer_queued(AcquireContext& context) {
     const std::string whom = what_of(request) + ", queued behind an exclusive request of " +
                              writer.describe_holder() + " (" + writer.verdict.explanation + ")";
     context.messages.explain("waiting for " + whom);
-    if (auto within = context.budget.check(looked_at, whom, context.messages); !within) {
+    if (auto within = context.budget.check(looked_at, whom, context.messages, held_by(writer));
+        !within) {
       return within.error();
     }
     if (auto woke = sleep_on(context, writer, os::LockType::exclusive); !woke) {
@@ -331,6 +332,11 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
                              std::to_string(request.slots) +
                              " held: " + describe_slot_holders(taken) + ")";
     context.messages.explain("waiting for " + whom);
+    if (request.wait_record != nullptr) {
+      for (const LockInspection& holder : taken) { // each slot's holder, for the trace
+        request.wait_record->saw_holder(describe_wait(what_of(request), holder), held_by(holder));
+      }
+    }
     if (auto within = context.budget.check(round_start, whom, context.messages); !within) {
       return within.error();
     }

@@ -38,7 +38,8 @@ public:
   void gave_up(WaitOutcome outcome, const std::string& error);
   // The lock was taken away while the command ran; written with the hold.
   void lost(const std::string& why);
-  // The lock is released (or the command ran without it, see acquired()): writes the hold, once.
+  // The lock is about to be released: writes the hold, once. Called right before the release, so
+  // that a hold never ends in the trace after the next holder's has begun.
   void released(bool signaled, int code);
 
 private:
