@@ -3,6 +3,8 @@
 #include "cli/common_options.h"
 #include "core/duration.h"
 #include "core/trace_summary.h"
+#include "core/trace_timeline.h"
+#include "os/whole_file.h"
 
 #include <CLI/CLI.hpp>
 #include <cinttypes>
@@ -138,9 +140,16 @@ void add_report_command(CLI::App& app, ReportOptions& options) {
       "report", "What locks cost the builds that traced them (run --trace, BUILDLOCK_TRACE): "
                 "waits and holds per lock, waiting per build");
   report_app->add_flag("--json", options.json, "Print the figures as JSON (docs/cli.md)");
+  report_app
+      ->add_option("--svg", options.svg,
+                   "Also write a timeline to FILE: an SVG with a lane per lock, holds as bars, "
+                   "waits pointing at whom they waited behind, reclaims marked")
+      ->type_name("FILE");
   report_app->add_option("FILE", options.files, "Trace files, merged")->required();
-  report_app->footer("Example: buildlock report build-trace.json\n"
-                     "Exit status: 0; 2 usage; 66 a FILE cannot be read or is not a trace.");
+  report_app->footer(
+      "Example: buildlock report build-trace.json\n"
+      "Exit status: 0; 2 usage; 66 a FILE cannot be read or is not a trace; 71 the SVG "
+      "cannot be written.");
 }
 
 int report_command(const ReportOptions& options) {
@@ -148,6 +157,11 @@ int report_command(const ReportOptions& options) {
   auto events = core::read_traces(options.files, messages);
   if (!events) {
     return report(events.error());
+  }
+  if (!options.svg.empty()) {
+    if (auto written = os::write_whole_file(options.svg, core::timeline_svg(*events)); !written) {
+      return report(written.error());
+    }
   }
   const core::TraceSummary summary = core::summarize(*events, options.files);
   if (options.json) {

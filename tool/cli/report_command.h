@@ -14,6 +14,7 @@ namespace buildlock::cli {
 struct ReportOptions {
   std::vector<std::string> files;
   bool json = false;
+  std::string svg; // --svg FILE: also write the timeline there
 };
 
 void add_report_command(CLI::App& app, ReportOptions& options);

@@ -337,7 +337,10 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
         request.wait_record->saw_holder(describe_wait(what_of(request), holder), held_by(holder));
       }
     }
-    if (auto within = context.budget.check(round_start, whom, context.messages); !within) {
+    // The first slot's holder as the one this wait is behind: the trace has every slot's above.
+    if (auto within = context.budget.check(round_start, whom, context.messages,
+                                           taken.empty() ? nullptr : held_by(taken.front()));
+        !within) {
       return within.error();
     }
     std::vector<const os::Fd*> watched;
