@@ -73,7 +73,7 @@ _buildlock() {
   status) options="$common --json" ;;
   clean) options="$common -n --dry-run --json" ;;
   break) options="$common -f --force" ;;
-  report) options="--json -h --help" ;;
+  report) options="--json --svg -h --help" ;;
   esac
 
   # After `--` of `run`: the command and its arguments.
@@ -93,7 +93,7 @@ _buildlock() {
     mapfile -t COMPREPLY < <(compgen -d -- "$cur")
     return
     ;;
-  --trace)
+  --trace | --svg)
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")
     return
     ;;

@@ -94,4 +94,5 @@ complete -c buildlock -n "__fish_seen_subcommand_from break" -a '(__buildlock_lo
 
 # report [--json] FILE...
 complete -c buildlock -n "__fish_seen_subcommand_from report" -l json -d 'Print JSON'
+complete -c buildlock -n "__fish_seen_subcommand_from report" -l svg -r -F -d 'Also write a timeline to this SVG FILE'
 complete -c buildlock -n "__fish_seen_subcommand_from report" -F -d 'Trace file'
