@@ -33,6 +33,8 @@
 #     JOB_POOL option of add_custom_command()/add_custom_target().
 #
 #   BUILDLOCK_LOCK_DIR (cache variable): lock directory used when DIR is not given.
+#   BUILDLOCK_TRACE (cache variable): a trace file every wrapped step, launcher and configure-time
+#     call appends its waits and holds to (`run --trace`); `buildlock report` reads it.
 #   BUILDLOCK_EXECUTABLE (cache variable): a buildlock for the build host, run instead of the
 #     target buildlock::buildlock (cross-compiling; configure time with an in-tree buildlock).
 #
@@ -44,6 +46,8 @@ cmake_policy(VERSION 3.25)
 
 set(BUILDLOCK_LOCK_DIR "" CACHE PATH
     "Lock directory for the calls of the BuildLock module without DIR; empty: one per source tree, below buildlock's default directory (docs/cmake.md)")
+set(BUILDLOCK_TRACE "" CACHE FILEPATH
+    "Trace file for every buildlock run the BuildLock module generates (run --trace); empty: none, unless BUILDLOCK_TRACE is set in the build's environment (docs/cmake.md)")
 set(BUILDLOCK_EXECUTABLE "" CACHE FILEPATH
     "A buildlock that runs on the build host, used instead of the target buildlock::buildlock (cross-compiling, configure time; docs/cmake.md)")
 
