@@ -2,6 +2,7 @@
 
 #include "cli/common_options.h"
 #include "core/duration.h"
+#include "core/messages.h"
 #include "core/trace_summary.h"
 #include "core/trace_timeline.h"
 #include "os/whole_file.h"
@@ -26,24 +27,29 @@ std::string duration_text(std::int64_t us) {
 
 std::string blocker_text(const core::TraceEvent::Blocker& blocker) {
   if (blocker.pid == 0) {
-    return blocker.text;
+    return core::one_line(blocker.text);
   }
-  return "pid " + std::to_string(blocker.pid) + " on `" + blocker.host + "` (" + blocker.command +
-         ")";
+  return "pid " + std::to_string(blocker.pid) + " on `" + core::one_line(blocker.host) + "` (" +
+         core::short_command(blocker.command) + ")";
 }
 
+// The holder a wait saw last (usually the one it took over from), and how many it saw before.
 std::string behind_text(const core::TraceEvent& wait) {
-  std::string text;
-  for (const core::TraceEvent::Blocker& blocker : wait.behind) {
-    text += (text.empty() ? "" : "; ") + blocker_text(blocker);
+  if (wait.behind.empty()) {
+    return "nobody (uncontended)";
   }
-  return text.empty() ? "nobody (uncontended)" : text;
+  const std::size_t before = wait.behind.size() - 1;
+  return blocker_text(wait.behind.back()) +
+         (before != 0 ? " (and " + std::to_string(before) + " before)" : "");
 }
+
+// Commands listed per lock in the table; --json lists them all.
+constexpr std::size_t commands_listed = 5;
 
 void print_table(const core::TraceSummary& summary) {
   std::string out;
   for (const core::LockSummary& lock : summary.locks) {
-    out += "lock `" + lock.lock + "` in " + lock.store + "\n";
+    out += "lock `" + core::one_line(lock.lock) + "` in " + core::one_line(lock.store) + "\n";
     out += "  acquisitions " + std::to_string(lock.acquisitions) + ", timeouts " +
            std::to_string(lock.timeouts) + ", other errors " + std::to_string(lock.errors) +
            ", reclaims " + std::to_string(lock.reclaims.size()) + ", lost " +
@@ -55,24 +61,31 @@ void print_table(const core::TraceSummary& summary) {
     out += "  longest waits:\n";
     for (const core::TraceEvent* wait : lock.longest) {
       out += "    " + duration_text(wait->dur_us) + "  pid " + std::to_string(wait->run) + " on `" +
-             wait->host + "` (" + wait->command + ")" +
+             core::one_line(wait->host) + "` (" + core::short_command(wait->command) + ")" +
              (wait->outcome == "acquired" ? "" : " [" + wait->outcome + "]") + ", behind " +
              behind_text(*wait) + "\n";
     }
     out += "  holds by command:\n";
-    for (const core::CommandHolds& holds : lock.holds) {
+    for (std::size_t i = 0; i < lock.holds.size() && i < commands_listed; ++i) {
+      const core::CommandHolds& holds = lock.holds[i];
       out += "    " + std::to_string(holds.holds) + " x, total " + duration_text(holds.total_us) +
-             ", max " + duration_text(holds.max_us) + "  " + holds.command + "\n";
+             ", max " + duration_text(holds.max_us) + "  " + core::short_command(holds.command) +
+             "\n";
+    }
+    if (lock.holds.size() > commands_listed) {
+      out += "    (" + std::to_string(lock.holds.size() - commands_listed) +
+             " more commands with less time; --json lists every one)\n";
     }
     for (const std::string& reclaim : lock.reclaims) {
-      out += "  reclaimed " + reclaim + "\n";
+      out += "  reclaimed " + core::one_line(reclaim) + "\n";
     }
   }
   out += "builds:\n";
   for (const core::BuildSummary& build : summary.builds) {
-    out += "  " + build.file + ": build " + std::to_string(build.build) + " on `" + build.host +
-           "`: " + std::to_string(build.runs) + " run(s) waited " + duration_text(build.waited_us) +
-           " (longest " + duration_text(build.longest_wait_us) + ")\n";
+    out += "  " + build.file + ": build " + std::to_string(build.build) + " on `" +
+           core::one_line(build.host) + "`: " + std::to_string(build.runs) + " run(s) waited " +
+           duration_text(build.waited_us) + " (longest " + duration_text(build.longest_wait_us) +
+           ")\n";
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
 }

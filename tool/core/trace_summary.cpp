@@ -1,5 +1,7 @@
 #include "core/trace_summary.h"
 
+#include "core/messages.h"
+
 #include <algorithm>
 #include <map>
 #include <tuple>
@@ -30,6 +32,25 @@ WaitFigures figures_of(std::vector<std::int64_t> durations) {
 }
 
 } // namespace
+
+std::string short_command(const std::string& command) {
+  std::string text;
+  std::size_t at = 0;
+  while (at <= command.size()) {
+    std::size_t end = command.find(' ', at);
+    if (end == std::string::npos) {
+      end = command.size();
+    }
+    std::string word = command.substr(at, end - at);
+    if (const std::size_t slash = word.find_last_of('/');
+        slash != std::string::npos && slash + 1 < word.size()) {
+      word = word.substr(slash + 1);
+    }
+    text += (text.empty() ? "" : " ") + word;
+    at = end + 1;
+  }
+  return one_line(text.size() > 60 ? text.substr(0, 57) + "..." : text);
+}
 
 TraceSummary summarize(const std::vector<TraceEvent>& events,
                        const std::vector<std::string>& paths) {

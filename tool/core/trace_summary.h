@@ -57,6 +57,11 @@ struct TraceSummary {
   std::vector<BuildSummary> builds; // most waited first
 };
 
+// A command for people (a table, a bar's label): each word that is a path by its last name
+// (`/src/tools/store.sh /cache/locked a-7` reads `store.sh locked a-7`), one line, at most
+// 60 characters.
+std::string short_command(const std::string& command);
+
 // `events` must outlive the summary (longest waits point into it); `paths` names the files.
 TraceSummary summarize(const std::vector<TraceEvent>& events,
                        const std::vector<std::string>& paths);

@@ -1,5 +1,7 @@
 #include "core/trace_timeline.h"
 
+#include "core/trace_summary.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <map>
@@ -45,10 +47,16 @@ std::string number(double value) {
   return buffer;
 }
 
+// "1.5s", "0.25s", "0.002s": as many decimals as the value needs, at most six.
 std::string seconds_text(std::int64_t us) {
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3fs", static_cast<double>(us) / 1e6);
-  return buffer;
+  std::snprintf(buffer, sizeof buffer, "%.6f", static_cast<double>(us) / 1e6);
+  std::string text = buffer;
+  text.erase(text.find_last_not_of('0') + 1);
+  if (text.back() == '.') {
+    text.pop_back();
+  }
+  return text + "s";
 }
 
 // Rows for intervals, packed: each goes into the first row free at its start.
@@ -155,7 +163,8 @@ std::string timeline_svg(const std::vector<TraceEvent>& events) {
               "\"><title>hold of pid " + std::to_string(hold.run) + " on " + escaped(hold.host) +
               " for " + seconds_text(hold.dur_us) + ": " + escaped(hold.command) + " (" + ending +
               ")</title></rect>\n";
-      const std::string label = "pid " + std::to_string(hold.run) + " " + hold.command;
+      const std::string label =
+          "pid " + std::to_string(hold.run) + " " + short_command(hold.command);
       if (width > 40) {
         // Clipped to its bar by its length: about 6 px a character at this size.
         const std::size_t fits = static_cast<std::size_t>((width - 6) / 6);
@@ -238,10 +247,19 @@ std::string timeline_svg(const std::vector<TraceEvent>& events) {
     }
   }
 
+  // Ticks at round times: 1, 2 or 5 times a power of ten microseconds, about ten of them.
+  std::int64_t step = 1;
+  while (span / static_cast<double>(step) > 10) {
+    const std::int64_t digit = step;
+    while (step % 10 == 0) {
+      step /= 10;
+    }
+    const std::int64_t mantissa = step;
+    step = digit / mantissa * (mantissa == 1 ? 2 : mantissa == 2 ? 5 : 10);
+  }
   std::string axis;
-  for (int tick = 0; tick <= 10; ++tick) {
-    const double x = label_width + plot_width * tick / 10;
-    const std::int64_t at = static_cast<std::int64_t>(span * tick / 10);
+  for (std::int64_t at = 0; static_cast<double>(at) <= span; at += step) {
+    const double x = label_width + plot_width * static_cast<double>(at) / span;
     axis += "<line class=\"tick\" x1=\"" + number(x) + "\" y1=\"" + number(axis_height - 6) +
             "\" x2=\"" + number(x) + "\" y2=\"" + number(y) +
             "\"/>\n<text class=\"tick-label\" x=\"" + number(x) + "\" y=\"" +
