@@ -39,6 +39,48 @@ TEST_F(TraceReadingTest, ReadsEventsAndSkipsMetadataAndForeignEvents) {
   EXPECT_EQ((*events)[0].run, 2);
 }
 
+// The events are formatted by hand (core/trace_events.cpp): quotes, backslashes, control
+// characters and bytes that are not UTF-8 in a command or host still give lines that parse, with
+// the text intact (invalid bytes as U+FFFD).
+TEST_F(TraceReadingTest, HostileTextStillGivesEventsThatParse) {
+  const std::string hostile =
+      std::string("a\"b\\c\n\x01\x7f") + "\xff\xc3\xa9\xed\xa0\x80" + "\xf0\x9f\x94\x92\xc0\xaf";
+  TraceSubject subject{1, 2, hostile, "L", LockMode::slots, 3, "/d\"" + hostile, {hostile, "x"}};
+  WaitRecord record;
+  LockMetadata holder;
+  holder.pid = 7;
+  holder.host = hostile;
+  holder.command = {hostile};
+  record.saw_holder(hostile, &holder);
+  record.reclaimed(hostile);
+  write(std::string(trace_header) +
+        wait_lines(subject, 10, 15, record, WaitOutcome::timeout, hostile) +
+        hold_lines(subject, 15, 20, HoldEnd{true, 9, 17, hostile}));
+  auto events = read_traces({path}, Messages{});
+  ASSERT_TRUE(events) << events.error().message;
+  ASSERT_EQ(events->size(), 3u); // wait, LOCK LOST, hold
+  const std::string expected = std::string("a\"b\\c\n\x01\x7f") + "\xef\xbf\xbd\xc3\xa9" +
+                               "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" + "\xf0\x9f\x94\x92" +
+                               "\xef\xbf\xbd\xef\xbf\xbd";
+  const TraceEvent& wait = (*events)[0];
+  EXPECT_EQ(wait.command, expected + " x");
+  EXPECT_EQ(wait.host, expected);
+  EXPECT_EQ(wait.store, "/d\"" + expected);
+  EXPECT_EQ(wait.outcome, "timeout");
+  ASSERT_EQ(wait.behind.size(), 1u);
+  EXPECT_EQ(wait.behind[0].pid, 7);
+  EXPECT_EQ(wait.behind[0].host, expected);
+  EXPECT_EQ(wait.behind[0].command, expected);
+  EXPECT_EQ(wait.reclaimed, std::vector<std::string>{expected});
+  EXPECT_EQ((*events)[1].kind, TraceEvent::Kind::lost);
+  EXPECT_EQ((*events)[1].ts_us, 17);
+  const TraceEvent& hold = (*events)[2];
+  EXPECT_TRUE(hold.signaled);
+  EXPECT_EQ(hold.code, 9);
+  EXPECT_TRUE(hold.lost);
+  EXPECT_EQ(hold.dur_us, 5);
+}
+
 TEST_F(TraceReadingTest, ATornLastLineIsSkippedWithAWarning) {
   const std::string wait = one_wait();
   write(std::string(trace_header) + wait + wait.substr(0, wait.size() / 2));

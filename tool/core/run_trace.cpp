@@ -6,6 +6,8 @@
 #include "os/process_identity.h"
 #include "os/process_tree.h"
 
+#include <cstdlib>
+
 namespace buildlock::core {
 namespace {
 
@@ -54,7 +56,12 @@ std::optional<RunTrace> RunTrace::start(const std::string& path, TraceSubject su
     return std::nullopt;
   }
   subject.run = os::local_identity().pid;
-  subject.build = os::outermost_ancestor_with(trace_variable);
+  // Runs of a build are grouped by the process that set BUILDLOCK_TRACE; a run traced by
+  // --trace alone is a build of its own, and need not look at its ancestors at all.
+  const char* variable = std::getenv(trace_variable);
+  subject.build = variable != nullptr && *variable != '\0'
+                      ? os::outermost_ancestor_with(trace_variable)
+                      : os::local_identity().pid;
   subject.host = os::local_identity().host;
   RunTrace trace(std::move(*file), path, std::move(subject), messages);
   trace.arrived_us_ = arrived;

@@ -1,38 +1,125 @@
 #include "core/trace_events.h"
 
-#include <nlohmann/json.hpp>
+#include <algorithm>
 
 namespace buildlock::core {
 namespace {
 
-using nlohmann::json;
+// Events are formatted by hand rather than through a JSON library: a traced run formats three or
+// four of them, and a library's document tree cost it a sixth of its instructions (measured with
+// callgrind), more than the 2 % a trace may cost (docs/performance.md).
+
+// The length of the valid UTF-8 sequence at `at` (RFC 3629: no overlong forms, no surrogates,
+// nothing above U+10FFFF), 0 if there is none.
+std::size_t utf8_length(std::string_view text, std::size_t at) {
+  const auto byte = [&](std::size_t i) {
+    return at + i < text.size() ? static_cast<unsigned char>(text[at + i]) : 0u;
+  };
+  const auto continuation = [&](std::size_t i) {
+    return (byte(i) & 0xc0u) == 0x80u;
+  };
+  const unsigned lead = byte(0);
+  if (lead < 0x80) {
+    return 1;
+  }
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    return continuation(1) ? 2 : 0;
+  }
+  if (lead >= 0xe0 && lead <= 0xef) {
+    const unsigned low = lead == 0xe0 ? 0xa0 : 0x80;
+    const unsigned high = lead == 0xed ? 0x9f : 0xbf;
+    return byte(1) >= low && byte(1) <= high && continuation(2) ? 3 : 0;
+  }
+  if (lead >= 0xf0 && lead <= 0xf4) {
+    const unsigned low = lead == 0xf0 ? 0x90 : 0x80;
+    const unsigned high = lead == 0xf4 ? 0x8f : 0xbf;
+    return byte(1) >= low && byte(1) <= high && continuation(2) && continuation(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+// `text` as a JSON string. Bytes that are not UTF-8 (a command's, another host's name) become
+// U+FFFD rather than make the line unreadable: a trace line must never be lost to them.
+void add_string(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (std::size_t at = 0; at < text.size();) {
+    const char c = text[at];
+    const std::size_t length = utf8_length(text, at);
+    if (length == 0) {
+      out += "\\ufffd";
+      ++at;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += "\\u00";
+      out += hex[(c >> 4) & 0xf];
+      out += hex[c & 0xf];
+    } else {
+      out.append(text.substr(at, length));
+    }
+    at += length;
+  }
+  out += '"';
+}
+
+void add_field(std::string& out, const char* name, std::string_view value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  add_string(out, value);
+}
+
+void add_field(std::string& out, const char* name, std::int64_t value) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  out += std::to_string(value);
+}
 
 std::string joined(const std::vector<std::string>& words) {
   std::string text;
   for (const std::string& word : words) {
-    text += (text.empty() ? "" : " ") + word;
+    if (!text.empty()) {
+      text += ' ';
+    }
+    text += word;
   }
   return text;
 }
 
-// The fields every event of the run has. Text that is not UTF-8 (a command's bytes, another
-// host's name) is replaced rather than refused: a trace line must never be lost to it.
-json event(const TraceSubject& subject, const std::string& name, const char* category,
-           const char* phase, std::int64_t ts) {
-  json line = {{"name", name}, {"cat", category},      {"ph", phase},
-               {"ts", ts},     {"pid", subject.build}, {"tid", subject.run}};
-  line["args"] = {{"lock", subject.lock},
-                  {"mode", std::string(mode_name(subject.mode))},
-                  {"store", subject.store},
-                  {"host", subject.host}};
-  if (subject.mode == LockMode::slots) {
-    line["args"]["slots"] = subject.slots;
-  }
+// `{"name":...,"cat":...,"ph":...,"ts":...,"pid":...,"tid":...` of one event of the run; the
+// caller adds the rest and ends it with end_event().
+std::string begin_event(const TraceSubject& subject, std::string_view name, const char* category,
+                        const char* phase, std::int64_t ts) {
+  std::string line = "{\"name\":";
+  add_string(line, name);
+  add_field(line, "cat", category);
+  add_field(line, "ph", phase);
+  add_field(line, "ts", ts);
+  add_field(line, "pid", subject.build);
+  add_field(line, "tid", subject.run);
   return line;
 }
 
-std::string as_line(const json& line) {
-  return line.dump(-1, ' ', false, json::error_handler_t::replace) + ",\n";
+// `"args":{"lock":...,"mode":...,["slots":...,]"store":...,"host":...` (left open).
+void begin_args(std::string& line, const TraceSubject& subject) {
+  line += ",\"args\":{\"lock\":";
+  add_string(line, subject.lock);
+  add_field(line, "mode", mode_name(subject.mode));
+  if (subject.mode == LockMode::slots) {
+    add_field(line, "slots", subject.slots);
+  }
+  add_field(line, "store", subject.store);
+  add_field(line, "host", subject.host);
+}
+
+// Closes the args object and the event, and ends the line.
+void end_event(std::string& line) {
+  line += "}},\n";
 }
 
 const char* outcome_name(WaitOutcome outcome) {
@@ -51,58 +138,69 @@ const char* outcome_name(WaitOutcome outcome) {
 
 std::string wait_lines(const TraceSubject& subject, std::int64_t arrived_us, std::int64_t ended_us,
                        const WaitRecord& record, WaitOutcome outcome, const std::string& error) {
-  json names = {{"name", "thread_name"},
-                {"ph", "M"},
-                {"pid", subject.build},
-                {"tid", subject.run},
-                {"ts", arrived_us}};
-  names["args"] = {{"name", "run " + subject.lock + ": " + joined(subject.command)}};
-  json process = {
-      {"name", "process_name"}, {"ph", "M"}, {"pid", subject.build}, {"ts", arrived_us}};
-  process["args"] = {{"name", "build " + std::to_string(subject.build) + " on " + subject.host}};
+  const std::string command = joined(subject.command);
+  std::string lines = begin_event(subject, "thread_name", "__metadata", "M", arrived_us);
+  lines += ",\"args\":{\"name\":";
+  add_string(lines, "run " + subject.lock + ": " + command);
+  end_event(lines);
+  lines += "{\"name\":\"process_name\",\"cat\":\"__metadata\",\"ph\":\"M\"";
+  add_field(lines, "ts", arrived_us);
+  add_field(lines, "pid", subject.build);
+  lines += ",\"args\":{\"name\":";
+  add_string(lines, "build " + std::to_string(subject.build) + " on " + subject.host);
+  end_event(lines);
 
-  json wait = event(subject, "wait " + subject.lock, trace_wait_category, "X", arrived_us);
-  wait["dur"] = std::max<std::int64_t>(0, ended_us - arrived_us);
-  json& args = wait["args"];
-  args["command"] = joined(subject.command);
-  args["outcome"] = outcome_name(outcome);
+  lines += begin_event(subject, "wait " + subject.lock, trace_wait_category, "X", arrived_us);
+  add_field(lines, "dur", std::max<std::int64_t>(0, ended_us - arrived_us));
+  begin_args(lines, subject);
+  add_field(lines, "command", command);
+  add_field(lines, "outcome", outcome_name(outcome));
   if (outcome != WaitOutcome::acquired) {
-    args["error"] = error;
+    add_field(lines, "error", error);
   }
-  args["behind"] = json::array();
-  for (const WaitRecord::Blocker& blocker : record.behind) {
-    json who = {{"text", blocker.text}};
+  lines += ",\"behind\":[";
+  for (std::size_t i = 0; i < record.behind.size(); ++i) {
+    const WaitRecord::Blocker& blocker = record.behind[i];
+    lines += i == 0 ? "{\"text\":" : ",{\"text\":";
+    add_string(lines, blocker.text);
     if (blocker.pid != 0) {
-      who["pid"] = blocker.pid;
-      who["host"] = blocker.host;
-      who["command"] = blocker.command;
+      add_field(lines, "pid", blocker.pid);
+      add_field(lines, "host", blocker.host);
+      add_field(lines, "command", blocker.command);
     }
-    args["behind"].push_back(std::move(who));
+    lines += '}';
   }
-  args["reclaimed"] = record.reclaims;
-  return as_line(names) + as_line(process) + as_line(wait);
+  lines += "],\"reclaimed\":[";
+  for (std::size_t i = 0; i < record.reclaims.size(); ++i) {
+    if (i != 0) {
+      lines += ',';
+    }
+    add_string(lines, record.reclaims[i]);
+  }
+  lines += ']';
+  end_event(lines);
+  return lines;
 }
 
 std::string hold_lines(const TraceSubject& subject, std::int64_t acquired_us,
                        std::int64_t released_us, const HoldEnd& end) {
   std::string lines;
   if (end.lost_us) {
-    json lost = event(subject, "LOCK LOST " + subject.lock, trace_lost_category, "i", *end.lost_us);
-    lost["s"] = "t";
-    lost["args"]["why"] = end.lost_why;
-    lines += as_line(lost);
+    lines =
+        begin_event(subject, "LOCK LOST " + subject.lock, trace_lost_category, "i", *end.lost_us);
+    add_field(lines, "s", "t");
+    begin_args(lines, subject);
+    add_field(lines, "why", end.lost_why);
+    end_event(lines);
   }
-  json hold = event(subject, "hold " + subject.lock, trace_hold_category, "X", acquired_us);
-  hold["dur"] = std::max<std::int64_t>(0, released_us - acquired_us);
-  json& args = hold["args"];
-  args["command"] = joined(subject.command);
-  if (end.signaled) {
-    args["signal"] = end.code;
-  } else {
-    args["exit"] = end.code;
-  }
-  args["lost"] = end.lost_us.has_value();
-  return lines + as_line(hold);
+  lines += begin_event(subject, "hold " + subject.lock, trace_hold_category, "X", acquired_us);
+  add_field(lines, "dur", std::max<std::int64_t>(0, released_us - acquired_us));
+  begin_args(lines, subject);
+  add_field(lines, "command", joined(subject.command));
+  add_field(lines, end.signaled ? "signal" : "exit", end.code);
+  lines += end.lost_us ? ",\"lost\":true" : ",\"lost\":false";
+  end_event(lines);
+  return lines;
 }
 
 } // namespace buildlock::core

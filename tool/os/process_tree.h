@@ -72,10 +72,11 @@ ProcessSearch find_process_by_environment(std::string_view name,
                                           const std::function<bool(std::string_view)>& matches,
                                           std::int64_t owner_uid);
 
-// The outermost of this process and its ancestors (up to, not including, init) whose environment
-// (as it started) has `name` set, non-empty: the build a BUILDLOCK_TRACE covers, whose runs are
-// grouped by it in the trace. This process's own pid when none is found, and where the OS does
-// not show other processes' environments (everywhere but Linux).
+// The outermost of this process and the unbroken chain of its ancestors (up to, not including,
+// init) whose environments (as they started) have `name` set, non-empty: the build a
+// BUILDLOCK_TRACE covers, whose runs are grouped by it in the trace. This process's own pid when
+// its parent lacks it, and where the OS does not show other processes' environments (everywhere
+// but Linux).
 std::int64_t outermost_ancestor_with(std::string_view name);
 
 // This process's process group (0 where the OS does not tell: Windows).
