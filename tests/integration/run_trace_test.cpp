@@ -199,6 +199,18 @@ TEST_F(RunTrace, TheOptionWinsOverTheVariable) {
   EXPECT_FALSE(std::filesystem::exists(other));
 }
 
+// A trace is an observation: one that cannot be written is a warning, and the command runs.
+TEST_F(RunTrace, ATraceThatCannotBeWrittenIsAWarningAndTheCommandRuns) {
+  const std::string unwritable = temp / "no-such-directory/trace.json";
+  const Finished finished =
+      run(run_under_lock("L", stamped_command(temp / "run", false), {"--trace", unwritable}));
+  EXPECT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  EXPECT_NE(finished.err.find("buildlock: warning: cannot write the trace `" + unwritable + "`"),
+            std::string::npos)
+      << finished.err;
+  EXPECT_TRUE(std::filesystem::exists(temp / "run.end")) << "the command did not run";
+}
+
 // kill -9 of a holder's whole job: the next run reclaims its lock, and its wait says so.
 TEST_F(RunTrace, AKilledHoldersLockIsReclaimedAndTheWaitSaysSo) {
   auto holder = start_holding("L", {"--trace", trace_path}, {},
