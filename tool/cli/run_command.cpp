@@ -1,10 +1,10 @@
 #include "cli/run_command.h"
 
+#include "cli/run_tracing.h"
 #include "core/acquire.h"
 #include "core/lock_directory.h"
 #include "core/lock_name.h"
 #include "core/nesting.h"
-#include "core/run_trace.h"
 #include "core/supervise.h"
 #include "etcd/acquire.h"
 #include "etcd/holder_check.h"
@@ -128,15 +128,11 @@ void name_leftovers(const core::SuperviseOutcome& outcome, const std::string& lo
       " process(es) running, which keep running without lock `" + lock + "`: " + names);
 }
 
-// `Lock`: core::HeldLock or etcd::EtcdHold (both release(&messages)); null when none is held.
-// `trace`: null unless traced (core/run_trace.h); told of every release just before it, so that
-// a hold in the trace never ends after the next holder's began.
+// `lock` (core::HeldLock or etcd::EtcdHold) and `trace` (cli/run_tracing.h): null if there is none.
 template <class Lock>
 [[noreturn]] void die_like(int signal, Lock* lock, const core::Messages& messages,
                            core::RunTrace* trace) {
-  if (trace != nullptr) {
-    trace->released(true, signal);
-  }
+  trace_release(trace, true, signal);
   if (lock != nullptr) {
     lock->release(&messages);
   }
@@ -150,44 +146,16 @@ int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messag
   if (outcome.status.signaled) {
     die_like(outcome.status.code, lock, messages, trace);
   }
-  if (trace != nullptr) {
-    trace->released(false, outcome.status.code);
-  }
+  trace_release(trace, false, outcome.status.code);
   if (lock != nullptr) {
     lock->release(&messages);
   }
   return outcome.status.code;
 }
 
-// Releases `lock` after the command did not end its own way, and ends with `status`.
-template <class Lock>
-int release_with(Lock& lock, int status, const core::Messages& messages, core::RunTrace* trace) {
-  if (trace != nullptr) {
-    trace->released(false, status);
-  }
-  lock.release(&messages);
-  return status;
-}
-
-// The file --trace names, else $BUILDLOCK_TRACE; null when neither asks for a trace. Only
-// getenv(): an untraced run makes no call and no allocation for it.
-const std::string* trace_file(const RunOptions& options, std::string& from_environment) {
-  if (options.trace && !options.trace->empty()) {
-    return &*options.trace;
-  }
-  const char* variable = std::getenv(core::trace_variable);
-  if (variable == nullptr || *variable == '\0') {
-    return nullptr;
-  }
-  from_environment = variable;
-  return &from_environment;
-}
-
 void report_lock_lost(const RunOptions& options, const std::string& why,
                       const core::Messages& messages, core::RunTrace* trace) {
-  if (trace != nullptr) {
-    trace->lost(why);
-  }
+  trace_lost(trace, why);
   messages.warning("LOCK LOST: lock `" + options.lock + "` was taken from this process while `" +
                    options.command.front() + "` ran (" + why +
                    "); what it protects is no longer protected" +
@@ -195,17 +163,6 @@ void report_lock_lost(const RunOptions& options, const std::string& why,
                         ? "; the command runs on (--keep-running-if-lost), and buildlock will "
                           "exit 76"
                         : "; stopping the command"));
-}
-
-// The end of the wait, in the trace: acquired, timed out, or given up on an error.
-template <class Lock> void trace_acquisition(core::RunTrace& trace, const Result<Lock>& lock) {
-  if (lock) {
-    trace.acquired();
-  } else {
-    trace.gave_up(lock.error().kind == ErrorKind::timeout ? core::WaitOutcome::timeout
-                                                          : core::WaitOutcome::error,
-                  lock.error().message);
-  }
 }
 
 // Runs the command under `lock` (core::HeldLock or etcd::EtcdHold: both release(&messages)) and
@@ -217,19 +174,17 @@ int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
   supervise_request.stop_if_lost = !options.keep_running_if_lost;
   auto outcome = core::supervise(supervise_request, signals);
   if (!outcome) {
-    return release_with(lock, report(outcome.error()), messages, trace);
+    return traced_release(lock, report(outcome.error()), messages, trace);
   }
   if (outcome->parent_gone) {
-    if (trace != nullptr) {
-      trace->released(outcome->status.signaled, outcome->status.code);
-    }
+    trace_release(trace, outcome->status.signaled, outcome->status.code);
     lock.release(&messages); // first: stderr may be a pipe that died with the build
     messages.warning("the build that started `" + options.command.front() +
                      "` is gone; stopped it and released lock `" + options.lock + "`");
   }
   if (outcome->lock_lost) {
     // Never the command's status, 0 included: what it did was not protected (docs/cli.md).
-    return release_with(lock, exit_lock_lost, messages, trace);
+    return traced_release(lock, exit_lock_lost, messages, trace);
   }
   if (outcome->descendants_stopped != 0) {
     messages.explain("stopped " + std::to_string(outcome->descendants_stopped) +
@@ -260,9 +215,7 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
   std::optional<os::Fd> keeper = etcd::start_keeper(request.directory, request.name, messages);
   os::adopt_orphaned_descendants();
   auto lock = etcd::acquire(request, ttl, signals, messages);
-  if (trace != nullptr) {
-    trace_acquisition(*trace, lock);
-  }
+  trace_acquisition(trace, lock);
   if (!lock) {
     return report(lock.error());
   }
@@ -325,8 +278,7 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                       "$BUILDLOCK_KILL_AFTER, else 5")
       ->type_name("SECONDS");
   run->add_option("--trace", options.trace,
-                  "Append this run's wait and hold to FILE, a trace Perfetto and `buildlock "
-                  "report` read; default: $BUILDLOCK_TRACE, else none")
+                  "Append this run's wait and hold to the trace FILE; default: $BUILDLOCK_TRACE")
       ->type_name("FILE");
   run->add_flag("--die-with-parent", options.die_with_parent,
                 std::string("Stop COMMAND (") + os::own_stop_description() +
@@ -413,32 +365,19 @@ int run_command(const RunOptions& options) {
   core::AcquireRequest request{settings->directory, options.lock,          options.command,
                                settings->timeout,   settings->stale_after, settings->mode,
                                settings->slots,     settings->kernel_locks};
-  std::optional<core::RunTrace> trace;
-  std::string trace_from_environment;
-  if (const std::string* file = trace_file(options, trace_from_environment)) {
-    trace = core::RunTrace::start(*file,
-                                  core::TraceSubject{0, 0, "", options.lock, settings->mode,
-                                                     settings->slots, settings->directory,
-                                                     options.command},
-                                  messages);
-    if (trace) {
-      request.wait_record = trace->wait_record();
-    }
-  }
-  core::RunTrace* const traced = trace ? &*trace : nullptr;
+  std::optional<core::RunTrace> trace = start_trace(options, request, messages);
+  core::RunTrace* const traced = attach_trace(trace, request);
   if (is_etcd) {
     return run_in_etcd(request, options, supervise_request, signals, messages, traced);
   }
   auto lock = core::acquire(request, signals, messages);
-  if (traced != nullptr) {
-    trace_acquisition(*traced, lock);
-  }
+  trace_acquisition(traced, lock);
   if (!lock) {
     return report(lock.error());
   }
   for (os::NativeHandle fd : lock->descriptors()) {
     if (auto inheritable = os::make_inheritable(fd); !inheritable) {
-      return release_with(*lock, report(inheritable.error()), messages, traced);
+      return traced_release(*lock, report(inheritable.error()), messages, traced);
     }
   }
   supervise_request.environment = {
