@@ -188,6 +188,34 @@ TEST_F(RunTrace, NestedRunsShareTheBuildOfTheOutermost) {
             std::stoll(read_file(temp / "outer.end")) / 1000);
 }
 
+// Sibling runs of one build (a make or ninja running steps one after another) share its pid: the
+// process whose environment BUILDLOCK_TRACE was set for, not each run's own.
+TEST_F(RunTrace, SiblingRunsOfABuildShareItsPid) {
+  std::vector<std::string> first = run_arguments("A", stamped_command(temp / "first", false));
+  std::vector<std::string> second = run_arguments("B", stamped_command(temp / "second", false));
+  std::string script = "\"$0\"";
+  for (const std::string& word : first) {
+    script += " '" + word + "'";
+  }
+  script += " && \"$0\"";
+  for (const std::string& word : second) {
+    script += " '" + word + "'";
+  }
+  script += "; exit $?"; // the shell waits for both (no exec of the last command)
+  Command build = program({"/bin/sh", "-c", script, buildlock_binary()});
+  build.env("BUILDLOCK_TRACE", trace_path);
+  Process process = build.start();
+  ASSERT_EQ(process.wait(workload_bound(10s)), ExitStatus::exited(0)) << process.stderr_text();
+
+  const TraceFile trace = read_trace(trace_path);
+  ASSERT_EQ(trace.holds.size(), 2u);
+  for (const nlohmann::json& hold : trace.holds) {
+    EXPECT_EQ(hold.at("pid"), process.pid()) << hold.dump();
+    EXPECT_NE(hold.at("tid"), process.pid()) << hold.dump();
+  }
+  EXPECT_NE(trace.holds[0].at("tid"), trace.holds[1].at("tid"));
+}
+
 TEST_F(RunTrace, TheOptionWinsOverTheVariable) {
   const std::string other = temp / "other.json";
   Command command =
