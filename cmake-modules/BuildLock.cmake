@@ -39,6 +39,8 @@
 #     DIR or BUILDLOCK_LOCK_DIR is relative to the top of the build tree (CMAKE_BINARY_DIR).
 #   BUILDLOCK_QUIET, BUILDLOCK_VERBOSE (cache variables): --quiet / --verbose for every call that
 #     gives neither QUIET nor VERBOSE.
+#   BUILDLOCK_TRACE (cache variable): a trace file every wrapped step, launcher and configure-time
+#     call appends its waits and holds to (`run --trace`); `buildlock report` reads it.
 #   BUILDLOCK_EXECUTABLE (cache variable): a buildlock for the build host, run instead of the
 #     target buildlock::buildlock (cross-compiling; configure time with an in-tree buildlock).
 #
@@ -52,6 +54,8 @@ set(BUILDLOCK_LOCK_DIR "" CACHE PATH
     "Lock directory for the calls of the BuildLock module without DIR; empty: one per source tree, below buildlock's default directory (docs/cmake.md)")
 option(BUILDLOCK_QUIET "Pass --quiet to buildlock in every call of the BuildLock module without QUIET or VERBOSE" OFF)
 option(BUILDLOCK_VERBOSE "Pass --verbose to buildlock in every call of the BuildLock module without QUIET or VERBOSE" OFF)
+set(BUILDLOCK_TRACE "" CACHE FILEPATH
+    "Trace file for every buildlock run the BuildLock module generates (run --trace); empty: none, unless BUILDLOCK_TRACE is set in the build's environment (docs/cmake.md)")
 set(BUILDLOCK_EXECUTABLE "" CACHE FILEPATH
     "A buildlock that runs on the build host, used instead of the target buildlock::buildlock (cross-compiling, configure time; docs/cmake.md)")
 

@@ -55,10 +55,15 @@ configure() {
     { show_log "$work/$tree.configure.log"; fail "configuring $tree"; }
 }
 
+# The trace file the demo asks for (BUILDLOCK_EXAMPLE_TRACE): given to each build as
+# BUILDLOCK_TRACE, so that each `cmake --build` is a build of its own in the trace (the outermost
+# process whose environment sets BUILDLOCK_TRACE, docs/cli.md#trace), not this script.
+trace_file=${BUILDLOCK_EXAMPLE_TRACE:-${BUILDLOCK_TRACE:-}}
+
 # build TREE [CMAKE_BUILD_ARGS...]: build $work/TREE, output into $work/TREE.log; the exit
 # status is the build's.
 build() {
   tree=$1
   shift
-  "$cmake" --build "$work/$tree" --parallel 2 "$@" >"$work/$tree.log" 2>&1
+  BUILDLOCK_TRACE=$trace_file "$cmake" --build "$work/$tree" --parallel 2 "$@" >"$work/$tree.log" 2>&1
 }

@@ -4,6 +4,7 @@
 #include "cli/clean_command.h"
 #include "cli/common_options.h"
 #include "cli/help_formatter.h"
+#include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
 #include "cli/usage_hints.h"
@@ -66,10 +67,12 @@ int main_with_exceptions(int argc, char** argv) {
   cli::StatusOptions status_options;
   cli::CleanOptions clean_options;
   cli::BreakOptions break_options;
+  cli::ReportOptions report_options;
   if (!only_run) {
     add_status_command(app, status_options);
     add_clean_command(app, clean_options);
     add_break_command(app, break_options);
+    add_report_command(app, report_options);
   }
 
   SplitArguments split = split_at_separator(argc, argv);
@@ -107,6 +110,9 @@ int main_with_exceptions(int argc, char** argv) {
   }
   if (app.got_subcommand("break")) {
     return cli::break_command(break_options);
+  }
+  if (app.got_subcommand("report")) {
+    return cli::report_command(report_options);
   }
   return cli::report(Error{ErrorKind::usage, "unknown subcommand (see `buildlock --help`)"});
 }

@@ -139,6 +139,20 @@ function(_buildlock_resolve_dir function_name dir out_var)
   set(${out_var} "${dir}" PARENT_SCOPE)
 endfunction()
 
+# The trace file of BUILDLOCK_TRACE, absolute: relative to the top of the build tree (the steps run
+# elsewhere). A relative path given with -D is already absolute here: CMake takes it from the
+# directory cmake ran in, as for every FILEPATH cache entry. Passed to every `run` as a plain word on command lines and in launchers:
+# characters that a list, a generator expression or a shell would take apart are refused.
+function(_buildlock_trace_file function_name out_var)
+  if(BUILDLOCK_TRACE MATCHES "[][;$<>\"'`\\]")
+    message(FATAL_ERROR
+      "${function_name}: BUILDLOCK_TRACE \"${BUILDLOCK_TRACE}\" has a character that cannot be "
+      "passed on as it is (; [ ] $ < > quotes backslash): choose another path")
+  endif()
+  cmake_path(ABSOLUTE_PATH BUILDLOCK_TRACE BASE_DIRECTORY "${CMAKE_BINARY_DIR}" OUTPUT_VARIABLE path)
+  set(${out_var} "${path}" PARENT_SCOPE)
+endfunction()
+
 # Checks the lock options the caller parsed into arg_LOCK, arg_DIR, arg_SHARED, arg_SLOTS,
 # arg_TIMEOUT, arg_STALE_AFTER, arg_QUIET, arg_VERBOSE, arg_NO_DIE_WITH_PARENT,
 # arg_KEEP_RUNNING_IF_LOST and arg_STOP_IF_LOST, and sets
@@ -194,6 +208,10 @@ function(_buildlock_run_options function_name dir_var options_var)
     # A step whose build was killed has no one left to use its result: stop it and free the lock
     # rather than make the next build wait for it.
     list(APPEND options --die-with-parent)
+  endif()
+  if(NOT BUILDLOCK_TRACE STREQUAL "")
+    _buildlock_trace_file(${fn} trace)
+    list(APPEND options --trace "${trace}")
   endif()
   set(${dir_var} "${lock_dir}" PARENT_SCOPE)
   set(${options_var} "${options}" PARENT_SCOPE)

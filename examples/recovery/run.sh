@@ -17,7 +17,7 @@ configure tree "-DSHARED_CACHE_DIR=$cache"
 # like a build started from a terminal) with a download that would take 10 minutes.
 start_build() {
   rm -f "$download/downloading"
-  TOOLCHAIN_DOWNLOAD_SECONDS=600 setsid -w "$cmake" --build "$work/tree" --parallel 2 \
+  BUILDLOCK_TRACE=$trace_file TOOLCHAIN_DOWNLOAD_SECONDS=600 setsid -w "$cmake" --build "$work/tree" --parallel 2 \
     >"$work/interrupted.log" 2>&1 &
   build_pid=$!
 }

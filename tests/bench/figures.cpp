@@ -112,6 +112,8 @@ void add_uncontended(Report& report, const std::vector<Setup>& setups, const Con
       append(results[k].wall_ms, part.wall_ms);
       results[k].bare_true_ms.insert(results[k].bare_true_ms.end(), part.bare_true_ms.begin(),
                                      part.bare_true_ms.end());
+      results[k].traced_ms.insert(results[k].traced_ms.end(), part.traced_ms.begin(),
+                                  part.traced_ms.end());
     }
   }
   report.section("Uncontended: `run LOCK -- true` against `flock L true`");
@@ -122,6 +124,21 @@ void add_uncontended(Report& report, const std::vector<Setup>& setups, const Con
     report.add(
         latency_row("wall per call, p90 (" + where + ")", results[k].wall_ms, &Summary::p90));
   }
+  // The trace (issue 24): the same uncontended run with --trace FILE, in the same loop; its
+  // target is at most 2 % more than without.
+  const double untraced = summarize(results[0].wall_ms[0]).median;
+  const double traced = summarize(results[0].traced_ms).median;
+  report.add(
+      {"run with --trace FILE, wall per call, median (" + locks_label(setups[0].unrelated) + ")",
+       "ms",
+       traced,
+       std::nullopt,
+       {}});
+  report.add({"run with --trace FILE against without, median, more by",
+              "%",
+              (traced / untraced - 1) * 100,
+              std::nullopt,
+              {Goal::at_most, 2}});
   report.add({"`true` alone (the floor both pay), median",
               "ms",
               summarize(results[0].bare_true_ms).median,

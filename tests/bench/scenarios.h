@@ -17,10 +17,12 @@ namespace buildlock::bench {
 using PerTool = std::array<std::vector<double>, 2>;
 
 // `run LOCK -- true` against `flock L true`, one after the other, `repetitions` times each;
-// plus `true` alone as the floor both pay.
+// plus `true` alone as the floor both pay, and `run --trace FILE LOCK -- true` (issue 24: the cost
+// of a trace, against the same run without one, in the same loop).
 struct Uncontended {
   PerTool wall_ms;
   std::vector<double> bare_true_ms;
+  std::vector<double> traced_ms;
 };
 // Repetition `first_repetition + i` decides who goes first (order_for), so that a run split into
 // chunks still alternates.

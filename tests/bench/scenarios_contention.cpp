@@ -61,11 +61,21 @@ Uncontended measure_uncontended(const Setup& setup, int repetitions, int first_r
   }
   const std::vector<std::string> bare_true = {"true"};
   const std::string bare_what = "true";
+  // The same run as buildlock's above, with a trace; the file grows over the repetitions (a few
+  // hundred bytes each), as a build's does.
+  std::vector<std::string> traced = argv[buildlock_tool];
+  traced.insert(traced.begin() + 2, {"--trace", setup.scratch + "/uncontended-trace.json"});
+  const std::string traced_what = "buildlock --trace (uncontended)";
   for (int repetition = 0; repetition < repetitions; ++repetition) {
     for (ToolIndex index : order_for(first_repetition + repetition)) {
       const std::int64_t began = monotonic_ns();
       expect_success(spawn(argv[index]), what[index]);
       result.wall_ms[index].push_back(elapsed_ms(began));
+    }
+    {
+      const std::int64_t began = monotonic_ns();
+      expect_success(spawn(traced), traced_what);
+      result.traced_ms.push_back(elapsed_ms(began));
     }
     const std::int64_t began = monotonic_ns();
     expect_success(spawn(bare_true), bare_what);

@@ -13,7 +13,7 @@ make_completion_fixture
 # candidates, sorted, space-separated. COMP_WORDS is split the way bash splits (= is a word).
 cat >"$work/cases.bash" <<CASES
 check 'buildlock st'                                    'status'
-check 'buildlock '                                      '--help --version -h break clean run status'
+check 'buildlock '                                      '--help --version -h break clean report run status'
 check 'buildlock run --ti'                              '--timeout'
 check 'buildlock run --s'                               '--sequence --shared --slots --stale-after --stop-if-lost'
 check 'buildlock run --slots '                          ''

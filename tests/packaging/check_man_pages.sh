@@ -19,7 +19,7 @@ for page in buildlock:1 buildlock-cmake:7; do
 done
 
 # Every option and environment variable of every --help appears in buildlock(1), as a word.
-for subcommand in "" run status clean break; do
+for subcommand in "" run status clean break report; do
   # shellcheck disable=SC2086 # no subcommand is no word
   "$buildlock" $subcommand --help >"$work/help.txt"
   help_options "$subcommand" >"$work/options.txt"
@@ -34,7 +34,7 @@ done
 # Every exit status that a subcommand's --help names has its entry in buildlock(1)'s EXIT STATUS
 # section (a `.B N` paragraph), so the two cannot drift apart.
 sed -n '/^\.SH "EXIT STATUS"/,/^\.SH /p' "$work/buildlock.1" >"$work/exit-statuses.1"
-for subcommand in run status clean break; do
+for subcommand in run status clean break report; do
   "$buildlock" $subcommand --help | sed -n 's/^Exit status: //p' | grep -oE '(^|[ ;,])[0-9]{1,3} ' |
     tr -d ' ;,' | sort -u >"$work/statuses.txt"
   [ -s "$work/statuses.txt" ] || fail "buildlock $subcommand --help names no exit status"

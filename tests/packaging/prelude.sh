@@ -70,7 +70,7 @@ make_completion_fixture() {
 # option_cases: for each subcommand (and none), the line `buildlock [SUBCOMMAND] -` and, after a
 # `|`, every option its --help lists: a completion must offer exactly those.
 option_cases() {
-  for subcommand in "" run status clean break; do
+  for subcommand in "" run status clean break report; do
     printf 'buildlock %s%s-|%s\n' "$subcommand" "${subcommand:+ }" "$(help_options "$subcommand" | tr '\n' ' ' | sed 's/ $//')"
   done
 }
@@ -81,7 +81,7 @@ option_cases() {
 completion_cases() {
   cat <<CASES
 buildlock st|status
-buildlock |break clean run status
+buildlock |break clean report run status
 buildlock run --ti|--timeout
 buildlock run --s|--sequence --shared --slots --stale-after --stop-if-lost
 buildlock run --slots |

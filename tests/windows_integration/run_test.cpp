@@ -44,6 +44,41 @@ TEST(Run, LiveHolderMakesAnotherRunTimeOutWith75) {
   EXPECT_EQ(finish_tree(dir, held.holder, 0), 0u);
 }
 
+// The trace (issue 24) through Windows' own calls (os/windows/append_only_file.cpp, the file
+// created whole by MoveFileExW): the holder's wait and hold, and a waiter's timed-out wait, each
+// a line of JSON after the "[" line.
+TEST(Run, TraceHasEveryRunsWaitAndHold) {
+  TestDirectory dir;
+  const std::string trace = dir.file("trace.json");
+  HeldTree held = hold(dir, "L", {"--trace", trace});
+  const Finished waiter = run_buildlock(
+      dir, run_arguments(dir, "L", {"--trace", trace, "--timeout", "0.3"}, exit_command(0)));
+  EXPECT_EQ(waiter.status, 75u) << waiter.err;
+  EXPECT_EQ(finish_tree(dir, held.holder, 7), 7u) << held.holder.err();
+
+  const std::string text = read_file(trace);
+  ASSERT_EQ(text.substr(0, 2), "[\n") << text;
+  int waits = 0, timeouts = 0, holds = 0;
+  std::size_t at = 2;
+  while (at < text.size()) {
+    const std::size_t end = text.find('\n', at);
+    ASSERT_NE(end, std::string::npos) << "a line without its end: " << text.substr(at);
+    ASSERT_EQ(text[end - 1], ',') << text.substr(at, end - at);
+    const json event = json::parse(text.substr(at, end - at - 1));
+    at = end + 1;
+    if (event.value("cat", "") == "buildlock.wait") {
+      ++waits;
+      timeouts += event.at("args").at("outcome") == "timeout" ? 1 : 0;
+    } else if (event.value("cat", "") == "buildlock.hold") {
+      ++holds;
+      EXPECT_EQ(event.at("args").at("exit"), 7) << event.dump();
+    }
+  }
+  EXPECT_EQ(waits, 2);
+  EXPECT_EQ(timeouts, 1);
+  EXPECT_EQ(holds, 1);
+}
+
 TEST(Run, LiveHolderWithoutKernelLocksIsHeldByItsPid) {
   TestDirectory dir;
   HeldTree held = hold(dir, "L", {"--kernel-locks", "off"});

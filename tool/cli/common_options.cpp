@@ -21,6 +21,8 @@ int exit_code_for(ErrorKind kind) {
     return exit_not_found;
   case ErrorKind::system:
     return exit_os_error;
+  case ErrorKind::input:
+    return exit_input;
   }
   return exit_software;
 }

@@ -21,6 +21,7 @@ namespace buildlock::cli {
 enum ExitCode : int {
   exit_usage = 2,            // bad command line or environment variable
   exit_mode_conflict = 65,   // the lock is held in another mode or with another --slots count
+  exit_input = 66,           // `report`: a trace file cannot be read or is not a trace
   exit_software = 70,        // internal error (a bug)
   exit_os_error = 71,        // the OS refused something unexpected
   exit_lock_directory = 74,  // lock directory or an entry in it unusable

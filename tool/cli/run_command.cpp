@@ -1,5 +1,6 @@
 #include "cli/run_command.h"
 
+#include "cli/run_tracing.h"
 #include "core/acquire.h"
 #include "core/lock_directory.h"
 #include "core/lock_name.h"
@@ -127,9 +128,11 @@ void name_leftovers(const core::SuperviseOutcome& outcome, const std::string& lo
       " process(es) running, which keep running without lock `" + lock + "`: " + names);
 }
 
-// `Lock`: core::HeldLock or etcd::EtcdHold (both release(&messages)); null when none is held.
+// `lock` (core::HeldLock or etcd::EtcdHold) and `trace` (cli/run_tracing.h): null if there is none.
 template <class Lock>
-[[noreturn]] void die_like(int signal, Lock* lock, const core::Messages& messages) {
+[[noreturn]] void die_like(int signal, Lock* lock, const core::Messages& messages,
+                           core::RunTrace* trace) {
+  trace_release(trace, true, signal);
   if (lock != nullptr) {
     lock->release(&messages);
   }
@@ -138,10 +141,12 @@ template <class Lock>
 
 // Ends buildlock the way the command ended.
 template <class Lock>
-int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messages& messages) {
+int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messages& messages,
+           core::RunTrace* trace = nullptr) {
   if (outcome.status.signaled) {
-    die_like(outcome.status.code, lock, messages);
+    die_like(outcome.status.code, lock, messages, trace);
   }
+  trace_release(trace, false, outcome.status.code);
   if (lock != nullptr) {
     lock->release(&messages);
   }
@@ -149,7 +154,8 @@ int finish(const core::SuperviseOutcome& outcome, Lock* lock, const core::Messag
 }
 
 void report_lock_lost(const RunOptions& options, const std::string& why,
-                      const core::Messages& messages) {
+                      const core::Messages& messages, core::RunTrace* trace) {
+  trace_lost(trace, why);
   messages.warning("LOCK LOST: lock `" + options.lock + "` was taken from this process while `" +
                    options.command.front() + "` ran (" + why +
                    "); what it protects is no longer protected" +
@@ -164,22 +170,21 @@ void report_lock_lost(const RunOptions& options, const std::string& why,
 template <class Lock>
 int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
                       os::SignalHandling& signals, const core::Messages& messages,
-                      const RunOptions& options) {
+                      const RunOptions& options, core::RunTrace* trace) {
   supervise_request.stop_if_lost = !options.keep_running_if_lost;
   auto outcome = core::supervise(supervise_request, signals);
   if (!outcome) {
-    lock.release(&messages);
-    return report(outcome.error());
+    return traced_release(lock, report(outcome.error()), messages, trace);
   }
   if (outcome->parent_gone) {
+    trace_release(trace, outcome->status.signaled, outcome->status.code);
     lock.release(&messages); // first: stderr may be a pipe that died with the build
     messages.warning("the build that started `" + options.command.front() +
                      "` is gone; stopped it and released lock `" + options.lock + "`");
   }
   if (outcome->lock_lost) {
     // Never the command's status, 0 included: what it did was not protected (docs/cli.md).
-    lock.release(&messages);
-    return exit_lock_lost;
+    return traced_release(lock, exit_lock_lost, messages, trace);
   }
   if (outcome->descendants_stopped != 0) {
     messages.explain("stopped " + std::to_string(outcome->descendants_stopped) +
@@ -193,14 +198,14 @@ int supervise_holding(Lock& lock, core::SuperviseRequest& supervise_request,
     messages.explain("command exited with status " + std::to_string(outcome->status.code) +
                      " after signal " + std::to_string(outcome->interrupting_signal));
   }
-  return finish(*outcome, &lock, messages);
+  return finish(*outcome, &lock, messages, trace);
 }
 
 // The lock held in etcd (etcd/acquire.h): the lease TTL is --stale-after when given (the time
 // after which a holder nobody can vouch for loses the lock), else etcd::default_ttl.
 int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
                 core::SuperviseRequest& supervise_request, os::SignalHandling& signals,
-                const core::Messages& messages) {
+                const core::Messages& messages, core::RunTrace* trace) {
   const char* from_environment = std::getenv("BUILDLOCK_STALE_AFTER");
   const bool ttl_given =
       options.stale_after || (from_environment != nullptr && *from_environment != '\0');
@@ -210,6 +215,7 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
   std::optional<os::Fd> keeper = etcd::start_keeper(request.directory, request.name, messages);
   os::adopt_orphaned_descendants();
   auto lock = etcd::acquire(request, ttl, signals, messages);
+  trace_acquisition(trace, lock);
   if (!lock) {
     return report(lock.error());
   }
@@ -220,19 +226,19 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
       {"BUILDLOCK_FENCING_TOKEN", std::to_string(lock->fencing_token())},
       {etcd::held_leases_variable,
        etcd::held_leases_value(std::getenv(etcd::held_leases_variable), lock->lease().id)}};
-  supervise_request.heartbeat = [&lock, &messages, &options] {
+  supervise_request.heartbeat = [&lock, &messages, &options, trace] {
     std::string why;
     if (lock->keep(why)) {
       return true;
     }
-    report_lock_lost(options, why, messages);
+    report_lock_lost(options, why, messages, trace);
     return false;
   };
   // Looked at often enough to stop the command, SIGKILL included, well before the TTL ends
   // (etcd/hold.h, docs/protocol.md "Stopping before the lease ends").
   supervise_request.heartbeat_interval = lock->check_interval();
   supervise_request.kill_after_if_lost = lock->kill_window();
-  return supervise_holding(*lock, supervise_request, signals, messages, options);
+  return supervise_holding(*lock, supervise_request, signals, messages, options, trace);
 }
 
 } // namespace
@@ -271,6 +277,9 @@ void add_run_command(CLI::App& app, RunOptions& options) {
                       "; the lock is released only once none is left; default: "
                       "$BUILDLOCK_KILL_AFTER, else 5")
       ->type_name("SECONDS");
+  run->add_option("--trace", options.trace,
+                  "Append this run's wait and hold to the trace FILE; default: $BUILDLOCK_TRACE")
+      ->type_name("FILE");
   run->add_flag("--die-with-parent", options.die_with_parent,
                 std::string("Stop COMMAND (") + os::own_stop_description() +
                     ") and release the lock when the process that started buildlock, or that "
@@ -362,34 +371,36 @@ int run_command(const RunOptions& options) {
   core::AcquireRequest request{settings->directory, options.lock,          options.command,
                                settings->timeout,   settings->stale_after, settings->mode,
                                settings->slots,     settings->kernel_locks};
+  std::optional<core::RunTrace> trace = start_trace(options, request, messages);
+  core::RunTrace* const traced = attach_trace(trace, request);
   if (is_etcd) {
-    return run_in_etcd(request, options, supervise_request, signals, messages);
+    return run_in_etcd(request, options, supervise_request, signals, messages, traced);
   }
   auto lock = core::acquire(request, signals, messages);
+  trace_acquisition(traced, lock);
   if (!lock) {
     return report(lock.error());
   }
   for (os::NativeHandle fd : lock->descriptors()) {
     if (auto inheritable = os::make_inheritable(fd); !inheritable) {
-      lock->release(&messages);
-      return report(inheritable.error());
+      return traced_release(*lock, report(inheritable.error()), messages, traced);
     }
   }
   supervise_request.environment = {
       {core::held_locks_variable,
        core::held_locks_value(inherited, lock->own().fd().get(), lock->own().identity())}};
-  supervise_request.heartbeat = [&lock, &messages, &options] {
+  supervise_request.heartbeat = [&lock, &messages, &options, traced] {
     if (lock->heartbeat(messages)) {
       return true;
     }
     report_lock_lost(options,
                      "its file was removed or replaced: someone ran `buildlock break`, or this "
                      "process was stopped longer than --stale-after and the lock was reclaimed",
-                     messages);
+                     messages, traced);
     return false;
   };
   supervise_request.heartbeat_interval = settings->stale_after / 4;
-  return supervise_holding(*lock, supervise_request, signals, messages, options);
+  return supervise_holding(*lock, supervise_request, signals, messages, options, traced);
 }
 
 } // namespace buildlock::cli

@@ -27,6 +27,7 @@ struct RunOptions {
   bool shared = false;
   bool json = false; // buildlock's own messages as JSON lines on stderr
   std::optional<int> slots;
+  std::optional<std::string> trace; // --trace FILE; else $BUILDLOCK_TRACE
   std::vector<std::string> command; // everything after `--`
 };
 

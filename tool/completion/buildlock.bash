@@ -55,7 +55,7 @@ _buildlock() {
   fi
   for ((i = 1; i < COMP_CWORD; i++)); do
     case ${COMP_WORDS[i]} in
-    run | status | clean | break)
+    run | status | clean | break | report)
       subcommand=${COMP_WORDS[i]}
       break
       ;;
@@ -66,13 +66,14 @@ _buildlock() {
   local options
   case $subcommand in
   "")
-    mapfile -t COMPREPLY < <(compgen -W "run status clean break -h --help --version" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "run status clean break report -h --help --version" -- "$cur")
     return
     ;;
-  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --keep-running-if-lost --die-with-parent --kill-after --json" ;;
+  run) options="$common --shared --slots --timeout --sequence --stop-if-lost --keep-running-if-lost --die-with-parent --kill-after --json --trace" ;;
   status) options="$common --json" ;;
   clean) options="$common -n --dry-run --json" ;;
   break) options="$common -f --force --json" ;;
+  report) options="--json --svg -h --help" ;;
   esac
 
   # After `--` of `run`: the command and its arguments.
@@ -92,6 +93,10 @@ _buildlock() {
     mapfile -t COMPREPLY < <(compgen -d -- "$cur")
     return
     ;;
+  --trace | --svg)
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+    return
+    ;;
   --kernel-locks)
     mapfile -t COMPREPLY < <(compgen -W "auto on off" -- "$cur")
     return
@@ -104,6 +109,8 @@ _buildlock() {
 
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$options" -- "$cur")
+  elif [[ $subcommand == report ]]; then # trace files
+    mapfile -t COMPREPLY < <(compgen -f -- "$cur")
   else
     mapfile -t COMPREPLY < <(compgen -W "$(_buildlock_lock_names)" -- "$cur")
   fi

@@ -51,12 +51,14 @@ function __buildlock_complete_command
 end
 
 set -l subcommands run status clean break
+set -l all_subcommands $subcommands report
 complete -c buildlock -f
-complete -c buildlock -n "not __fish_seen_subcommand_from $subcommands" -a run -d 'Run a command while holding a lock'
-complete -c buildlock -n "not __fish_seen_subcommand_from $subcommands" -a status -d 'Show every lock and its holders'
-complete -c buildlock -n "not __fish_seen_subcommand_from $subcommands" -a clean -d 'Remove every stale lock and left-over temporary file'
-complete -c buildlock -n "not __fish_seen_subcommand_from $subcommands" -a break -d 'Remove one lock (a held one only with --force)'
-complete -c buildlock -n "not __fish_seen_subcommand_from $subcommands" -l version -d 'Show the version'
+complete -c buildlock -n "not __fish_seen_subcommand_from $all_subcommands" -a run -d 'Run a command while holding a lock'
+complete -c buildlock -n "not __fish_seen_subcommand_from $all_subcommands" -a status -d 'Show every lock and its holders'
+complete -c buildlock -n "not __fish_seen_subcommand_from $all_subcommands" -a clean -d 'Remove every stale lock and left-over temporary file'
+complete -c buildlock -n "not __fish_seen_subcommand_from $all_subcommands" -a break -d 'Remove one lock (a held one only with --force)'
+complete -c buildlock -n "not __fish_seen_subcommand_from $all_subcommands" -a report -d 'What locks cost the builds that traced them'
+complete -c buildlock -n "not __fish_seen_subcommand_from $all_subcommands" -l version -d 'Show the version'
 complete -c buildlock -n "not __buildlock_after_separator" -s h -l help -d 'Show help'
 
 # Options of every subcommand.
@@ -78,6 +80,7 @@ complete -c buildlock -n $in_run -l stop-if-lost -d 'Stop COMMAND and exit 76 wh
 complete -c buildlock -n $in_run -l keep-running-if-lost -d 'Let COMMAND run on when the lock is taken away; exit 76'
 complete -c buildlock -n $in_run -l kill-after -x -d 'SIGKILL what a stopped COMMAND started after SECONDS'
 complete -c buildlock -n $in_run -l json -d "Write buildlock's own messages as JSON lines"
+complete -c buildlock -n $in_run -l trace -r -F -d 'Append the wait and hold to this trace FILE'
 complete -c buildlock -n $in_run -a '(__buildlock_locks)' -d Lock
 # After `--`: the command, then its arguments, completed as if typed on their own.
 complete -c buildlock -n "__fish_seen_subcommand_from run; and __buildlock_after_separator" -x -a '(__buildlock_complete_command)'
@@ -90,3 +93,8 @@ complete -c buildlock -n "__fish_seen_subcommand_from clean" -l json -d 'Print J
 complete -c buildlock -n "__fish_seen_subcommand_from break" -s f -l force -d 'Remove the lock even when it is held'
 complete -c buildlock -n "__fish_seen_subcommand_from break" -l json -d 'Print JSON'
 complete -c buildlock -n "__fish_seen_subcommand_from break" -a '(__buildlock_locks)' -d Lock
+
+# report [--json] FILE...
+complete -c buildlock -n "__fish_seen_subcommand_from report" -l json -d 'Print JSON'
+complete -c buildlock -n "__fish_seen_subcommand_from report" -l svg -r -F -d 'Also write a timeline to this SVG FILE'
+complete -c buildlock -n "__fish_seen_subcommand_from report" -F -d 'Trace file'

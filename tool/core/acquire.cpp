@@ -128,8 +128,8 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
                                holder.verdict.explanation + " [" + holder.verdict.reason + "]");
     }
     // Decide with the moment `details` was chosen for, so a notice never lacks them.
-    if (auto within =
-            context.budget.check(looked_at, describe_wait(what, holder), context.messages);
+    if (auto within = context.budget.check(looked_at, describe_wait(what, holder), context.messages,
+                                           held_by(holder));
         !within) {
       return within.error();
     }
@@ -149,7 +149,7 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
 Result<HeldLock> acquire(const AcquireRequest& request, os::SignalHandling& signals,
                          const Messages& messages) {
   AcquireContext context{request, signals, messages, current_observer(),
-                         WaitBudget(request.timeout, messages.verbose)};
+                         WaitBudget(request.timeout, messages.verbose, request.wait_record)};
   context.kernel_locks = request.kernel_locks != KernelLockUse::never;
   const std::string what = what_of(request);
   if (request.mode != LockMode::exclusive) {

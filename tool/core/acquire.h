@@ -19,6 +19,7 @@
 #include "core/kernel_lock_use.h"
 #include "core/messages.h"
 #include "core/metadata.h"
+#include "core/wait_record.h"
 #include "os/signals.h"
 
 #include <optional>
@@ -42,6 +43,9 @@ struct AcquireRequest {
   LockMode mode = LockMode::exclusive;
   int slots = 0; // 1..max_slots for LockMode::slots
   KernelLockUse kernel_locks = KernelLockUse::automatic;
+  // Where whom this acquisition waited behind and what it reclaimed are noted, for the trace
+  // (core/wait_record.h); null when no trace is written.
+  WaitRecord* wait_record = nullptr;
 };
 
 // Waits for and takes the lock. Expects `signals` in TerminationMode::die (waiting can be

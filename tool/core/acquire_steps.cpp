@@ -27,18 +27,23 @@ os::MonotonicClock::duration to_clock(Seconds seconds) {
 
 } // namespace
 
-WaitBudget::WaitBudget(std::optional<Seconds> timeout, bool verbose)
-    : start_(os::monotonic_now()), next_notice_(start_ + first_notice_after), verbose_(verbose) {
+WaitBudget::WaitBudget(std::optional<Seconds> timeout, bool verbose, WaitRecord* record)
+    : start_(os::monotonic_now()), next_notice_(start_ + first_notice_after), verbose_(verbose),
+      record_(record) {
   if (timeout) {
     deadline_ = start_ + to_clock(*timeout);
   }
 }
 
 bool WaitBudget::wants_details(os::TimePoint now) const {
-  return verbose_ || now >= next_notice_ || (deadline_ && now >= *deadline_);
+  return verbose_ || record_ != nullptr || now >= next_notice_ || (deadline_ && now >= *deadline_);
 }
 
-Status WaitBudget::check(os::TimePoint now, const std::string& whom, const Messages& messages) {
+Status WaitBudget::check(os::TimePoint now, const std::string& whom, const Messages& messages,
+                         const LockMetadata* holder) {
+  if (record_ != nullptr) {
+    record_->saw_holder(whom, holder);
+  }
   if (deadline_ && now >= *deadline_) {
     return Error{ErrorKind::timeout,
                  "timed out after " + format_duration(now - start_) + " waiting for " + whom};
@@ -242,7 +247,7 @@ Status pause_after_unremoved(AcquireContext& context, const LockInspection& hold
   // made thousands of links a second behind an abandoned claim: issue 20, finding 4).
   const os::TimePoint now = os::monotonic_now();
   if (auto within = context.budget.check(now, describe_wait(what_of(context.request), holder),
-                                         context.messages);
+                                         context.messages, held_by(holder));
       !within) {
     return within.error();
   }
@@ -253,6 +258,10 @@ Status pause_after_unremoved(AcquireContext& context, const LockInspection& hold
 Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
                      const std::optional<std::string>& what) {
   Result<bool> removed = remove_stale(holder, what, &context.messages);
+  if (removed && *removed && what && context.request.wait_record != nullptr) {
+    context.request.wait_record->reclaimed(*what + " of " + holder.describe_holder() + " [" +
+                                           holder.verdict.reason + "]");
+  }
   if (!removed) {
     return std::move(removed.error())
         .with("cannot reclaim stale lock `" + context.request.name + "`");
@@ -263,6 +272,10 @@ Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
     }
   }
   return removed;
+}
+
+const LockMetadata* held_by(const LockInspection& holder) {
+  return holder.metadata ? &*holder.metadata : nullptr;
 }
 
 std::string describe_wait(const std::string& what, const LockInspection& holder) {

@@ -18,14 +18,17 @@ namespace buildlock::core {
 // Deadline and notices of one acquisition, across all the files it may wait for.
 class WaitBudget {
 public:
-  WaitBudget(std::optional<Seconds> timeout, bool verbose);
+  // `record`: where whom we wait behind is noted (for the trace), or null.
+  WaitBudget(std::optional<Seconds> timeout, bool verbose, WaitRecord* record = nullptr);
 
   // Whether the holder must be known now: to explain (--verbose), for a notice, or for the
-  // timeout message. Otherwise a waiter skips reading metadata it would not use.
+  // timeout message, or for the trace. Otherwise a waiter skips reading metadata it would not
+  // use.
   bool wants_details(os::TimePoint now) const;
   // Timeout error naming `whom` if the deadline has passed; otherwise prints the waiting notice
-  // when one is due. `whom`: "lock `X` held by pid 12 ...".
-  Status check(os::TimePoint now, const std::string& whom, const Messages& messages);
+  // when one is due. `whom`: "lock `X` held by pid 12 ..."; `holder`: its metadata, if read.
+  Status check(os::TimePoint now, const std::string& whom, const Messages& messages,
+               const LockMetadata* holder = nullptr);
   // When a sleeping waiter must wake up at the latest: the next notice or the deadline.
   os::TimePoint wake_at() const;
 
@@ -34,6 +37,7 @@ private:
   std::optional<os::TimePoint> deadline_;
   os::TimePoint next_notice_;
   bool verbose_;
+  WaitRecord* record_;
 };
 
 // Everything one acquisition shares between its steps.
@@ -117,6 +121,9 @@ Result<bool> reclaim(AcquireContext& context, const LockInspection& holder,
 // and removed under our own kernel lock, since then the name changed. `anchor`: a group's
 // anchor, always removed by claim.
 Status pause_after_unremoved(AcquireContext& context, const LockInspection& holder, bool anchor);
+
+// The holder's metadata, if it was read (for WaitBudget::check).
+const LockMetadata* held_by(const LockInspection& holder);
 
 // "`X` held by pid 12 on host `h` (cmd), held for 3s (why)".
 std::string describe_wait(const std::string& what, const LockInspection& holder);

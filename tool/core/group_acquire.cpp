@@ -87,7 +87,8 @@ Status wait_while_writer_queued(AcquireContext& context) {
     const std::string whom = what_of(request) + ", queued behind an exclusive request of " +
                              writer.describe_holder() + " (" + writer.verdict.explanation + ")";
     context.messages.explain("waiting for " + whom);
-    if (auto within = context.budget.check(looked_at, whom, context.messages); !within) {
+    if (auto within = context.budget.check(looked_at, whom, context.messages, held_by(writer));
+        !within) {
       return within.error();
     }
     if (auto woke = sleep_on(context, writer, os::LockType::exclusive); !woke) {
@@ -226,7 +227,7 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
                                holder.verdict.explanation + " [" + holder.verdict.reason + "]");
     }
     if (auto within = context.budget.check(looked_at, describe_wait(what_of(request), holder),
-                                           context.messages);
+                                           context.messages, held_by(holder));
         !within) {
       return within.error();
     }
@@ -337,7 +338,15 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
                              std::to_string(request.slots) +
                              " held: " + describe_slot_holders(taken) + ")";
     context.messages.explain("waiting for " + whom);
-    if (auto within = context.budget.check(round_start, whom, context.messages); !within) {
+    if (request.wait_record != nullptr) {
+      for (const LockInspection& holder : taken) { // each slot's holder, for the trace
+        request.wait_record->saw_holder(describe_wait(what_of(request), holder), held_by(holder));
+      }
+    }
+    // The first slot's holder as the one this wait is behind: the trace has every slot's above.
+    if (auto within = context.budget.check(round_start, whom, context.messages,
+                                           taken.empty() ? nullptr : held_by(taken.front()));
+        !within) {
       return within.error();
     }
     std::vector<const os::Fd*> watched;

@@ -89,7 +89,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
                    std::to_string(*created) + ", lease TTL " + std::to_string(lease->ttl) + " s)");
 
   const std::string lock_prefix = lock_key_prefix(prefix, request.name);
-  core::WaitBudget budget(request.timeout, messages.verbose);
+  core::WaitBudget budget(request.timeout, messages.verbose, request.wait_record);
   while (true) {
     die_if_signalled(signals, hold);
     std::string lost;
@@ -159,6 +159,10 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
         messages.notice("reclaimed stale lock `" + request.name + "` of " +
                         describe_holder(blocker) + ": " + verdict.explanation + " [" +
                         verdict.reason + "] (revoked its lease " + lease_hex(blocker.lease) + ")");
+        if (request.wait_record != nullptr) {
+          request.wait_record->reclaimed("lock `" + request.name + "` of " +
+                                         describe_holder(blocker) + " [" + verdict.reason + "]");
+        }
         reclaimed = true;
       } else if (verdict.judged_by == "pid check") {
         local.push_back(index);
@@ -170,7 +174,9 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     }
     const QueueEntry& first = entries[decision.blockers.front()];
     const std::string whom = "lock `" + request.name + "` held by " + describe_holder(first);
-    if (auto checked = budget.check(os::monotonic_now(), whom, messages); !checked) {
+    if (auto checked = budget.check(os::monotonic_now(), whom, messages,
+                                    first.metadata ? &*first.metadata : nullptr);
+        !checked) {
       return checked.error();
     }
     if (messages.verbose) {

@@ -72,6 +72,13 @@ ProcessSearch find_process_by_environment(std::string_view name,
                                           const std::function<bool(std::string_view)>& matches,
                                           std::int64_t owner_uid);
 
+// The outermost of this process and the unbroken chain of its ancestors (up to, not including,
+// init) whose environments (as they started) have `name` set, non-empty: the build a
+// BUILDLOCK_TRACE covers, whose runs are grouped by it in the trace. This process's own pid when
+// its parent lacks it, and where the OS does not show other processes' environments (everywhere
+// but Linux).
+std::int64_t outermost_ancestor_with(std::string_view name);
+
 // This process's process group (0 where the OS does not tell: Windows).
 std::int64_t own_process_group();
 

@@ -20,6 +20,7 @@ enum class ErrorKind {
   command_not_executable,
   command_not_found,
   system, // anything else the OS refused
+  input,  // `report`: a trace file that cannot be read, or that is not a trace
 };
 
 struct Error {

@@ -29,7 +29,7 @@ Command IntegrationTest::program(std::vector<std::string> argv) {
   for (const char* variable :
        {"BUILDLOCK_DIR", "BUILDLOCK_TIMEOUT", "BUILDLOCK_STALE_AFTER", "BUILDLOCK_HELD",
         "BUILDLOCK_KERNEL_LOCKS", "BUILDLOCK_ETCD_LEASES", "BUILDLOCK_ETCD_USER",
-        "BUILDLOCK_ETCD_CACERT", "BUILDLOCK_ETCD_CERT", "BUILDLOCK_ETCD_KEY"}) {
+        "BUILDLOCK_ETCD_CACERT", "BUILDLOCK_ETCD_CERT", "BUILDLOCK_ETCD_KEY", "BUILDLOCK_TRACE"}) {
     command.unset_env(variable);
   }
   if (kernel_locks_off()) {

@@ -327,6 +327,30 @@ bool signals_through_pidfds() {
 #endif
 }
 
+std::int64_t outermost_ancestor_with(std::string_view name) {
+  std::int64_t found = ::getpid();
+#if defined(__linux__)
+  // An environment is inherited: the processes that have the variable are a chain from this one
+  // up to the one it was set for, so the walk stops at the first ancestor without it (a few
+  // levels: the step's shell, ninja, cmake --build). Each look is two reads of /proc.
+  std::optional<std::int64_t> pid = parent_pid();
+  std::string environ;
+  // A depth bound against a /proc that lies (a parent loop).
+  for (int depth = 0; pid && *pid > 1 && depth < 64; ++depth) {
+    if (read_environment("/proc/" + std::to_string(*pid) + "/environ", environ) != 0 ||
+        !environment_matches(environ, name,
+                             [](std::string_view value) { return !value.empty(); })) {
+      break;
+    }
+    found = *pid;
+    pid = parent_of(*pid);
+  }
+#else
+  (void)name;
+#endif
+  return found;
+}
+
 std::int64_t own_process_group() {
   return ::getpgrp();
 }

@@ -94,6 +94,11 @@ ProcessSearch find_process_by_environment(std::string_view,
   return ProcessSearch::none;
 }
 
+std::int64_t outermost_ancestor_with(std::string_view /*name*/) {
+  // Windows shows no other process's environment: each run is a build of its own.
+  return static_cast<std::int64_t>(::GetCurrentProcessId());
+}
+
 std::int64_t own_process_group() {
   return 0;
 }
