@@ -57,15 +57,15 @@ TEST_F(UsageHints, AnUnknownOptionWithNothingNearIsNamedAlone) {
 TEST_F(UsageHints, AMistypedSubcommandIsNamedWithTheNearestOne) {
   EXPECT_EQ(usage_error_of({"stat", "--dir", "LOCKDIR"}),
             "buildlock: error: unknown subcommand `stat`; did you mean `buildlock status`? "
-            "(subcommands: run, status, clean, break; see `buildlock --help`)\n");
+            "(subcommands: run, status, clean, break, report; see `buildlock --help`)\n");
   EXPECT_EQ(usage_error_of({"frobnicate"}),
             "buildlock: error: unknown subcommand `frobnicate` (subcommands: run, status, clean, "
-            "break; see `buildlock --help`)\n");
+            "break, report; see `buildlock --help`)\n");
 }
 
 TEST_F(UsageHints, NoSubcommandListsThem) {
   EXPECT_EQ(usage_error_of({}), "buildlock: error: missing subcommand: one of run, status, clean, "
-                                "break (see `buildlock --help`)\n");
+                                "break, report (see `buildlock --help`)\n");
 }
 
 TEST_F(UsageHints, AnOptionBeforeTheSubcommandIsToldToGoAfterIt) {
