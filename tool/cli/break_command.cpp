@@ -160,7 +160,7 @@ int break_command(const BreakOptions& options) {
     Error error{ErrorKind::lock_directory,
                 "cannot break lock " + quoted + ": " + invalid->explanation};
     outcomes.push_back({invalid, "failed", error.message});
-    return finish(report(std::move(error)));
+    return finish(report(error));
   }
   if (survey.all_free()) {
     messages.notice("lock " + quoted + " is not held (no lock file): nothing to break");
@@ -202,7 +202,7 @@ int break_command(const BreakOptions& options) {
           std::move(removed.error())
               .with("cannot break lock " + quoted + ": removing `" + entry.file_name + "`");
       outcomes.push_back({&entry, "failed", error.message});
-      status = report(std::move(error));
+      status = report(error);
       continue;
     }
     if (!*removed) {

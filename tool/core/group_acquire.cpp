@@ -184,17 +184,14 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
         return mode_conflict(request, holder);
       }
       if (holder.metadata->mode != LockMode::exclusive) {
-        if (holder.beacon == Beacon::free) {
-          // Our inspection holds it exclusively: share it instead, so that members and writers
-          // on our kernel see us.
-          join = true;
-        } else if (!holder.exclusive_lock_untestable) {
+        // Join with a share of its kernel lock when our inspection holds it exclusively (so that
+        // members and writers on our kernel see us), and when it is an anchor we may not write,
+        // on NFS (its members hold it shared, and so must we, a share needs only reading, or the
+        // last of them would remove it under us); otherwise by our member file alone.
+        join = holder.beacon == Beacon::free || holder.exclusive_lock_untestable;
+        if (!join) {
           return HeldFile(std::move(holder.fd), path, holder.entry.identity, os::LockType::shared,
                           false);
-        } else {
-          // An anchor we may not write, on NFS: its members hold it shared, and so must we (a
-          // share needs only reading), or the last of them would remove it under us.
-          join = true;
         }
       }
     }

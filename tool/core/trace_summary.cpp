@@ -1,6 +1,7 @@
 #include "core/trace_summary.h"
 
 #include "core/messages.h"
+#include "core/shortened.h"
 
 #include <algorithm>
 #include <map>
@@ -49,12 +50,13 @@ std::string short_command(const std::string& command) {
     text += (text.empty() ? "" : " ") + word;
     at = end + 1;
   }
-  return one_line(text.size() > 60 ? text.substr(0, 57) + "..." : text);
+  return one_line(shortened(text, longest_command_in_message));
 }
 
 TraceSummary summarize(const std::vector<TraceEvent>& events,
                        const std::vector<std::string>& paths) {
   std::vector<const TraceEvent*> ordered;
+  ordered.reserve(events.size());
   for (const TraceEvent& event : events) {
     ordered.push_back(&event);
   }
