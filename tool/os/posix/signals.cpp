@@ -18,6 +18,12 @@ namespace {
 volatile sig_atomic_t g_die_on_termination = 1;
 volatile sig_atomic_t g_alarm_ignored = 0; // SIGALRM was ignored when buildlock started
 volatile sig_atomic_t g_alarm_armed = 0;
+// Set by a command's child process between its start and its exec (os/posix/child_process.cpp).
+// That child shares this process's memory, so one of our handlers running in it must neither
+// write to the wake pipe nor touch any other state: it gives the signal its default action, as
+// the command would have had it. The parent, suspended meanwhile with every signal blocked,
+// clears it again before a handler can run in it.
+volatile sig_atomic_t g_in_spawned_child = 0;
 int g_wake_pipe[2] = {-1, -1};
 
 constexpr unsigned char sent_by_process_bit = 0x80;
@@ -60,6 +66,10 @@ bool group_wide(int number) {
 }
 
 void on_termination_signal(int number, siginfo_t* info, void*) {
+  if (g_in_spawned_child) {
+    restore_default_and_raise(number);
+    return;
+  }
   const bool by_process = sent_with_kill(info);
   // A signal that one of our own system calls raised: SIGPIPE for a write to a pipe nobody reads
   // (a killed ninja's stderr), SIGXFSZ for a write past RLIMIT_FSIZE. The kernel sends them as
@@ -87,6 +97,9 @@ void on_termination_signal(int number, siginfo_t* info, void*) {
 }
 
 void on_child(int) {
+  if (g_in_spawned_child) {
+    return; // the child has no children of its own: a SIGCHLD sent to it by hand
+  }
   const int saved_errno = errno;
   const unsigned char byte = 0;
   [[maybe_unused]] const auto written = ::write(g_wake_pipe[1], &byte, 1);
@@ -335,6 +348,14 @@ DeferSignals::DeferSignals() {
 
 DeferSignals::~DeferSignals() {
   ::sigprocmask(SIG_SETMASK, reinterpret_cast<const sigset_t*>(previous_mask_), nullptr);
+}
+
+void enter_spawned_child() {
+  g_in_spawned_child = 1;
+}
+
+void leave_spawned_child() {
+  g_in_spawned_child = 0;
 }
 
 void die_by_signal(int signal) {
