@@ -109,8 +109,8 @@ private:
 
 #if !defined(_WIN32)
 // For the child that starts a command (os/posix/child_process.cpp), which shares this process's
-// memory and handlers until its exec: between the two calls, a handler of ours that runs in it
-// gives its signal the default action instead of recording it. Async-signal-safe.
+// memory and handlers until its exec: between the two calls, a handler of ours that runs in that
+// child (not in this process) gives its signal the default action instead of recording it.
 void enter_spawned_child();
 void leave_spawned_child();
 #endif

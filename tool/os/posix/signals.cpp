@@ -18,12 +18,16 @@ namespace {
 volatile sig_atomic_t g_die_on_termination = 1;
 volatile sig_atomic_t g_alarm_ignored = 0; // SIGALRM was ignored when buildlock started
 volatile sig_atomic_t g_alarm_armed = 0;
-// Set by a command's child process between its start and its exec (os/posix/child_process.cpp).
-// That child shares this process's memory, so one of our handlers running in it must neither
-// write to the wake pipe nor touch any other state: it gives the signal its default action, as
-// the command would have had it. The parent, suspended meanwhile with every signal blocked,
-// clears it again before a handler can run in it.
-volatile sig_atomic_t g_in_spawned_child = 0;
+// While a command's child process runs between its start and its exec
+// (os/posix/child_process.cpp): the pid of the process that starts it. That child shares this
+// process's memory, so one of our handlers running in it (its pid differs) must neither write to
+// the wake pipe nor touch any other state: it gives the signal its default action, as the command
+// would have had it. In this process (another thread) the handlers work as ever.
+volatile sig_atomic_t g_spawning_parent = 0;
+
+bool in_spawned_child() {
+  return g_spawning_parent != 0 && ::getpid() != g_spawning_parent;
+}
 int g_wake_pipe[2] = {-1, -1};
 
 constexpr unsigned char sent_by_process_bit = 0x80;
@@ -66,7 +70,7 @@ bool group_wide(int number) {
 }
 
 void on_termination_signal(int number, siginfo_t* info, void*) {
-  if (g_in_spawned_child) {
+  if (in_spawned_child()) {
     restore_default_and_raise(number);
     return;
   }
@@ -97,7 +101,7 @@ void on_termination_signal(int number, siginfo_t* info, void*) {
 }
 
 void on_child(int) {
-  if (g_in_spawned_child) {
+  if (in_spawned_child()) {
     return; // the child has no children of its own: a SIGCHLD sent to it by hand
   }
   const int saved_errno = errno;
@@ -351,11 +355,11 @@ DeferSignals::~DeferSignals() {
 }
 
 void enter_spawned_child() {
-  g_in_spawned_child = 1;
+  g_spawning_parent = static_cast<sig_atomic_t>(::getpid());
 }
 
 void leave_spawned_child() {
-  g_in_spawned_child = 0;
+  g_spawning_parent = 0;
 }
 
 void die_by_signal(int signal) {
