@@ -6,6 +6,7 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <sched.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -104,14 +106,20 @@ int start_command(void* argument) {
     plan.error = errno;
     ::_exit(127);
   }
+  // Raw system calls: a sanitizer's sigaction and sigprocmask (TSan keeps its own table of the
+  // handlers, in the memory this child shares with us) must not act here on the parent's behalf.
+  struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    std::uint64_t mask;
+  };
   for (int number : plan.to_default) {
-    struct sigaction action {};
-    action.sa_handler = SIG_DFL;
-    ::sigaction(number, &action, nullptr);
+    const KernelSigaction action{SIG_DFL, 0, nullptr, 0};
+    ::syscall(SYS_rt_sigaction, number, &action, nullptr, sizeof action.mask);
   }
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr); // the command starts with no signal blocked
+  const std::uint64_t none = 0; // the command starts with no signal blocked
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
   // The rules of glibc's execvp without its shell fallback, as posix_spawnp follows them: a
   // candidate that is missing is skipped, one found but not executable (EACCES) too but
   // remembered, any other error ends the search.
