@@ -166,6 +166,28 @@ TEST_F(RunCommandFailure, DirectoryAsCommandExits126AndReleasesTheLock) {
   expect_lock_released();
 }
 
+// COMMAND is looked for in PATH as execvp(3) does: a file found but not executable is skipped for
+// a later one, and reported (126) only when no directory has an executable one.
+TEST_F(RunCommandFailure, PathSearchSkipsAFileThatIsNotExecutable) {
+  const std::string first = temp / "first";
+  const std::string second = temp / "second";
+  ASSERT_EQ(::mkdir(first.c_str(), 0755), 0);
+  ASSERT_EQ(::mkdir(second.c_str(), 0755), 0);
+  write_file(first + "/buildlock-test-program", "#!/bin/sh\nexit 5\n");
+  ASSERT_EQ(::chmod((first + "/buildlock-test-program").c_str(), 0644), 0);
+  write_file(second + "/buildlock-test-program", "#!/bin/sh\nexit 7\n");
+  ASSERT_EQ(::chmod((second + "/buildlock-test-program").c_str(), 0755), 0);
+  const std::string missing = temp / "missing";
+  Finished found = run(run_under_lock("L", {"buildlock-test-program"})
+                           .env("PATH", missing + ":" + first + "::" + second + ":/usr/bin:/bin"));
+  EXPECT_EQ(found.status, ExitStatus::exited(7)) << found.err;
+  Finished denied =
+      run(run_under_lock("L", {"buildlock-test-program"}).env("PATH", missing + ":" + first));
+  EXPECT_EQ(denied.status, ExitStatus::exited(126)) << denied.err;
+  EXPECT_TRUE(is_one_error_line(denied.err));
+  expect_lock_released();
+}
+
 class RunArguments : public IntegrationTest {};
 
 // Everything after the first `--` reaches COMMAND byte for byte (docs/cli.md).

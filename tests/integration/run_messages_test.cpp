@@ -5,7 +5,9 @@
 #include "support/lock_files.h"
 #include "support/waiting.h"
 
+#include <csignal>
 #include <gtest/gtest.h>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unistd.h>
@@ -96,6 +98,38 @@ TEST_F(RunMessages, CommandGetsTheDefaultSigpipeAction) {
   }
   ASSERT_NE(ignored, ~0ULL) << finished.out;
   EXPECT_EQ(ignored & (1ULL << (SIGPIPE - 1)), 0u) << "SIGPIPE is ignored in the command";
+}
+
+// The command starts with the signal dispositions buildlock was started with: a signal ignored by
+// whoever started buildlock (`trap '' ...`, nohup) stays ignored in the command, whether buildlock
+// forwards it (INT, PIPE, a real-time signal) or not; nothing is blocked, and no handler of
+// buildlock's is left (buildlock's own start of the command resets only what it changed).
+TEST_F(RunMessages, CommandStartsWithTheDispositionsBuildlockWasGiven) {
+  std::vector<std::string> wrapped = run_arguments("L", {"cat", "/proc/self/status"});
+  wrapped.insert(wrapped.begin(), buildlock_binary());
+  const int realtime = SIGRTMIN + 2;
+  std::vector<std::string> argv = {
+      "sh", "-c", "trap '' INT PIPE " + std::to_string(realtime) + "; exec \"$@\"", "sh"};
+  argv.insert(argv.end(), wrapped.begin(), wrapped.end());
+  Finished finished = run(program(argv));
+  ASSERT_EQ(finished.status, ExitStatus::exited(0)) << finished.err;
+  std::istringstream lines(finished.out);
+  std::string line;
+  std::map<std::string, unsigned long long> masks;
+  while (std::getline(lines, line)) {
+    for (const char* field : {"SigIgn:", "SigBlk:", "SigCgt:"}) {
+      if (line.rfind(field, 0) == 0) {
+        masks[field] = std::stoull(line.substr(std::string(field).size()), nullptr, 16);
+      }
+    }
+  }
+  ASSERT_EQ(masks.size(), 3u) << finished.out;
+  const auto bit = [](int number) {
+    return 1ULL << (number - 1);
+  };
+  EXPECT_EQ(masks["SigIgn:"], bit(SIGINT) | bit(SIGPIPE) | bit(realtime)) << finished.out;
+  EXPECT_EQ(masks["SigBlk:"], 0u) << finished.out;
+  EXPECT_EQ(masks["SigCgt:"], 0u) << finished.out;
 }
 
 // A warning written after the reader of stderr is gone (ninja killed while the command ran) must

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <optional>
 #include <string>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
@@ -177,6 +178,38 @@ TEST(OsProcessTree, AProcessWhoseMainThreadExitedIsLiveAndCanBeStopped) {
   EXPECT_EQ(signal_and_continue(*found, SIGTERM), SignalDelivery::sent);
   const int raw = child.reap();
   EXPECT_TRUE(WIFSIGNALED(raw) && WTERMSIG(raw) == SIGTERM) << raw;
+}
+
+// /proc/PID/stat is parsed from the last ')': a name may hold spaces and parentheses (any program
+// can set its own with prctl), and the fields after it still say who the parent, the group and
+// the start time are.
+TEST(OsProcessTree, StatusOfAProcessWhoseNameHasSpacesAndParentheses) {
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::prctl(PR_SET_NAME, "a) (b 1 2 3", 0, 0, 0);
+    const char byte = 1;
+    [[maybe_unused]] auto written = ::write(ready[1], &byte, 1);
+    for (;;) {
+      ::pause();
+    }
+  }
+  Child child(pid);
+  ::close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+  const auto status = process_status(pid);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->name, "a) (b 1 2 3");
+  EXPECT_EQ(status->parent, ::getpid());
+  EXPECT_EQ(status->process_group, ::getpgrp());
+  EXPECT_NE(status->state, 'Z');
+  const auto own = process_status(::getpid());
+  ASSERT_TRUE(own && own->start_time && status->start_time);
+  EXPECT_GE(*status->start_time, *own->start_time); // started after this test process
+  EXPECT_EQ(parent_of(pid), std::optional<std::int64_t>(::getpid()));
 }
 
 // The signals pending for a process (its own and its thread group's), as /proc shows them.

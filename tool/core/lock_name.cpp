@@ -1,5 +1,7 @@
 #include "core/lock_name.h"
 
+#include "os/random.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -178,8 +180,7 @@ std::string claim_file_name(std::string_view name, std::uint64_t inode) {
 }
 
 std::string random_token() {
-  static std::random_device device;
-  static std::mt19937_64 generator((static_cast<std::uint64_t>(device()) << 32) ^ device());
+  static std::mt19937_64 generator(os::random_seed());
   static constexpr char digits[] = "0123456789abcdef";
   std::uint64_t bits = generator();
   std::string token(random_token_length, '0');

@@ -107,6 +107,14 @@ private:
 #endif
 };
 
+#if !defined(_WIN32)
+// For the child that starts a command (os/posix/child_process.cpp), which shares this process's
+// memory and handlers until its exec: between the two calls, a handler of ours that runs in that
+// child (not in this process) gives its signal the default action instead of recording it.
+void enter_spawned_child();
+void leave_spawned_child();
+#endif
+
 // Ends this process by `signal` with its default action (no core dump from the wrapper), so that
 // the parent sees a signal death; falls back to exit(128 + signal). On Windows, which has no
 // signal deaths, it exits the way a process ends by that console event (STATUS_CONTROL_C_EXIT).

@@ -3,12 +3,18 @@
 #include "os/signals.h"
 #include "os/system_error.h"
 
+#include <array>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +56,142 @@ std::vector<char*> pointers_to(std::vector<std::string>& strings) {
   return pointers;
 }
 
+// What the child that becomes the command needs, all prepared by the parent: that child shares
+// our memory and must not allocate (another thread may hold the allocator's lock).
+struct SpawnPlan {
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  std::vector<std::string> candidates; // where argv[0] may be, in the order execvp tries them
+  std::vector<const char*> candidate_paths;
+  std::vector<int> to_default;
+  bool own_process_group = false;
+  int error = 0; // errno of the failed start, written by the child before it exits
+};
+
+// The paths at which execvp(3) (and posix_spawnp) would look for `program`: itself when it
+// contains a slash, else each directory of PATH in turn (an empty entry: the working directory;
+// PATH unset: /bin:/usr/bin, glibc's default). Built once, here, so that the child only execs.
+std::vector<std::string> program_candidates(const std::string& program) {
+  if (program.empty()) {
+    return {};
+  }
+  if (program.find('/') != std::string::npos) {
+    return {program};
+  }
+  const char* path = std::getenv("PATH");
+  const std::string directories = path != nullptr ? path : "/bin:/usr/bin";
+  std::vector<std::string> candidates;
+  std::size_t begin = 0;
+  for (;;) {
+    const std::size_t end = directories.find(':', begin);
+    std::string directory = directories.substr(begin, end - begin);
+    candidates.push_back(directory.empty() ? program : directory + "/" + program);
+    if (end == std::string::npos) {
+      return candidates;
+    }
+    begin = end + 1;
+  }
+}
+
+#if defined(__linux__)
+// The child, from its start to its exec: the work posix_spawnp's child does, minus its visit to
+// every signal (about 120 rt_sigaction calls: glibc cannot know which signals have a handler; we
+// do). Handlers of ours need no reset: exec resets them, and one that runs before the exec gives
+// its signal the default action (enter_spawned_child()). Signals that are ignored stay ignored,
+// except `to_default`, which buildlock changed itself. On a failed exec it reports errno through
+// the shared plan, the way posix_spawn does.
+int start_command(void* argument) {
+  auto& plan = *static_cast<SpawnPlan*>(argument);
+  if (plan.own_process_group && ::setpgid(0, 0) != 0) {
+    plan.error = errno;
+    ::_exit(127);
+  }
+  // Raw system calls: a sanitizer's sigaction and sigprocmask (TSan keeps its own table of the
+  // handlers, in the memory this child shares with us) must not act here on the parent's behalf.
+  struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    std::uint64_t mask;
+  };
+  for (int number : plan.to_default) {
+    const KernelSigaction action{SIG_DFL, 0, nullptr, 0};
+    ::syscall(SYS_rt_sigaction, number, &action, nullptr, sizeof action.mask);
+  }
+  const std::uint64_t none = 0; // the command starts with no signal blocked
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
+  // The rules of glibc's execvp without its shell fallback, as posix_spawnp follows them: a
+  // candidate that is missing is skipped, one found but not executable (EACCES) too but
+  // remembered, any other error ends the search.
+  int error = ENOENT;
+  bool denied = false;
+  for (const char* path : plan.candidate_paths) {
+    ::execve(path, plan.argv.data(), plan.envp.data());
+    error = errno;
+    if (error == EACCES) {
+      denied = true;
+    } else if (error != ENOENT && error != ESTALE && error != ENOTDIR && error != ENODEV &&
+               error != ETIMEDOUT) {
+      plan.error = error;
+      ::_exit(127);
+    }
+  }
+  plan.error = denied ? EACCES : error;
+  ::_exit(127);
+}
+#endif
+
+#if defined(__linux__)
+// Starts the child; -1 (and plan.error) if it could not be created.
+pid_t launch(SpawnPlan& plan, const std::string&) {
+  // Every signal blocked while the child shares our memory, as posix_spawn does: no handler runs
+  // in this process meanwhile, and none in the child before it is ready for one.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, &previous);
+  // The child runs on this stack space while this thread is suspended (CLONE_VFORK), calling
+  // setpgid, sigaction, sigprocmask, execve and at most one handler of ours.
+  alignas(16) std::array<unsigned char, 64 * 1024> child_stack;
+  enter_spawned_child();
+  const pid_t pid = ::clone(start_command, child_stack.data() + child_stack.size(),
+                            CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+  if (pid < 0) {
+    plan.error = errno;
+  }
+  leave_spawned_child();
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return pid;
+}
+#else
+// Elsewhere (macOS, on paper) posix_spawnp, which resets the signals in `to_default` and lets
+// exec reset the handlers.
+pid_t launch(SpawnPlan& plan, const std::string& program) {
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t empty;
+  sigemptyset(&empty);
+  posix_spawnattr_setsigmask(&attributes, &empty);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  for (int number : plan.to_default) {
+    sigaddset(&defaults, number);
+  }
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (plan.own_process_group) {
+    posix_spawnattr_setpgroup(&attributes, 0); // a new group whose id is the child's pid
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attributes, flags);
+  pid_t pid = -1;
+  plan.error = ::posix_spawnp(&pid, program.c_str(), nullptr, &attributes, plan.argv.data(),
+                              plan.envp.data());
+  posix_spawnattr_destroy(&attributes);
+  return plan.error == 0 ? pid : -1;
+}
+#endif
+
 ExitStatus decode(int raw) {
   if (WIFSIGNALED(raw)) {
     return {true, WTERMSIG(raw)};
@@ -76,37 +218,25 @@ ChildProcess::spawn(const std::vector<std::string>& argv,
                     bool own_process_group) {
   std::vector<std::string> arguments = argv;
   std::vector<std::string> variables = merged_environment(environment);
-  std::vector<char*> argv_pointers = pointers_to(arguments);
-  std::vector<char*> env_pointers = pointers_to(variables);
-
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  // The command starts with no signals blocked, whatever buildlock was blocking at this moment,
-  // and with the default action for the signals buildlock catches (exec resets those anyway).
-  sigset_t empty;
-  sigemptyset(&empty);
-  posix_spawnattr_setsigmask(&attributes, &empty);
-  // Signals only buildlock ignores (SIGPIPE) go back to their default for the command; signals
-  // ignored by whoever started buildlock stay ignored.
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  for (int number : signals_to_default_in_command()) {
-    sigaddset(&defaults, number);
+  SpawnPlan plan;
+  plan.argv = pointers_to(arguments);
+  plan.envp = pointers_to(variables);
+  plan.candidates = program_candidates(arguments[0]);
+  for (const std::string& candidate : plan.candidates) {
+    plan.candidate_paths.push_back(candidate.c_str());
   }
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
-  if (own_process_group) {
-    posix_spawnattr_setpgroup(&attributes, 0); // a new group whose id is the child's pid
-    flags |= POSIX_SPAWN_SETPGROUP;
-  }
-  posix_spawnattr_setflags(&attributes, flags);
+  plan.own_process_group = own_process_group;
+  plan.to_default = signals_to_default_in_command();
 
-  pid_t pid = -1;
-  const int err = ::posix_spawnp(&pid, arguments[0].c_str(), nullptr, &attributes,
-                                 argv_pointers.data(), env_pointers.data());
-  posix_spawnattr_destroy(&attributes);
-  if (err != 0) {
-    const std::string what = "cannot run `" + arguments[0] + "`";
+  const pid_t pid = launch(plan, arguments[0]);
+  const std::string what = "cannot run `" + arguments[0] + "`";
+  if (pid > 0 && plan.error != 0) {
+    int raw = 0; // the child has exited: reap it
+    while (::waitpid(pid, &raw, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (plan.error != 0) {
+    const int err = plan.error;
     if (err == ENOENT || err == ENOTDIR) {
       struct stat st {};
       const bool exists =

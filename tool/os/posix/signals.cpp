@@ -17,6 +17,17 @@ namespace {
 // State shared with the async handlers: only sig_atomic_t flags and a non-blocking pipe.
 volatile sig_atomic_t g_die_on_termination = 1;
 volatile sig_atomic_t g_alarm_ignored = 0; // SIGALRM was ignored when buildlock started
+volatile sig_atomic_t g_alarm_armed = 0;
+// While a command's child process runs between its start and its exec
+// (os/posix/child_process.cpp): the pid of the process that starts it. That child shares this
+// process's memory, so one of our handlers running in it (its pid differs) must neither write to
+// the wake pipe nor touch any other state: it gives the signal its default action, as the command
+// would have had it. In this process (another thread) the handlers work as ever.
+volatile sig_atomic_t g_spawning_parent = 0;
+
+bool in_spawned_child() {
+  return g_spawning_parent != 0 && ::getpid() != g_spawning_parent;
+}
 int g_wake_pipe[2] = {-1, -1};
 
 constexpr unsigned char sent_by_process_bit = 0x80;
@@ -59,6 +70,10 @@ bool group_wide(int number) {
 }
 
 void on_termination_signal(int number, siginfo_t* info, void*) {
+  if (in_spawned_child()) {
+    restore_default_and_raise(number);
+    return;
+  }
   const bool by_process = sent_with_kill(info);
   // A signal that one of our own system calls raised: SIGPIPE for a write to a pipe nobody reads
   // (a killed ninja's stderr), SIGXFSZ for a write past RLIMIT_FSIZE. The kernel sends them as
@@ -86,6 +101,9 @@ void on_termination_signal(int number, siginfo_t* info, void*) {
 }
 
 void on_child(int) {
+  if (in_spawned_child()) {
+    return; // the child has no children of its own: a SIGCHLD sent to it by hand
+  }
   const int saved_errno = errno;
   const unsigned char byte = 0;
   [[maybe_unused]] const auto written = ::write(g_wake_pipe[1], &byte, 1);
@@ -100,22 +118,10 @@ bool taken_over_only_from_default(int number) {
          number != SIGUSR1 && number != SIGUSR2;
 }
 
+// Installs the handler and learns the previous action in one call; where buildlock must not take
+// the signal over, the previous action goes back at once. The caller blocks the signal meanwhile,
+// so that it is never handled in between: restoring SIG_IGN discards one that came.
 void install(int number, void (*handler)(int, siginfo_t*, void*), void (*simple)(int)) {
-  struct sigaction old {};
-  ::sigaction(number, nullptr, &old);
-  const bool plain = (old.sa_flags & SA_SIGINFO) == 0;
-  const bool ignored = plain && old.sa_handler == SIG_IGN;
-  if (number == SIGCHLD || number == SIGALRM) {
-    // Needed whatever they were: waitpid() must see the command end (an ignored SIGCHLD reaps
-    // children unseen), and arm_alarm() interrupts blocking calls with SIGALRM.
-    if (number == SIGALRM && ignored) {
-      g_alarm_ignored = 1; // a SIGALRM that a process sends stays ignored
-    }
-  } else if (ignored) {
-    return; // ignored by whoever started us (e.g. `nohup`, `cmd &`): keep it ignored
-  } else if (taken_over_only_from_default(number) && !(plain && old.sa_handler == SIG_DFL)) {
-    return;
-  }
   struct sigaction action {};
   sigemptyset(&action.sa_mask);
   // No SA_RESTART: a blocking flock() must return EINTR so deadlines and signals are seen.
@@ -126,13 +132,44 @@ void install(int number, void (*handler)(int, siginfo_t*, void*), void (*simple)
     action.sa_handler = simple;
     action.sa_flags = SA_NOCLDSTOP;
   }
-  ::sigaction(number, &action, nullptr);
+  struct sigaction old {};
+  ::sigaction(number, &action, &old);
+  const bool plain = (old.sa_flags & SA_SIGINFO) == 0;
+  const bool ignored = plain && old.sa_handler == SIG_IGN;
+  bool keep = true;
+  if (number == SIGCHLD || number == SIGALRM) {
+    // Needed whatever they were: waitpid() must see the command end (an ignored SIGCHLD reaps
+    // children unseen), and arm_alarm() interrupts blocking calls with SIGALRM.
+    if (number == SIGALRM && ignored) {
+      g_alarm_ignored = 1; // a SIGALRM that a process sends stays ignored
+    }
+  } else if (ignored) {
+    keep = false; // ignored by whoever started us (e.g. `nohup`, `cmd &`): keep it ignored
+  } else if (taken_over_only_from_default(number) && !(plain && old.sa_handler == SIG_DFL)) {
+    keep = false;
+  }
+  if (!keep) {
+    ::sigaction(number, &old, nullptr);
+    return;
+  }
   g_saved.push_back({number, old});
 }
 
-void set_nonblocking_cloexec(int fd) {
-  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-  ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+// The wake pipe: non-blocking (a handler never blocks on a full pipe, take_signals() never on an
+// empty one) and not inherited by commands.
+int open_wake_pipe(int fds[2]) {
+#if defined(__linux__)
+  return ::pipe2(fds, O_NONBLOCK | O_CLOEXEC); // one call instead of a pipe() and six fcntl()s
+#else
+  if (::pipe(fds) != 0) {
+    return -1;
+  }
+  for (int i = 0; i < 2; ++i) {
+    ::fcntl(fds[i], F_SETFL, ::fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+    ::fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+  }
+  return 0;
+#endif
 }
 
 void set_timer(std::chrono::nanoseconds first, std::chrono::nanoseconds interval) {
@@ -222,16 +259,18 @@ const std::vector<int>& signals_to_default_in_command() {
 }
 
 SignalHandling::SignalHandling() {
-  if (::pipe(g_wake_pipe) == 0) {
-    set_nonblocking_cloexec(g_wake_pipe[0]);
-    set_nonblocking_cloexec(g_wake_pipe[1]);
-  }
+  open_wake_pipe(g_wake_pipe);
   g_die_on_termination = 1;
   g_alarm_ignored = 0;
+  sigset_t installing = forwarded_set();
+  sigaddset(&installing, SIGCHLD);
+  sigset_t previous;
+  ::sigprocmask(SIG_BLOCK, &installing, &previous);
   for (int number : forwarded_signals()) {
     install(number, on_termination_signal, nullptr);
   }
   install(SIGCHLD, nullptr, on_child);
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   for (const auto& saved : g_saved) {
     if (saved.number == SIGPIPE) {
       // The handler does not survive exec, but say so: COMMAND gets SIGPIPE's default action,
@@ -292,10 +331,14 @@ void SignalHandling::arm_alarm(TimePoint first) {
     delay = std::chrono::microseconds(1); // zero would disarm the timer
   }
   set_timer(delay, std::chrono::milliseconds(100));
+  g_alarm_armed = 1;
 }
 
 void SignalHandling::disarm_alarm() {
-  set_timer({}, {});
+  if (g_alarm_armed) { // a run that never waited never armed it: no call for nothing
+    set_timer({}, {});
+    g_alarm_armed = 0;
+  }
 }
 
 static_assert(sizeof(sigset_t) <= 128);
@@ -309,6 +352,14 @@ DeferSignals::DeferSignals() {
 
 DeferSignals::~DeferSignals() {
   ::sigprocmask(SIG_SETMASK, reinterpret_cast<const sigset_t*>(previous_mask_), nullptr);
+}
+
+void enter_spawned_child() {
+  g_spawning_parent = static_cast<sig_atomic_t>(::getpid());
+}
+
+void leave_spawned_child() {
+  g_spawning_parent = 0;
 }
 
 void die_by_signal(int signal) {
