@@ -56,11 +56,11 @@ std::int64_t ttl_for(core::Seconds stale_after) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(stale_after.count())));
 }
 
-std::string metadata_value(const core::AcquireRequest& request) {
+core::LockMetadata key_metadata(const core::AcquireRequest& request) {
   core::LockMetadata metadata = core::my_metadata(
       request, request.mode, request.mode == core::LockMode::slots ? request.slots : 0);
   metadata.kernel_lock = false; // etcd has none: judged by pid, or by the lease
-  return core::serialize_metadata(metadata);
+  return metadata;
 }
 
 Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
@@ -80,7 +80,9 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
   }
   EtcdHold hold(std::move(client), *lease);
   const std::string key = holder_key(prefix, request.name, lease->id);
-  auto created = create_key(hold.client(), key, metadata_value(request), lease->id, timeout);
+  core::LockMetadata metadata = key_metadata(request);
+  auto created =
+      create_key(hold.client(), key, core::serialize_metadata(metadata), lease->id, timeout);
   if (!created) {
     return created.error();
   }
@@ -90,6 +92,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
 
   const std::string lock_prefix = lock_key_prefix(prefix, request.name);
   core::WaitBudget budget(request.timeout, messages.verbose, request.wait_record);
+  bool waited = false;
   while (true) {
     die_if_signalled(signals, hold);
     std::string lost;
@@ -119,10 +122,17 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     }
     const QueueDecision decision = decide(entries, *created, request.mode, request.slots);
     if (decision.state == QueueState::holds) {
+      // Held from now, not from the key's creation: written once the command runs (etcd/hold.h).
+      metadata.acquired_at = os::utc_timestamp_now();
       // The command may start only with the lease safely ahead of jeopardy (etcd/hold.h).
       if (!hold.start_holding(lost)) {
         return Error{ErrorKind::lock_directory,
                      "lost lock `" + request.name + "` before its command started: " + lost};
+      }
+      if (waited) {
+        // A run that held on its first read arrived when it took the lock, within one read: no
+        // write for it.
+        hold.set_acquired_value(core::serialize_metadata(metadata));
       }
       return hold;
     }
@@ -184,6 +194,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
       line += ": " + first_verdict + " (" + std::to_string(decision.blockers.size()) + " ahead)";
       messages.explain(line);
     }
+    waited = true;
     const std::string watch_key = decision.watch ? entries[*decision.watch].key : lock_prefix;
     const std::string watch_end = decision.watch ? "" : prefix_end(lock_prefix);
     auto watch = Watch::start(hold.client(), watch_key, watch_end, range->revision + 1, timeout);
