@@ -74,11 +74,16 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
   const core::Seconds timeout = request_timeout(ttl);
   // From here a signal is recorded, so that our key never outlives us by a signal.
   signals.set_mode(os::TerminationMode::record);
+  // etcd starts the lease's TTL when it applies the grant, never before we sent it: jeopardy
+  // counts from here, not from the answer, which a loaded etcd or machine may deliver a second
+  // or more later (EtcdPartition.SlowGrantAnswerCountsFromItsSending).
+  const std::chrono::nanoseconds grant_sent = os::uptime();
   auto lease = grant_lease(*client, ttl, timeout);
   if (!lease) {
     return lease.error();
   }
   EtcdHold hold(std::move(client), *lease);
+  hold.set_last_renewal_sent(grant_sent);
   const std::string key = holder_key(prefix, request.name, lease->id);
   core::LockMetadata metadata = key_metadata(request);
   auto created =

@@ -94,8 +94,9 @@ public:
   // The lease keeper of this hold (etcd/keeper.h): told the send time of every successful
   // renewal, and told before the release that the command is done.
   void attach_keeper(os::Fd keeper) { keeper_ = std::move(keeper); }
-  // For the keeper itself: the send time (os::uptime()) of the last successful renewal, as the
-  // holder reported it.
+  // The send time (os::uptime()) of the last successful renewal, or of the grant; the keeper and
+  // the holder set it to what the holder reported, or to the grant's send time.
+  std::chrono::nanoseconds last_renewal_sent() const { return last_renewal_sent_; }
   void set_last_renewal_sent(std::chrono::nanoseconds sent) {
     last_renewal_sent_ = sent;
     last_attempt_ = sent; // a renewal is due as if this one had been ours
