@@ -39,6 +39,47 @@ TEST_F(EtcdClient, WaiterSleepsOnAWatch) {
   EXPECT_EQ(relay.requests("/v3/watch"), 1U) << read_file(relay.output_path());
 }
 
+// Finding 10 of issue 21: no read after the watch. A waiter watches every key of the lock from
+// the revision of the read that put it in the queue, so each deletion reaches it and it decides
+// from the events alone: the first holder's release leaves it behind the second, the second's lets
+// it hold, and it never reads the keys again (the relay sees no range request after the watch).
+TEST_F(EtcdClient, WaiterDecidesFromItsWatchEventsWithoutReadingAgain) {
+  TcpRelay relay(std::stoi(etcd.endpoint(0).substr(etcd.endpoint(0).find(':') + 1)));
+  auto first = start_holding("L");
+  Pipe second_started, second_release;
+  Process second = run_under_lock("L", tree_of({"notify", "3", "wait", "4"}), {"--verbose"})
+                       .pass_fd(3, second_started.write_fd())
+                       .pass_fd(4, second_release.read_fd())
+                       .start();
+  second_started.close_write();
+  second_release.close_read();
+  ASSERT_TRUE(
+      file_eventually_contains(second.stderr_path(), "waiting for lock `L`", workload_bound(10s)));
+  Pipe third_started;
+  // TTL 300 s: no renewal (which reads its own key) falls within the test.
+  Process third =
+      buildlock({"run", "--dir", "etcd://" + relay.endpoint() + prefix, "--verbose",
+                 "--stale-after", "300", "L", "--", scripted_command_binary(), "notify", "3"})
+          .pass_fd(3, third_started.write_fd())
+          .start();
+  third_started.close_write();
+  ASSERT_TRUE(
+      file_eventually_contains(third.stderr_path(), "waiting for lock `L`", workload_bound(10s)));
+  ASSERT_TRUE(
+      file_eventually_contains(relay.output_path(), "request /v3/watch\n", workload_bound(10s)));
+  const std::size_t reads = relay.requests("/v3/kv/range");
+
+  first->let_go();
+  ASSERT_TRUE(second_started.receives_byte(workload_bound(10s))) << second.stderr_text();
+  EXPECT_FALSE(third_started.receives_byte(milliseconds(0)));
+  second_release.write_byte();
+  EXPECT_EQ(second.wait(workload_bound(10s)), ExitStatus::exited(0)) << second.stderr_text();
+  EXPECT_TRUE(third_started.receives_byte(workload_bound(10s))) << third.stderr_text();
+  EXPECT_EQ(third.wait(workload_bound(10s)), ExitStatus::exited(0)) << third.stderr_text();
+  EXPECT_EQ(relay.requests("/v3/kv/range"), reads) << read_file(relay.output_path());
+  EXPECT_EQ(relay.requests("/v3/watch"), 1U) << read_file(relay.output_path());
+}
+
 // Finding 8 of issue 21: typos of a location are usage errors, never a local directory (no
 // exclusion across hosts at all); the cases one by one are in tests/unit/etcd_location_test.cpp.
 TEST_F(EtcdClient, MistypedLocationIsAUsageErrorAndCreatesNothing) {

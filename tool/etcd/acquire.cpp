@@ -98,9 +98,24 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
   const std::string lock_prefix = lock_key_prefix(prefix, request.name);
   core::WaitBudget budget(request.timeout, messages.verbose, request.wait_record);
   bool waited = false;
+  std::string lost;
+  const auto take_hold = [&]() -> Result<EtcdHold> {
+    // Held from now, not from the key's creation: written once the command runs (etcd/hold.h).
+    metadata.acquired_at = os::utc_timestamp_now();
+    // The command may start only with the lease safely ahead of jeopardy (etcd/hold.h).
+    if (!hold.start_holding(lost)) {
+      return Error{ErrorKind::lock_directory,
+                   "lost lock `" + request.name + "` before its command started: " + lost};
+    }
+    if (waited) {
+      // A run that held on its first read arrived when it took the lock, within one read: no
+      // write for it.
+      hold.set_acquired_value(core::serialize_metadata(metadata));
+    }
+    return std::move(hold);
+  };
   while (true) {
     die_if_signalled(signals, hold);
-    std::string lost;
     if (!hold.renew(false, lost)) {
       return Error{ErrorKind::lock_directory,
                    "lost our place in the queue of lock `" + request.name + "`: " + lost};
@@ -127,19 +142,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     }
     const QueueDecision decision = decide(entries, *created, request.mode, request.slots);
     if (decision.state == QueueState::holds) {
-      // Held from now, not from the key's creation: written once the command runs (etcd/hold.h).
-      metadata.acquired_at = os::utc_timestamp_now();
-      // The command may start only with the lease safely ahead of jeopardy (etcd/hold.h).
-      if (!hold.start_holding(lost)) {
-        return Error{ErrorKind::lock_directory,
-                     "lost lock `" + request.name + "` before its command started: " + lost};
-      }
-      if (waited) {
-        // A run that held on its first read arrived when it took the lock, within one read: no
-        // write for it.
-        hold.set_acquired_value(core::serialize_metadata(metadata));
-      }
-      return hold;
+      return take_hold();
     }
     if (decision.state == QueueState::conflict) {
       const QueueEntry& holder = entries[decision.conflicting];
@@ -158,7 +161,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     }
     // Reclaim on the spot what we can tell is dead: holders on this machine.
     bool reclaimed = false;
-    std::vector<std::size_t> local;
+    std::vector<QueueEntry> local;
     bool trees_only = true; // every local holder is judged by its command tree
     std::string first_verdict;
     for (std::size_t index : decision.blockers) {
@@ -180,7 +183,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
         }
         reclaimed = true;
       } else if (verdict.judged_by == "pid check") {
-        local.push_back(index);
+        local.push_back(blocker);
         trees_only = trees_only && verdict.reason == "command-alive";
       }
     }
@@ -200,9 +203,11 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
       messages.explain(line);
     }
     waited = true;
-    const std::string watch_key = decision.watch ? entries[*decision.watch].key : lock_prefix;
-    const std::string watch_end = decision.watch ? "" : prefix_end(lock_prefix);
-    auto watch = Watch::start(hold.client(), watch_key, watch_end, range->revision + 1, timeout);
+    // Every key of the lock, from the revision of the read that decided: no deletion after it is
+    // missed, and the deletions alone say when this run holds, without reading the keys again
+    // (new keys are younger than ours: they never keep us waiting).
+    auto watch = Watch::start(hold.client(), lock_prefix, prefix_end(lock_prefix),
+                              range->revision + 1, timeout);
     if (!watch) {
       if (!outage_passes(watch.error(), signals, hold)) {
         return watch.error();
@@ -223,15 +228,32 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
                                             : os::MonotonicClock::duration(local_pid_interval)));
       }
       if (watch->wait(until, signals.wake_fd())) {
-        break;
+        if (watch->lost_track()) {
+          break; // read again
+        }
+        const std::vector<std::string> deleted = watch->take_deleted();
+        const auto was_deleted = [&](const QueueEntry& entry) {
+          return std::find(deleted.begin(), deleted.end(), entry.key) != deleted.end();
+        };
+        if (std::find(deleted.begin(), deleted.end(), key) != deleted.end()) {
+          return Error{ErrorKind::lock_directory, "lost our place in the queue of lock `" +
+                                                      request.name + "`: our key `" + key +
+                                                      "` was deleted"};
+        }
+        std::erase_if(entries, was_deleted);
+        std::erase_if(local, was_deleted);
+        if (decide(entries, *created, request.mode, request.slots).state == QueueState::holds) {
+          return take_hold();
+        }
+        continue; // still behind someone: the same watch goes on
       }
       die_if_signalled(signals, hold);
       const os::TimePoint now = os::monotonic_now();
       if (now >= renew_at || now >= budget.wake_at()) {
         break;
       }
-      const bool local_gone = std::any_of(local.begin(), local.end(), [&](std::size_t index) {
-        return judge_holder(entries[index]).state == core::LockState::stale;
+      const bool local_gone = std::any_of(local.begin(), local.end(), [&](const QueueEntry& entry) {
+        return judge_holder(entry).state == core::LockState::stale;
       });
       if (local_gone) {
         break;
