@@ -111,6 +111,12 @@ void EtcdHold::publish_acquisition() {
   if (acquired_value_.empty() || key_.empty() || publish_attempts_ >= max_attempts) {
     return;
   }
+  // Only with a fresh renewal: one that is due comes first, and this request, limited to a check
+  // interval, then ends by TTL / 6, well before jeopardy, so it never delays the stop.
+  if (since_last_renewal() >=
+      core::Seconds(static_cast<double>(lease_.ttl) * holder_renew_fraction)) {
+    return;
+  }
   ++publish_attempts_;
   const core::Seconds timeout = std::min(request_timeout(lease_.ttl), check_interval());
   auto replaced = replace_value(*client_, key_, create_revision_, acquired_value_, lease_.id,
