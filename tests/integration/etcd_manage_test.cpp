@@ -156,7 +156,7 @@ TEST_F(EtcdManage, ARunThatWaitedHoldsFromWhenItTookTheLockNotFromWhenItArrived)
                        .count() -
                    written_milliseconds(first_end)) /
                     1000.0 +
-                0.001)
+                0.002)
       << object.dump();
   second_release.write_byte();
   EXPECT_EQ(second.wait(workload_bound(10s)), ExitStatus::exited(0)) << second.stderr_text();
