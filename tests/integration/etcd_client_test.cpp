@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <regex>
 #include <sys/stat.h>
 
 namespace buildlock::test {
@@ -36,6 +37,59 @@ TEST_F(EtcdClient, WaiterSleepsOnAWatch) {
   holder->let_go();
   EXPECT_TRUE(started.receives_byte(workload_bound(10s)));
   EXPECT_EQ(waiter.wait(10s), ExitStatus::exited(0)) << waiter.stderr_text();
+  EXPECT_EQ(relay.requests("/v3/watch"), 1U) << read_file(relay.output_path());
+}
+
+// Finding 10 of issue 21: no read after the watch. A waiter watches every key of the lock from
+// the revision of the read that put it in the queue, so each deletion reaches it and it decides
+// from the events alone: the first holder's end leaves it behind the second, the second's lets it
+// hold, and it never reads the keys again (the relay sees no range request after the watch). The
+// two ahead of it are keys of another host under leases of etcdctl, which the test revokes: a
+// holder on this host would also be looked at by its pid, and a look that finds it gone just
+// before its deletion arrives reads again, rightly.
+TEST_F(EtcdClient, WaiterDecidesFromItsWatchEventsWithoutReadingAgain) {
+  const auto elsewhere = [&]() -> std::string {
+    const Finished granted = run(etcd.etcdctl({"lease", "grant", "300"}));
+    std::smatch match;
+    EXPECT_TRUE(std::regex_search(granted.out, match, std::regex("lease ([0-9a-f]{16}) granted")))
+        << granted.out << granted.err;
+    const std::string lease = match[1];
+    const std::string metadata =
+        R"({"format":"buildlock","version":1,"mode":"exclusive","pid":1,"start_time":1,)"
+        R"("boot_id":"another-machine","pid_namespace":"pid:[1]","host":"elsewhere",)"
+        R"("user":"ci","uid":1000,"command":["make"],"acquired_at":"2026-01-01T00:00:00.000Z"})";
+    EXPECT_EQ(run(etcd.etcdctl(
+                      {"put", "--lease=" + lease, std::string(prefix) + "/L/" + lease, metadata}))
+                  .status,
+              ExitStatus::exited(0));
+    return lease;
+  };
+  const std::string first = elsewhere();
+  const std::string second = elsewhere();
+  TcpRelay relay(std::stoi(etcd.endpoint(0).substr(etcd.endpoint(0).find(':') + 1)));
+  Pipe started;
+  // TTL 300 s: no renewal (which reads its own key) falls within the test.
+  Process waiter =
+      buildlock({"run", "--dir", "etcd://" + relay.endpoint() + prefix, "--verbose",
+                 "--stale-after", "300", "L", "--", scripted_command_binary(), "notify", "3"})
+          .pass_fd(3, started.write_fd())
+          .start();
+  started.close_write();
+  ASSERT_TRUE(
+      file_eventually_contains(waiter.stderr_path(), "waiting for lock `L`", workload_bound(10s)));
+  ASSERT_TRUE(
+      file_eventually_contains(relay.output_path(), "request /v3/watch\n", workload_bound(10s)));
+  const std::size_t reads = relay.requests("/v3/kv/range");
+
+  ASSERT_EQ(run(etcd.etcdctl({"lease", "revoke", first})).status, ExitStatus::exited(0));
+  // Still behind the second: its command must not start (nor read: checked at the end).
+  const Finished shown = run(buildlock({"status", "--dir", lock_dir, "--json"}));
+  EXPECT_NE(shown.out.find("elsewhere"), std::string::npos) << shown.out;
+  EXPECT_FALSE(started.receives_byte(milliseconds(0)));
+  ASSERT_EQ(run(etcd.etcdctl({"lease", "revoke", second})).status, ExitStatus::exited(0));
+  EXPECT_TRUE(started.receives_byte(workload_bound(10s))) << waiter.stderr_text();
+  EXPECT_EQ(waiter.wait(workload_bound(10s)), ExitStatus::exited(0)) << waiter.stderr_text();
+  EXPECT_EQ(relay.requests("/v3/kv/range"), reads) << read_file(relay.output_path());
   EXPECT_EQ(relay.requests("/v3/watch"), 1U) << read_file(relay.output_path());
 }
 

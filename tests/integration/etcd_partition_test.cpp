@@ -158,6 +158,45 @@ INSTANTIATE_TEST_SUITE_P(ByDefaultAndWithStopIfLost, EtcdPartitionTrials,
                                                            : std::string("StopIfLost");
                          });
 
+// The grant's answer arrives late (a loaded etcd or machine): etcd started the lease's TTL when it
+// applied the grant, so the holder's jeopardy must count from when it sent the grant, not from the
+// answer. Before, a holder whose answer came 1.7 s late (TTL 3 s) counted its jeopardy (1 s) from
+// the answer, stopped its command up to 3.4 s after the grant, and could overlap the next holder,
+// who gets the lock from 3 s after it.
+TEST_F(EtcdPartition, SlowGrantAnswerCountsFromItsSending) {
+  const std::string old_file = temp / "old";
+  const std::string new_file = temp / "new";
+  // 1.7 s: within the grant's request timeout (2 s at this TTL), beyond its jeopardy (1 s).
+  relay.delay_grant_answer(1700ms);
+  Process holder =
+      through_relay({"--stale-after", "3"}, {"sh", "-c", "trap '' TERM; \"$@\" & wait", "sh",
+                                             timestamps_binary(), old_file, "last", "ignore-term"})
+          .start();
+  ASSERT_TRUE(file_eventually_contains(old_file, "last ", workload_bound(10s)))
+      << holder.stderr_text();
+  Process next =
+      run_under_lock("L", {timestamps_binary(), new_file, "first", old_file + ".pid"}).start();
+  relay.freeze();
+  EXPECT_EQ(next.wait(workload_bound(30s)), ExitStatus::exited(0)) << next.stderr_text();
+  EXPECT_EQ(holder.wait(workload_bound(30s)), ExitStatus::exited(76)) << holder.stderr_text();
+  const long long old_last = number_after(read_file(old_file), "last");
+  const long long new_first = number_after(read_file(new_file), "first");
+  EXPECT_FALSE(exists(new_file + ".overlap")) << read_file(new_file + ".overlap");
+  EXPECT_LT(old_last, new_first) << "the next holder began while the old command ran";
+  // Stronger than the next holder's luck: the old command ended before etcd could have ended the
+  // lease, one TTL (less the 1 % for clock rates) after the last lease request passed the relay.
+  const std::string relayed = read_file(relay.output_path());
+  const auto last_lease_request = relayed.rfind("forwarding /v3/lease/");
+  ASSERT_NE(last_lease_request, std::string::npos) << relayed;
+  const long long earliest_end =
+      number_after(relayed.substr(last_lease_request), "at") + 2'970'000'000LL;
+  EXPECT_LT(old_last, earliest_end)
+      << "the old command ran until " << (old_last - earliest_end) / 1e6
+      << " ms after etcd could end its lease";
+  relay.drop();
+  relay.thaw();
+}
+
 // The opt-out: the command runs on beside the next holder (the trade its name says), is warned,
 // and buildlock's exit is 76 even though the command succeeded.
 TEST_F(EtcdPartition, KeepRunningIfLostWarnsRunsOnAndExits76) {

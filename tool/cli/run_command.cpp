@@ -138,6 +138,10 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
       {"BUILDLOCK_FENCING_TOKEN", std::to_string(lock->fencing_token())},
       {etcd::held_leases_variable,
        etcd::held_leases_value(std::getenv(etcd::held_leases_variable), lock->lease().id)}};
+  // acquired_at rewritten once the command runs, off the handoff's critical path (etcd/hold.h).
+  supervise_request.started = [&lock] {
+    lock->publish_acquisition();
+  };
   supervise_request.heartbeat = [&lock, &messages, &options, trace] {
     std::string why;
     if (lock->keep(why)) {

@@ -55,6 +55,9 @@ public:
       return child.error();
     }
     next_heartbeat_ = os::monotonic_now() + heartbeat_interval_;
+    if (request_.started) {
+      request_.started();
+    }
     const os::ExitStatus status = wait_for_command(*child);
     const std::optional<int> death = os::death_signal(status);
     if (death || stop_signal_ != 0) {

@@ -18,6 +18,8 @@ struct SuperviseRequest {
   // Run one after another, stopping at the first that fails or dies.
   std::vector<std::vector<std::string>> commands;
   std::vector<std::pair<std::string, std::string>> environment;
+  // Called after each command has started (work that must not delay its start).
+  std::function<void()> started;
   // Called every `heartbeat_interval` while a command runs; returns false once the lock is lost.
   std::function<bool()> heartbeat;
   Seconds heartbeat_interval{30};

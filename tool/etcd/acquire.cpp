@@ -56,11 +56,11 @@ std::int64_t ttl_for(core::Seconds stale_after) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(stale_after.count())));
 }
 
-std::string metadata_value(const core::AcquireRequest& request) {
+core::LockMetadata key_metadata(const core::AcquireRequest& request) {
   core::LockMetadata metadata = core::my_metadata(
       request, request.mode, request.mode == core::LockMode::slots ? request.slots : 0);
   metadata.kernel_lock = false; // etcd has none: judged by pid, or by the lease
-  return core::serialize_metadata(metadata);
+  return metadata;
 }
 
 Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
@@ -74,13 +74,20 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
   const core::Seconds timeout = request_timeout(ttl);
   // From here a signal is recorded, so that our key never outlives us by a signal.
   signals.set_mode(os::TerminationMode::record);
+  // etcd starts the lease's TTL when it applies the grant, never before we sent it: jeopardy
+  // counts from here, not from the answer, which a loaded etcd or machine may deliver a second
+  // or more later (EtcdPartition.SlowGrantAnswerCountsFromItsSending).
+  const std::chrono::nanoseconds grant_sent = os::uptime();
   auto lease = grant_lease(*client, ttl, timeout);
   if (!lease) {
     return lease.error();
   }
   EtcdHold hold(std::move(client), *lease);
+  hold.set_last_renewal_sent(grant_sent);
   const std::string key = holder_key(prefix, request.name, lease->id);
-  auto created = create_key(hold.client(), key, metadata_value(request), lease->id, timeout);
+  core::LockMetadata metadata = key_metadata(request);
+  auto created =
+      create_key(hold.client(), key, core::serialize_metadata(metadata), lease->id, timeout);
   if (!created) {
     return created.error();
   }
@@ -90,9 +97,25 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
 
   const std::string lock_prefix = lock_key_prefix(prefix, request.name);
   core::WaitBudget budget(request.timeout, messages.verbose, request.wait_record);
+  bool waited = false;
+  std::string lost;
+  const auto take_hold = [&]() -> Result<EtcdHold> {
+    // Held from now, not from the key's creation: written once the command runs (etcd/hold.h).
+    metadata.acquired_at = os::utc_timestamp_now();
+    // The command may start only with the lease safely ahead of jeopardy (etcd/hold.h).
+    if (!hold.start_holding(lost)) {
+      return Error{ErrorKind::lock_directory,
+                   "lost lock `" + request.name + "` before its command started: " + lost};
+    }
+    if (waited) {
+      // A run that held on its first read arrived when it took the lock, within one read: no
+      // write for it.
+      hold.set_acquired_value(core::serialize_metadata(metadata));
+    }
+    return std::move(hold);
+  };
   while (true) {
     die_if_signalled(signals, hold);
-    std::string lost;
     if (!hold.renew(false, lost)) {
       return Error{ErrorKind::lock_directory,
                    "lost our place in the queue of lock `" + request.name + "`: " + lost};
@@ -119,12 +142,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     }
     const QueueDecision decision = decide(entries, *created, request.mode, request.slots);
     if (decision.state == QueueState::holds) {
-      // The command may start only with the lease safely ahead of jeopardy (etcd/hold.h).
-      if (!hold.start_holding(lost)) {
-        return Error{ErrorKind::lock_directory,
-                     "lost lock `" + request.name + "` before its command started: " + lost};
-      }
-      return hold;
+      return take_hold();
     }
     if (decision.state == QueueState::conflict) {
       const QueueEntry& holder = entries[decision.conflicting];
@@ -143,7 +161,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
     }
     // Reclaim on the spot what we can tell is dead: holders on this machine.
     bool reclaimed = false;
-    std::vector<std::size_t> local;
+    std::vector<QueueEntry> local;
     bool trees_only = true; // every local holder is judged by its command tree
     std::string first_verdict;
     for (std::size_t index : decision.blockers) {
@@ -165,7 +183,7 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
         }
         reclaimed = true;
       } else if (verdict.judged_by == "pid check") {
-        local.push_back(index);
+        local.push_back(blocker);
         trees_only = trees_only && verdict.reason == "command-alive";
       }
     }
@@ -184,9 +202,12 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
       line += ": " + first_verdict + " (" + std::to_string(decision.blockers.size()) + " ahead)";
       messages.explain(line);
     }
-    const std::string watch_key = decision.watch ? entries[*decision.watch].key : lock_prefix;
-    const std::string watch_end = decision.watch ? "" : prefix_end(lock_prefix);
-    auto watch = Watch::start(hold.client(), watch_key, watch_end, range->revision + 1, timeout);
+    waited = true;
+    // Every key of the lock, from the revision of the read that decided: no deletion after it is
+    // missed, and the deletions alone say when this run holds, without reading the keys again
+    // (new keys are younger than ours: they never keep us waiting).
+    auto watch = Watch::start(hold.client(), lock_prefix, prefix_end(lock_prefix),
+                              range->revision + 1, timeout);
     if (!watch) {
       if (!outage_passes(watch.error(), signals, hold)) {
         return watch.error();
@@ -207,15 +228,32 @@ Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
                                             : os::MonotonicClock::duration(local_pid_interval)));
       }
       if (watch->wait(until, signals.wake_fd())) {
-        break;
+        if (watch->lost_track()) {
+          break; // read again
+        }
+        const std::vector<std::string> deleted = watch->take_deleted();
+        const auto was_deleted = [&](const QueueEntry& entry) {
+          return std::find(deleted.begin(), deleted.end(), entry.key) != deleted.end();
+        };
+        if (std::find(deleted.begin(), deleted.end(), key) != deleted.end()) {
+          return Error{ErrorKind::lock_directory, "lost our place in the queue of lock `" +
+                                                      request.name + "`: our key `" + key +
+                                                      "` was deleted"};
+        }
+        std::erase_if(entries, was_deleted);
+        std::erase_if(local, was_deleted);
+        if (decide(entries, *created, request.mode, request.slots).state == QueueState::holds) {
+          return take_hold();
+        }
+        continue; // still behind someone: the same watch goes on
       }
       die_if_signalled(signals, hold);
       const os::TimePoint now = os::monotonic_now();
       if (now >= renew_at || now >= budget.wake_at()) {
         break;
       }
-      const bool local_gone = std::any_of(local.begin(), local.end(), [&](std::size_t index) {
-        return judge_holder(entries[index]).state == core::LockState::stale;
+      const bool local_gone = std::any_of(local.begin(), local.end(), [&](const QueueEntry& entry) {
+        return judge_holder(entry).state == core::LockState::stale;
       });
       if (local_gone) {
         break;

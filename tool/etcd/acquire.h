@@ -34,7 +34,7 @@ std::int64_t ttl_for(core::Seconds stale_after);
 Result<EtcdHold> acquire(const core::AcquireRequest& request, std::int64_t ttl,
                          os::SignalHandling& signals, const core::Messages& messages);
 
-// Our metadata for `request`, as the value of our key.
-std::string metadata_value(const core::AcquireRequest& request);
+// Our metadata for `request`, as the value of our key (acquired_at: now).
+core::LockMetadata key_metadata(const core::AcquireRequest& request);
 
 } // namespace buildlock::etcd

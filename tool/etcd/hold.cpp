@@ -2,6 +2,7 @@
 
 #include "etcd/base64.h"
 #include "etcd/json_fields.h"
+#include "etcd/kv.h"
 #include "os/detached_process.h"
 
 #include <algorithm>
@@ -103,6 +104,28 @@ bool EtcdHold::renew(bool force, std::string& why) {
   return true; // not yet lost: try again at the next renewal
 }
 
+void EtcdHold::publish_acquisition() {
+  // A few tries, each no longer than a check interval, so that the renewals keep their schedule;
+  // after that `status` shows the arrival time, as for a holder of an older version.
+  constexpr int max_attempts = 3;
+  if (acquired_value_.empty() || key_.empty() || publish_attempts_ >= max_attempts) {
+    return;
+  }
+  // Only with a fresh renewal: one that is due comes first, and this request, limited to a check
+  // interval, then ends by TTL / 6, well before jeopardy, so it never delays the stop.
+  if (since_last_renewal() >=
+      core::Seconds(static_cast<double>(lease_.ttl) * holder_renew_fraction)) {
+    return;
+  }
+  ++publish_attempts_;
+  const core::Seconds timeout = std::min(request_timeout(lease_.ttl), check_interval());
+  auto replaced = replace_value(*client_, key_, create_revision_, acquired_value_, lease_.id,
+                                std::max(core::Seconds(0.05), timeout));
+  if (replaced) {
+    acquired_value_.clear(); // written, or the key is gone (keep() tells)
+  }
+}
+
 bool EtcdHold::keep(std::string& why) {
   const double ttl = static_cast<double>(lease_.ttl);
   const core::Seconds jeopardy(ttl * holder_jeopardy_fraction);
@@ -135,6 +158,7 @@ bool EtcdHold::keep(std::string& why) {
           (last_failure_.empty() ? "" : " (" + last_failure_ + ")");
     return false;
   }
+  publish_acquisition();
   return true;
 }
 

@@ -78,6 +78,15 @@ public:
   // start; `why` says why.
   bool start_holding(std::string& why);
 
+  // acquired_at (docs/protocol.md, "Keys and values"): the key was created on arrival with the
+  // arrival time; once the hold starts, its value is rewritten with `value` (the same metadata,
+  // acquired_at = when the hold started), so that `status` does not count the wait as holding.
+  // Off the handoff's critical path: publish_acquisition() once the command started, and again
+  // from keep() while it has not worked. Best effort: the value is for people, the queue order
+  // and the fencing token are the key's create revision, which a rewrite leaves as it was.
+  void set_acquired_value(std::string value) { acquired_value_ = std::move(value); }
+  void publish_acquisition();
+
   // Revokes the lease (deleting our key) unless done already; warns through `messages` when
   // etcd cannot be told (the lease then runs out on its own).
   void release(const core::Messages* messages);
@@ -85,8 +94,9 @@ public:
   // The lease keeper of this hold (etcd/keeper.h): told the send time of every successful
   // renewal, and told before the release that the command is done.
   void attach_keeper(os::Fd keeper) { keeper_ = std::move(keeper); }
-  // For the keeper itself: the send time (os::uptime()) of the last successful renewal, as the
-  // holder reported it.
+  // The send time (os::uptime()) of the last successful renewal, or of the grant; the keeper and
+  // the holder set it to what the holder reported, or to the grant's send time.
+  std::chrono::nanoseconds last_renewal_sent() const { return last_renewal_sent_; }
   void set_last_renewal_sent(std::chrono::nanoseconds sent) {
     last_renewal_sent_ = sent;
     last_attempt_ = sent; // a renewal is due as if this one had been ours
@@ -105,6 +115,8 @@ private:
   std::chrono::nanoseconds last_renewal_sent_; // os::uptime()
   std::chrono::nanoseconds last_attempt_;      // os::uptime()
   std::string last_failure_;                   // why the last renewal failed
+  std::string acquired_value_;                 // still to be written: not empty
+  int publish_attempts_ = 0;
   bool released_ = false;
   os::Fd keeper_;
 };

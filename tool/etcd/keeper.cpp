@@ -49,7 +49,9 @@ std::optional<os::Fd> start_keeper(const std::string& location, const std::strin
 }
 
 void attach_keeper(EtcdHold& hold, os::Fd keeper) {
-  const auto sent = os::uptime(); // no later than the last successful renewal's real send time
+  // The send time of the holder's last successful renewal (or grant), which may be a while
+  // ago: "now" would start the keeper's jeopardy late.
+  const auto sent = hold.last_renewal_sent();
   if (os::write_without_blocking(
           keeper, "hold " + std::to_string(hold.lease().id) + " " + std::to_string(hold.ttl()) +
                       " " + std::to_string(hold.fencing_token()) + " " +

@@ -73,6 +73,21 @@ Result<std::int64_t> create_key(Client& client, const std::string& key, const st
   return integer_field(answer->value("header", json::object()), "revision");
 }
 
+Result<bool> replace_value(Client& client, const std::string& key, std::int64_t create_revision,
+                           const std::string& value, std::int64_t lease, core::Seconds timeout) {
+  // The lease again: a put without one would detach the key from it, and the key would outlive
+  // its holder.
+  json put = {{"key", base64_encode(key)}, {"value", base64_encode(value)}};
+  put["lease"] = std::to_string(lease);
+  const json body = {{"compare", json::array({unchanged_since_creation(key, create_revision)})},
+                     {"success", json::array({{{"request_put", put}}})}};
+  auto answer = client.call("/v3/kv/txn", body, timeout);
+  if (!answer) {
+    return std::move(answer.error()).with("rewriting `" + key + "`");
+  }
+  return answer->value("succeeded", false);
+}
+
 Result<bool> delete_key(Client& client, const std::string& key, std::int64_t create_revision,
                         core::Seconds timeout) {
   const json remove = {{"key", base64_encode(key)}};

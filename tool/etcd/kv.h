@@ -31,6 +31,12 @@ Result<Range> range_prefix(Client& client, const std::string& prefix, core::Seco
 Result<std::int64_t> create_key(Client& client, const std::string& key, const std::string& value,
                                 std::int64_t lease, core::Seconds timeout);
 
+// Replaces the value of `key`, keeping it attached to `lease`, if the key still has
+// `create_revision` (never re-creating a key that was deleted); true when it was replaced. Its
+// create revision, the queue order and the fencing token, stays as it was.
+Result<bool> replace_value(Client& client, const std::string& key, std::int64_t create_revision,
+                           const std::string& value, std::int64_t lease, core::Seconds timeout);
+
 // Deletes `key` if it still has `create_revision` (not a newer key of the same name: etcd
 // #22082); true when it was deleted.
 Result<bool> delete_key(Client& client, const std::string& key, std::int64_t create_revision,

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace buildlock::etcd {
 
@@ -12,7 +13,8 @@ struct Watch::State {
   CurlMulti multi;
   CurlEasy easy;
   std::string buffer;
-  bool fired = false;
+  std::vector<std::string> deleted; // not taken yet
+  bool lost_track = false;
   bool added = false;
 
   State(CurlMulti m, CurlEasy e) : multi(std::move(m)), easy(std::move(e)) {}
@@ -30,23 +32,32 @@ struct Watch::State {
     try {
       message = json::parse(line);
     } catch (const json::exception&) {
-      fired = true; // not what etcd sends: read the keys again rather than trust the stream
+      lost_track = true; // not what etcd sends: read the keys again rather than trust the stream
       return;
     }
     const json result = message.value("result", json::object());
     if (message.contains("error") || result.value("canceled", false) ||
         integer_field(result, "compact_revision") != 0) {
-      fired = true;
+      lost_track = true;
       return;
     }
     if (const auto events = result.find("events"); events != result.end() && events->is_array()) {
       for (const json& event : *events) {
-        if (string_field(event, "type") == "DELETE") {
-          fired = true;
+        if (string_field(event, "type") != "DELETE") {
+          continue; // a put (PUT is the enum's zero value: no "type" at all)
         }
+        const json kv = event.value("kv", json::object());
+        auto key = base64_decode(string_field(kv, "key"));
+        if (!key) {
+          lost_track = true;
+          return;
+        }
+        deleted.push_back(std::move(*key));
       }
     }
   }
+
+  bool fired() const { return lost_track || !deleted.empty(); }
 };
 
 namespace {
@@ -73,7 +84,10 @@ Watch::~Watch() = default;
 
 Result<Watch> Watch::start(Client& client, const std::string& key, const std::string& range_end,
                            std::int64_t start_revision, core::Seconds connect_timeout) {
-  json create = {{"key", base64_encode(key)}, {"start_revision", std::to_string(start_revision)}};
+  // NOPUT: a waiter needs deletions only; new keys in the range would wake it for nothing.
+  json create = {{"key", base64_encode(key)},
+                 {"start_revision", std::to_string(start_revision)},
+                 {"filters", json::array({"NOPUT"})}};
   if (!range_end.empty()) {
     create["range_end"] = base64_encode(range_end);
   }
@@ -99,17 +113,17 @@ Result<Watch> Watch::start(Client& client, const std::string& key, const std::st
 bool Watch::wait(os::TimePoint deadline, int wake_fd) {
   State& state = *state_;
   const CurlApi& api = state.multi.api();
-  while (!state.fired) {
+  while (!state.fired()) {
     int running = 0;
     api.multi_perform(state.multi.get(), &running);
     int queued = 0;
     while (CURLMsg* message = api.multi_info_read(state.multi.get(), &queued)) {
       if (message->msg == CURLMSG_DONE) {
-        state.fired = true; // the stream ended: the caller reads again
+        state.lost_track = true; // the stream ended: the caller reads again
       }
     }
-    if (state.fired || running == 0) {
-      state.fired = true;
+    if (state.fired() || running == 0) {
+      state.lost_track = state.lost_track || running == 0;
       break;
     }
     const auto left =
@@ -131,7 +145,15 @@ bool Watch::wait(os::TimePoint deadline, int wake_fd) {
 }
 
 bool Watch::fired() const {
-  return state_->fired;
+  return state_->fired();
+}
+
+bool Watch::lost_track() const {
+  return state_->lost_track;
+}
+
+std::vector<std::string> Watch::take_deleted() {
+  return std::exchange(state_->deleted, {});
 }
 
 } // namespace buildlock::etcd

@@ -5,7 +5,8 @@
 //
 // Listens on 127.0.0.1 (a port the kernel picks: no race with other tests), prints "port N" on
 // stdout, and forwards every connection to 127.0.0.1:TARGET_PORT. Each HTTP request seen is
-// printed as "request PATH" (what a client asked, in order: the tests see a watch being made).
+// printed as "request PATH" (what a client asked, in order: the tests see a watch being made);
+// one to /v3/lease/... that is passed on also as "forwarding PATH at NS" (CLOCK_MONOTONIC).
 // Commands arrive as lines on fd 3; each is acknowledged on stdout as "ack N" (N counts them):
 //
 //   freeze     forward nothing any more, in either direction; connections stay open (a partition
@@ -14,11 +15,16 @@
 //   drop       close every connection (a member that restarted, a broken link)
 //   error N    answer the next N requests to /v3/lease/keepalive with the JSON gateway's error
 //              object for streams ({"error": {...}}, HTTP 200) instead of forwarding them
+//   hold-grant MS  forward the next request to /v3/lease/grant, but hold etcd's answers on its
+//              connection for MS milliseconds from then (a slow answer: the lease's TTL runs on
+//              etcd while the client waits for it)
 //
 // Single-threaded (poll), so that a command takes effect between two reads, never during one.
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -41,6 +47,7 @@ struct Connection {
   std::string to_up;     // judged, to forward upstream
   std::string to_client; // from upstream or injected
   bool closing = false;  // close once to_client is written
+  std::chrono::steady_clock::time_point held_until{}; // to_client is held back until then
 };
 
 const char* error_object = R"({"error":{"grpc_code":14,"http_code":503,)"
@@ -82,7 +89,7 @@ std::size_t content_length(const std::string& head) {
 }
 
 // Moves the complete requests in `c.request` to `c.to_up`, or answers them itself.
-void judge_requests(Connection& c, int& keepalive_errors) {
+void judge_requests(Connection& c, int& keepalive_errors, int& hold_grant_ms) {
   for (;;) {
     const auto end_of_head = c.request.find("\r\n\r\n");
     if (end_of_head == std::string::npos) {
@@ -103,6 +110,18 @@ void judge_requests(Connection& c, int& keepalive_errors) {
                      std::to_string(std::strlen(error_object)) + "\r\n\r\n" + error_object;
       say("injected keepalive error");
       continue;
+    }
+    if (hold_grant_ms > 0 && path == "/v3/lease/grant") {
+      c.held_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(hold_grant_ms);
+      hold_grant_ms = 0;
+      say("holding the answer to " + path);
+    }
+    if (path.rfind("/v3/lease/", 0) == 0) {
+      // Before etcd can have it: the earliest moment etcd may count the lease's TTL from.
+      say("forwarding " + path + " at " +
+          std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count()));
     }
     c.to_up += one;
   }
@@ -164,14 +183,24 @@ int main(int argc, char** argv) {
   std::string commands;
   bool frozen = false;
   int keepalive_errors = 0;
+  int hold_grant_ms = 0;
   int acknowledged = 0;
   for (;;) {
     std::vector<pollfd> fds{{listener, POLLIN, 0}, {3, POLLIN, 0}};
     std::vector<std::pair<Connection*, bool>> owners; // (connection, is the client side)
+    int timeout_ms = -1;                              // until the first held answer is due
     if (!frozen) {
+      const auto now = std::chrono::steady_clock::now();
       for (Connection& c : connections) {
-        const short client_events =
-            static_cast<short>((c.closing ? 0 : POLLIN) | (c.to_client.empty() ? 0 : POLLOUT));
+        const bool held = now < c.held_until;
+        if (held) {
+          const auto left =
+              std::chrono::ceil<std::chrono::milliseconds>(c.held_until - now).count();
+          timeout_ms = timeout_ms < 0 ? static_cast<int>(left)
+                                      : std::min(timeout_ms, static_cast<int>(left));
+        }
+        const short client_events = static_cast<short>((c.closing ? 0 : POLLIN) |
+                                                       (c.to_client.empty() || held ? 0 : POLLOUT));
         fds.push_back({c.client, client_events, 0});
         owners.emplace_back(&c, true);
         if (c.upstream >= 0) {
@@ -181,7 +210,7 @@ int main(int argc, char** argv) {
         }
       }
     }
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
+    if (::poll(fds.data(), fds.size(), timeout_ms) < 0) {
       if (errno == EINTR) {
         continue;
       }
@@ -204,6 +233,8 @@ int main(int argc, char** argv) {
             close_connection(c);
           }
           connections.clear();
+        } else if (command.rfind("hold-grant ", 0) == 0) {
+          hold_grant_ms = std::atoi(command.c_str() + 11);
         } else if (command.rfind("error ", 0) == 0) {
           keepalive_errors = std::atoi(command.c_str() + 6);
         } else {
@@ -240,7 +271,7 @@ int main(int argc, char** argv) {
         }
         if (ok && (events & (POLLIN | POLLHUP | POLLERR)) != 0 && !c->closing) {
           ok = read_into(c->client, c->request);
-          judge_requests(*c, keepalive_errors);
+          judge_requests(*c, keepalive_errors, hold_grant_ms);
         }
         if (c->closing && c->to_client.empty()) {
           ok = false;

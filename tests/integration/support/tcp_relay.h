@@ -29,6 +29,10 @@ public:
   void drop() { command("drop"); }
   // The next `count` renewals (/v3/lease/keepalive) get an error object instead of etcd's answer.
   void inject_keepalive_errors(int count) { command("error " + std::to_string(count)); }
+  // The next lease grant reaches etcd, but its answer reaches the client only `delay` later.
+  void delay_grant_answer(milliseconds delay) {
+    command("hold-grant " + std::to_string(delay.count()));
+  }
 
   // How many injected answers the relay has sent, and how many requests to `path` it has seen.
   std::size_t injected() const;
