@@ -18,22 +18,11 @@ protected:
   // As RunTrace::start_stamped: `run --trace FILE OPTIONS... L -- <stamped command NAME>`.
   std::unique_ptr<Holding> start_stamped(const std::string& name, std::vector<std::string> options,
                                          bool held) const {
-    auto holding = std::make_unique<Holding>();
     options.insert(options.begin(), {"--trace", trace_path});
-    Command command = run_under_lock("L", stamped_command(temp / name, held), std::move(options));
-    if (held) {
-      command.pass_fd(3, holding->started.write_fd()).pass_fd(4, holding->release.read_fd());
-    }
-    holding->process.emplace(command.start());
-    holding->started.close_write();
-    holding->release.close_read();
-    return holding;
+    return start_stamped_run(
+        run_under_lock("L", stamped_command(temp / name, held), std::move(options)), held);
   }
 };
-
-bool contains(const std::vector<std::int64_t>& pids, std::int64_t pid) {
-  return std::find(pids.begin(), pids.end(), pid) != pids.end();
-}
 
 TEST_F(EtcdTrace, AWaiterQueuesBehindTheHolderAndALaterOneTimesOut) {
   auto holder = start_stamped("holder", {}, true);

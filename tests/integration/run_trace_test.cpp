@@ -24,16 +24,9 @@ protected:
   // command says when it runs (fd 3) and ends when let go (fd 4).
   std::unique_ptr<Holding> start_stamped(const std::string& name, std::vector<std::string> options,
                                          bool held, const std::string& lock = "L") const {
-    auto holding = std::make_unique<Holding>();
     options.insert(options.begin(), {"--trace", trace_path});
-    Command command = run_under_lock(lock, stamped_command(temp / name, held), std::move(options));
-    if (held) {
-      command.pass_fd(3, holding->started.write_fd()).pass_fd(4, holding->release.read_fd());
-    }
-    holding->process.emplace(command.start());
-    holding->started.close_write();
-    holding->release.close_read();
-    return holding;
+    return start_stamped_run(
+        run_under_lock(lock, stamped_command(temp / name, held), std::move(options)), held);
   }
 
   // Starts a run that waits (its --verbose says whom it waits for), and returns once it does.
@@ -46,10 +39,6 @@ protected:
     return waiter;
   }
 };
-
-bool contains(const std::vector<std::int64_t>& pids, std::int64_t pid) {
-  return std::find(pids.begin(), pids.end(), pid) != pids.end();
-}
 
 TEST_F(RunTrace, ExclusiveRunsOnOneFileWaitAndHoldInTurn) {
   auto holder = start_stamped("holder", {}, true);

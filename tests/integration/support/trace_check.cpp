@@ -155,4 +155,19 @@ std::vector<std::int64_t> waited_behind(const TraceFile& trace, std::int64_t tid
   return pids;
 }
 
+std::unique_ptr<Holding> start_stamped_run(Command run, bool held) {
+  auto holding = std::make_unique<Holding>();
+  if (held) {
+    run.pass_fd(3, holding->started.write_fd()).pass_fd(4, holding->release.read_fd());
+  }
+  holding->process.emplace(run.start());
+  holding->started.close_write();
+  holding->release.close_read();
+  return holding;
+}
+
+bool contains(const std::vector<std::int64_t>& pids, std::int64_t pid) {
+  return std::find(pids.begin(), pids.end(), pid) != pids.end();
+}
+
 } // namespace buildlock::test

@@ -2,8 +2,11 @@
 // timestamps the traced commands write themselves, to check one against the other.
 #pragma once
 
+#include "support/integration_test.h"
+
 #include <cstdint>
 #include <gtest/gtest.h>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -37,6 +40,9 @@ struct Stamps {
 // one on its fd 4 (as Holding's pipes).
 std::vector<std::string> stamped_command(const std::string& prefix, bool held);
 Stamps read_stamps(const std::string& prefix);
+// `run` (`buildlock run ... -- <stamped_command(..., held)>`) started, not waited for; when `held`,
+// its command's fd 3 and fd 4 are the pipes of the Holding returned.
+std::unique_ptr<Holding> start_stamped_run(Command run, bool held);
 
 // The wait of `tid` ended before its hold began; its hold began before the command started and
 // ended after the command ended; the command exited 0.
@@ -48,5 +54,6 @@ Stamps read_stamps(const std::string& prefix);
 
 // The pids the wait of `tid` says it waited behind.
 std::vector<std::int64_t> waited_behind(const TraceFile& trace, std::int64_t tid);
+bool contains(const std::vector<std::int64_t>& pids, std::int64_t pid);
 
 } // namespace buildlock::test
