@@ -62,13 +62,7 @@ protected:
 
   static std::string quoted(const std::string& word) { return "'" + word + "'"; }
 
-  // Nobody else gets the lock now.
-  void expect_lock_held() const {
-    Finished probe = run(run_under_lock("L", scripted({}), {"--timeout", "0"}));
-    EXPECT_EQ(probe.status, ExitStatus::exited(75)) << "the lock was free while the tree ran";
-  }
-
-  void expect_lock_free_without_reclaim() const {
+  void expect_next_run_gets_it_without_reclaim() const {
     Finished next = run(run_under_lock("L", scripted({}), {"--verbose", "--timeout", "0"}));
     EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
     EXPECT_EQ(next.err.find("reclaimed"), std::string::npos) << next.err;
@@ -90,7 +84,7 @@ TEST_F(RunDescendants, SigtermToBuildlockKeepsTheLockUntilTheShellsChildHasEnded
       << tree->process->stderr_text();
   EXPECT_TRUE(tree->gone.ends_without_data(5s)) << "a process of the tree outlived buildlock";
   EXPECT_EQ(tree->trapped.read_to_end(5s), std::string()) << "the child got SIGTERM twice";
-  expect_lock_free_without_reclaim();
+  expect_next_run_gets_it_without_reclaim();
 }
 
 // A child that ignores the stopping signal gets SIGKILL after --kill-after; only then is the lock
@@ -106,7 +100,7 @@ TEST_F(RunDescendants, AChildThatIgnoresTheSignalIsKilledAfterKillAfter) {
   EXPECT_TRUE(tree->gone.ends_without_data(5s)) << "the child outlived buildlock";
   EXPECT_NE(tree->process->stderr_text().find("with SIGKILL"), std::string::npos)
       << tree->process->stderr_text();
-  expect_lock_free_without_reclaim();
+  expect_next_run_gets_it_without_reclaim();
 }
 
 // `kill -9 <make>` while its compilers run: the main process dies, its children must not go on
@@ -119,7 +113,7 @@ TEST_F(RunDescendants, MainProcessKilledTakesItsChildrenWithItBeforeTheRelease) 
   EXPECT_EQ(tree->process->wait(10s), ExitStatus::killed_by(SIGKILL))
       << tree->process->stderr_text();
   EXPECT_TRUE(tree->gone.ends_without_data(5s)) << "the child outlived the killed shell's lock";
-  expect_lock_free_without_reclaim();
+  expect_next_run_gets_it_without_reclaim();
 }
 
 // make or a shell whose job was killed reports it as exit status 128 + N and exits normally: the
@@ -145,7 +139,7 @@ TEST_F(RunDescendants, AnExitStatusOf128PlusNStopsWhatTheKilledJobStarted) {
   ASSERT_EQ(::kill(*job_shell, SIGKILL), 0);
   EXPECT_EQ(process.wait(10s), ExitStatus::exited(128 + SIGKILL)) << process.stderr_text();
   EXPECT_TRUE(gone.ends_without_data(5s)) << "the killed job's grandchild outlived the lock";
-  expect_lock_free_without_reclaim();
+  expect_next_run_gets_it_without_reclaim();
 }
 
 // A grandchild that left the command's session and process group (setsid), then lost its parent,
@@ -160,7 +154,7 @@ TEST_F(RunDescendants, AGrandchildInItsOwnSessionIsStoppedToo) {
       << tree->process->stderr_text();
   EXPECT_TRUE(tree->gone.ends_without_data(5s)) << "the grandchild outlived buildlock";
   EXPECT_EQ(tree->trapped.read_to_end(5s), std::string()) << "the grandchild got SIGTERM twice";
-  expect_lock_free_without_reclaim();
+  expect_next_run_gets_it_without_reclaim();
 }
 
 // A grandchild stopped with SIGSTOP would keep SIGTERM pending forever: buildlock continues it.
@@ -176,7 +170,7 @@ TEST_F(RunDescendants, AStoppedChildIsContinuedSoThatItActsOnTheSignal) {
   EXPECT_EQ(tree->process->wait(20s), ExitStatus::killed_by(SIGTERM))
       << tree->process->stderr_text();
   EXPECT_TRUE(tree->gone.ends_without_data(5s));
-  expect_lock_free_without_reclaim();
+  expect_next_run_gets_it_without_reclaim();
 }
 
 // A command that exits normally leaves a daemon on purpose: the lock is released at once (the
@@ -196,7 +190,7 @@ TEST_F(RunDescendants, ANormalExitReleasesAtOnceAndVerboseNamesWhatIsLeft) {
   EXPECT_EQ(process.wait(10s), ExitStatus::exited(0)) << process.stderr_text();
   EXPECT_NE(process.stderr_text().find("left 1 process(es) running"), std::string::npos)
       << process.stderr_text();
-  expect_lock_free_without_reclaim();
+  expect_next_run_gets_it_without_reclaim();
   release.write_byte();
   EXPECT_TRUE(gone.ends_without_data(10s));
 }
@@ -214,7 +208,7 @@ TEST_F(RunDescendants, AGroupKillReachesEveryProcessOfTheTreeOnce) {
       << tree->process->stderr_text();
   EXPECT_TRUE(tree->gone.ends_without_data(5s));
   EXPECT_EQ(tree->trapped.read_to_end(5s), std::string()) << "the child got SIGINT twice";
-  expect_lock_free_without_reclaim();
+  expect_next_run_gets_it_without_reclaim();
 }
 
 // buildlock started by a shell, make or cmake shares their process group: a `kill -9` of that

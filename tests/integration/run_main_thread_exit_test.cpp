@@ -54,18 +54,6 @@ protected:
     EXPECT_TRUE(tree->started.receives_byte(10s)) << tree->process->stderr_text();
     return tree;
   }
-
-  void expect_lock_held() const {
-    Finished probe = run(run_under_lock("L", scripted({}), {"--timeout", "0"}));
-    EXPECT_EQ(probe.status, ExitStatus::exited(75)) << "the lock was free while the tree ran";
-  }
-
-  void expect_lock_free_without_reclaim() const {
-    EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
-    Finished next = run(run_under_lock("L", scripted({}), {"--verbose", "--timeout", "0"}));
-    EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
-    EXPECT_EQ(next.err.find("reclaimed"), std::string::npos) << next.err;
-  }
 };
 
 // A child of `parent` in any state (support's child_of() passes zombies over, and the process

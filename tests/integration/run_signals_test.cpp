@@ -71,22 +71,6 @@ protected:
     return job;
   }
 
-  // While the command still runs, the lock is held: nobody else gets in.
-  void expect_lock_held() const {
-    Finished probe = run(run_under_lock("L", scripted({}), {"--timeout", "0"}));
-    EXPECT_EQ(probe.status, ExitStatus::exited(75)) << "the lock was free while the command ran";
-  }
-
-  // After buildlock ended, the lock is free at once and nothing is left.
-  void expect_lock_free() const {
-    EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
-    Finished next = run(run_under_lock("L", scripted({}), {"--verbose", "--timeout", "0"}));
-    EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
-    EXPECT_EQ(next.err.find("reclaimed"), std::string::npos)
-        << "the lock was left behind and had to be reclaimed:\n"
-        << next.err;
-  }
-
   // The command got `signal`, buildlock waited for it (lock still held), then died the same way.
   void finish_and_expect_death_by(TrappingCommand& job, int signal) {
     ASSERT_TRUE(job.trapped.receives_byte(10s)) << "the command never got the signal";
@@ -95,7 +79,7 @@ protected:
     expect_lock_held();
     job.release.write_byte();
     EXPECT_EQ(job.process->wait(10s), ExitStatus::killed_by(signal)) << job.process->stderr_text();
-    expect_lock_free();
+    expect_lock_free_without_reclaim();
   }
 };
 
@@ -138,7 +122,7 @@ TEST_P(RunSignalToBuildlock, KillsACommandThatDoesNotCatchIt) {
   holding->process->send_signal(GetParam());
   EXPECT_EQ(holding->process->wait(10s), ExitStatus::killed_by(GetParam()))
       << holding->process->stderr_text();
-  expect_lock_free();
+  expect_lock_free_without_reclaim();
 }
 
 INSTANTIATE_TEST_SUITE_P(Signals, RunSignalToBuildlock, ::testing::Values(SIGINT, SIGTERM, SIGHUP),
@@ -179,7 +163,7 @@ TEST_P(RunSignalWhileWaiting, OnAHeldKernelLockEndsBuildlockPromptlyAndRunsNothi
 
   holder->let_go();
   EXPECT_EQ(holder->process->wait(10s), ExitStatus::exited(0));
-  expect_lock_free();
+  expect_lock_free_without_reclaim();
 }
 
 // Waiting on a lock judged by age is a sleep, not a kernel lock: signals must end it too, before
@@ -232,7 +216,7 @@ TEST_P(RunExitStatus, PassesThroughAndReleasesTheLock) {
   Finished finished = run(run_under_lock("L", scripted({"exit", std::to_string(GetParam())})));
   EXPECT_EQ(finished.status, ExitStatus::exited(GetParam())) << finished.err;
   EXPECT_EQ(finished.err, "");
-  expect_lock_free();
+  expect_lock_free_without_reclaim();
 }
 
 INSTANTIATE_TEST_SUITE_P(Statuses, RunExitStatus, ::testing::Values(0, 1, 42, 126, 127, 255),
@@ -254,7 +238,7 @@ TEST_P(RunSignalDeath, PassesThroughAndReleasesTheLock) {
   EXPECT_EQ(buildlock.wait(10s), ExitStatus::killed_by(GetParam())) << buildlock.stderr_text();
   EXPECT_FALSE(buildlock.dumped_core())
       << "buildlock dumped core when its command died of " << GetParam();
-  expect_lock_free();
+  expect_lock_free_without_reclaim();
   EXPECT_TRUE(directory_entries(temp.path()) ==
               std::vector<std::string>({"cwd", "locks", "output"}))
       << "debris appeared in " << temp.path();

@@ -67,18 +67,6 @@ protected:
     return tree;
   }
 
-  void expect_lock_held() const {
-    Finished probe = run(run_under_lock("L", scripted({}), {"--timeout", "0"}));
-    EXPECT_EQ(probe.status, ExitStatus::exited(75)) << "the lock was free while the tree ran";
-  }
-
-  void expect_lock_free_without_reclaim() const {
-    EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
-    Finished next = run(run_under_lock("L", scripted({}), {"--verbose", "--timeout", "0"}));
-    EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
-    EXPECT_EQ(next.err.find("reclaimed"), std::string::npos) << next.err;
-  }
-
   // The tree got `signal` and runs on; the lock stays held until it is let go; then `ends` says
   // how the process the test started ended.
   void finish(Tree& tree, int signal, const ExitStatus& ends) const {

@@ -1,6 +1,7 @@
 #include "support/integration_test.h"
 
 #include "support/kernel_locks.h"
+#include "support/lock_files.h"
 
 #include <cerrno>
 #include <cstring>
@@ -62,6 +63,20 @@ Command IntegrationTest::run_under_lock(const std::string& lock, std::vector<std
 std::vector<std::string> IntegrationTest::scripted(std::vector<std::string> steps) {
   steps.insert(steps.begin(), scripted_command_binary());
   return steps;
+}
+
+void IntegrationTest::expect_lock_held() const {
+  Finished probe = run(run_under_lock("L", scripted({}), {"--timeout", "0"}));
+  EXPECT_EQ(probe.status, ExitStatus::exited(75)) << "the lock was free while the command ran";
+}
+
+void IntegrationTest::expect_lock_free_without_reclaim() const {
+  EXPECT_EQ(directory_entries(lock_dir), std::vector<std::string>{});
+  Finished next = run(run_under_lock("L", scripted({}), {"--verbose", "--timeout", "0"}));
+  EXPECT_EQ(next.status, ExitStatus::exited(0)) << next.err;
+  EXPECT_EQ(next.err.find("reclaimed"), std::string::npos)
+      << "the lock was left behind and had to be reclaimed:\n"
+      << next.err;
 }
 
 std::unique_ptr<Holding> IntegrationTest::start_holding(

@@ -53,6 +53,12 @@ protected:
   // The argv of that command without the buildlock binary's path in front, for nesting.
   std::vector<std::string> run_arguments(const std::string& lock, std::vector<std::string> command,
                                          std::vector<std::string> options = {}) const;
+  // While a run's command tree still runs, the lock `L` is held: a run with --timeout 0 gets
+  // exit 75.
+  void expect_lock_held() const;
+  // Once a run has ended, `L` is free at once: nothing is left in the lock directory and the next
+  // run gets the lock without reclaiming anything.
+  void expect_lock_free_without_reclaim() const;
   // `scripted_command STEPS...` (see helpers/scripted_command.cpp).
   static std::vector<std::string> scripted(std::vector<std::string> steps);
 
