@@ -2,6 +2,7 @@
 // member of a group that holds no kernel lock on the anchor still keeps an exclusive run out,
 // and an observer without kernel locks never robs a killed wrapper's command that still holds
 // the kernel lock. Every setting is given explicitly, so this file runs in the ordinary pass only.
+#include "support/another_host.h"
 #include "support/integration_test.h"
 #include "support/lock_files.h"
 #include "support/skip_or_fail.h"
@@ -14,14 +15,8 @@
 namespace buildlock::test {
 namespace {
 
-const std::vector<std::string> off = {"--kernel-locks", "off"};
-const std::vector<std::string> automatic = {"--kernel-locks", "auto"};
-
-std::vector<std::string> with(std::vector<std::string> options,
-                              const std::vector<std::string>& more) {
-  options.insert(options.end(), more.begin(), more.end());
-  return options;
-}
+const std::vector<std::string>& off = kernel_locks_off_setting;
+const std::vector<std::string>& automatic = kernel_locks_auto_setting;
 
 class RunMixedKernelLocks : public IntegrationTest {
 protected:
@@ -72,27 +67,13 @@ TEST_F(RunMixedKernelLocks, ReaderWithoutKernelLocksKeepsAnExclusiveRunOut) {
 // /proc/sys/kernel/random/boot_id in a private mount namespace), so that it does not even try
 // the kernel lock of the anchor, and the others judge its holder file by its heartbeat.
 TEST_F(RunMixedKernelLocks, ReaderOfAnotherHostWithoutKernelLocksKeepsAnExclusiveRunOut) {
-  const std::string boot_id = temp / "other-boot-id";
-  write_file(boot_id, other_boot_id() + "\n");
-  const std::vector<std::string> other_host = {
-      "unshare",
-      "--mount",
-      "--propagation",
-      "private",
-      "sh",
-      "-c",
-      R"(mount --bind "$0" /proc/sys/kernel/random/boot_id && exec "$@")",
-      boot_id};
-  Finished probe = run(program(with(other_host, {"cat", "/proc/sys/kernel/random/boot_id"})));
-  if (probe.status != ExitStatus::exited(0)) {
-    SKIP_OR_FAIL_IN_CI("cannot bind-mount a boot id in a private mount namespace (needs root or "
-                       "CAP_SYS_ADMIN): " +
-                       probe.err);
+  const AnotherHost other_host = another_host(temp.path());
+  if (!other_host.why_not.empty()) {
+    SKIP_OR_FAIL_IN_CI(other_host.why_not);
   }
-  ASSERT_EQ(probe.out, other_boot_id() + "\n");
 
   auto with_kernel_locks = start_holding("L", with({"--shared"}, automatic));
-  auto without = start_holding_via(other_host, with({"--shared"}, off));
+  auto without = start_holding_via(other_host.prefix, with({"--shared"}, off));
   with_kernel_locks->let_go();
   EXPECT_EQ(with_kernel_locks->process->wait(10s), ExitStatus::exited(0))
       << with_kernel_locks->process->stderr_text();

@@ -1,12 +1,67 @@
 #include "core/acquire.h"
 
 #include "core/acquire_steps.h"
+#include "core/duration.h"
 #include "core/group_acquire.h"
 #include "core/lock_name.h"
 #include "os/file_lock.h"
 
 namespace buildlock::core {
 namespace {
+
+using namespace std::chrono_literals;
+
+// A waiter that nothing can wake (its holder has no kernel lock it can sleep on: `--kernel-locks
+// off`, another host) and has waited this long takes its turn, `NAME.lock+writer`: every other
+// run waits for it before it creates NAME.lock. Without a turn, a poller loses every handoff to
+// the runs the kernel wakes at once and to a holder's next run, which comes back within
+// milliseconds (a build's wrapped steps, one after another), and can wait for as long as they
+// keep coming (issue 20). Short waits never take a turn, so a busy lock's handoffs cost no
+// extra file.
+constexpr auto turn_after = 1s;
+
+bool writer_file_exists(const AcquireRequest& request) {
+  auto entry = os::lstat_entry(os::join_path(request.directory, writer_file_name(request.name)));
+  return !entry || entry->type != os::EntryType::missing;
+}
+
+Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::string& path,
+                                        const std::string& what, bool as_lock);
+
+// Takes `NAME.lock+writer`, waiting for it if someone else holds it. First lets go of the kernel
+// lock that our inspection of `holder` took: a queued writer holds the writer file and sleeps on
+// NAME.lock, so waiting for the writer file while keeping it deadlocks with it (the chaos suite's
+// second known wedge).
+Result<HeldFile> queue_as_writer(AcquireContext& context, LockInspection& holder,
+                                 const std::string& what) {
+  holder.fd.reset();
+  return acquire_exclusive_file(
+      context, os::join_path(context.request.directory, writer_file_name(context.request.name)),
+      "exclusive request of " + what, false);
+}
+
+// One attempt to take our turn: `NAME.lock+writer`, unless someone else took it first (then we
+// go on waiting as before, and wait for their turn only once the lock is free). From the attempt
+// on, termination signals are recorded: the turn must be let go of before we die.
+Result<std::optional<HeldFile>> try_take_turn(AcquireContext& context, LockInspection& holder,
+                                              const std::string& what) {
+  context.messages.explain("nothing wakes this run when " + what +
+                           " is let go, and it has waited " + format_duration(turn_after) +
+                           ": taking its turn");
+  holder.fd.reset(); // never keep the inspection's kernel lock (see queue_as_writer)
+  context.record_signals();
+  auto created = try_create(
+      context, os::join_path(context.request.directory, writer_file_name(context.request.name)),
+      my_metadata(context.request, LockMode::exclusive, 0), os::LockType::exclusive, false);
+  if (!created) {
+    return created.error();
+  }
+  if (!created->file) {
+    return std::optional<HeldFile>();
+  }
+  context.took_turn();
+  return std::optional<HeldFile>(std::move(*created->file));
+}
 
 // The exclusive file at `path`, by create-or-wait. `as_lock`: `path` is NAME.lock itself, which
 // may be a group's anchor: then this run is a writer that must make shared holders queue behind
@@ -27,6 +82,11 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
   // it again without preparing a temporary file that could only fail to get the name.
   bool look_before_creating = false;
   for (;;) {
+    if (auto signal = context.first_recorded_signal()) {
+      // Going for our turn: let go of it (and of the writer file we queued with) before dying.
+      writer_intent.reset();
+      os::die_by_signal(*signal);
+    }
     std::optional<std::int64_t> filesystem_now_ns;
     bool create = true;
     if (look_before_creating) {
@@ -45,6 +105,14 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
       }
       if (current && current->type == os::EntryType::regular) {
         woken_on.reset();
+      }
+    }
+    if (create && as_lock && !writer_intent && writer_file_exists(request)) {
+      // Someone's turn, or a writer queued behind a group: it goes first. Never wait keeping a
+      // released file's kernel lock: the one whose turn it is may be asleep on it.
+      woken_on.reset();
+      if (auto waited = wait_while_writer_queued(context); !waited) {
+        return waited.error();
       }
     }
     if (create) {
@@ -107,18 +175,24 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
           return mode_conflict(request, holder);
         }
         if (!writer_intent) {
-          // Let go of the anchor's kernel lock that our inspection took to test it: a queued
-          // writer holds the writer file and sleeps on the anchor, so waiting for the writer file
-          // while keeping the anchor deadlocks with it (the chaos suite's second known wedge).
-          holder.fd.reset();
-          auto intent = acquire_exclusive_file(
-              context, os::join_path(request.directory, writer_file_name(request.name)),
-              "exclusive request of " + what, false);
+          auto intent = queue_as_writer(context, holder, what);
           if (!intent) {
             return intent.error();
           }
           writer_intent.emplace(std::move(*intent));
           continue; // the group may have ended while we queued: look again
+        }
+      }
+      if (!writer_intent && holder.beacon != Beacon::held &&
+          os::monotonic_now() - context.budget.started() >= turn_after &&
+          !writer_file_exists(request)) {
+        auto turn = try_take_turn(context, holder, what);
+        if (!turn) {
+          return turn.error();
+        }
+        if (*turn) {
+          writer_intent.emplace(std::move(**turn));
+          continue;
         }
       }
     }

@@ -18,8 +18,10 @@ constexpr auto first_notice_after = 1s;
 constexpr auto notice_interval = 30s;
 // Nobody can wake us for a lock judged by age: look again at least this often.
 constexpr auto age_recheck_interval = 1s;
-// Without kernel locks, the longest pause between two looks (ccache retries every 10-50 ms).
+// The longest pause between two looks of a waiter nobody can wake (ccache retries every 10-50
+// ms), and of one that holds its turn, which everyone else waits for.
 constexpr auto max_poll_interval = 250ms;
+constexpr auto max_turn_poll_interval = 25ms;
 
 os::MonotonicClock::duration to_clock(Seconds seconds) {
   return std::chrono::duration_cast<os::MonotonicClock::duration>(seconds);
@@ -74,8 +76,37 @@ std::optional<std::int64_t> AcquireContext::filesystem_now() {
 
 std::chrono::milliseconds AcquireContext::next_poll() {
   const auto interval = poll_interval;
-  poll_interval = std::min<std::chrono::milliseconds>(poll_interval * 2, max_poll_interval);
+  poll_interval = std::min<std::chrono::milliseconds>(
+      poll_interval * 2, has_turn ? max_turn_poll_interval : max_poll_interval);
   return interval;
+}
+
+void AcquireContext::took_turn() {
+  has_turn = true;
+  poll_interval = std::min<std::chrono::milliseconds>(poll_interval, max_turn_poll_interval);
+}
+
+void AcquireContext::record_signals() {
+  signals.set_mode(os::TerminationMode::record);
+  signals_recorded = true;
+}
+
+void AcquireContext::pause_until(os::TimePoint deadline) {
+  if (signals_recorded) {
+    signals.wait_for_signal(deadline);
+  } else {
+    os::sleep_until(deadline);
+  }
+}
+
+std::optional<int> AcquireContext::first_recorded_signal() {
+  if (!signals_recorded) {
+    return std::nullopt;
+  }
+  if (const auto received = signals.take_signals(); !received.empty()) {
+    return received.front().number;
+  }
+  return std::nullopt;
 }
 
 void AcquireContext::saw_filesystem_time(std::int64_t filesystem_ns) {
@@ -251,7 +282,7 @@ Status pause_after_unremoved(AcquireContext& context, const LockInspection& hold
       !within) {
     return within.error();
   }
-  os::sleep_until(std::min(context.budget.wake_at(), now + to_clock(context.next_poll())));
+  context.pause_until(std::min(context.budget.wake_at(), now + to_clock(context.next_poll())));
   return ok_status();
 }
 
@@ -298,16 +329,17 @@ Result<os::Fd> sleep_on(AcquireContext& context, LockInspection& holder, os::Loc
     }
     return os::Fd{};
   }
-  // Held by the age rule or a pid check: nothing will wake us, so look again soon.
+  // Held by the age rule or a pid check: nothing will wake us when it expires or when the holder
+  // leaves, so look again soon: often at first, then less. At the same pace whatever our own
+  // kernel-lock setting: a run with kernel locks that looked only every second lost every
+  // handoff between holders without them to the runs that looked every 250 ms (issue 20, the
+  // large run's wedges).
   auto recheck = to_clock(std::min<Seconds>(
       holder.verdict.stale_in.value_or(age_recheck_interval) + 10ms, age_recheck_interval));
-  if (!context.kernel_locks) {
-    // Nobody can wake us when the holder leaves either: look often at first, then less.
-    recheck = std::min(recheck, to_clock(context.next_poll()));
-  }
+  recheck = std::min(recheck, to_clock(context.next_poll()));
   wake_at = std::min(wake_at, now + recheck);
   holder.fd.reset(); // never sleep on someone else's kernel lock
-  os::sleep_until(wake_at);
+  context.pause_until(wake_at);
   return os::Fd{};
 }
 

@@ -31,6 +31,8 @@ public:
                const LockMetadata* holder = nullptr);
   // When a sleeping waiter must wake up at the latest: the next notice or the deadline.
   os::TimePoint wake_at() const;
+  // When this acquisition began to wait.
+  os::TimePoint started() const { return start_; }
 
 private:
   os::TimePoint start_;
@@ -50,8 +52,16 @@ struct AcquireContext {
   // Whether this acquisition uses kernel locks: false with --kernel-locks off, and from the
   // moment `auto` found a filesystem without them.
   bool kernel_locks = true;
-  // Without kernel locks nobody wakes a waiter: it looks again after next_poll().
+  // A waiter nobody can wake (no kernel lock of the holder to sleep on) looks again after
+  // next_poll().
   std::chrono::milliseconds poll_interval{10};
+  // Whether this run holds its turn (`NAME.lock+writer`, taken after a long wait that nothing
+  // could wake: see acquire.cpp): everyone else waits for it, so it looks often.
+  bool has_turn = false;
+  // Whether termination signals are recorded rather than fatal while this run still waits: from
+  // the moment it goes for its turn, a file it must let go of before it dies (a waiting build's
+  // Ctrl+C would otherwise leave it for the next run to reclaim).
+  bool signals_recorded = false;
   // The filesystem's clock as last read off a file we created there, and when (use
   // filesystem_now()).
   std::optional<std::int64_t> filesystem_ns_sample{};
@@ -65,8 +75,18 @@ struct AcquireContext {
   std::optional<std::int64_t> filesystem_now();
   void saw_filesystem_time(std::int64_t filesystem_ns);
   // The pause before a waiter that nobody can wake looks again: 10 ms at first, doubling up to
-  // 250 ms (ccache retries every 10-50 ms; a lock held for minutes costs 4 looks a second).
+  // 250 ms (ccache retries every 10-50 ms; a lock held for minutes costs 4 looks a second); up
+  // to 25 ms while the run holds its turn, since the lock stays free until it looks.
   std::chrono::milliseconds next_poll();
+  // Takes the turn's pace: the next look soon, then every 25 ms at most.
+  void took_turn();
+  // From now on termination signals are recorded (see signals_recorded).
+  void record_signals();
+  // Sleeps until `deadline`, or until a signal is recorded (see first_recorded_signal()).
+  void pause_until(os::TimePoint deadline);
+  // The first termination signal recorded while waiting, if any (taken: the caller lets go of
+  // what it holds and dies by it).
+  std::optional<int> first_recorded_signal();
 
   GroupCleanup cleanup() const {
     return GroupCleanup{request.directory, request.name, request.stale_after, observer,
@@ -128,8 +148,9 @@ const LockMetadata* held_by(const LockInspection& holder);
 // "`X` held by pid 12 on host `h` (cmd), held for 3s (why)".
 std::string describe_wait(const std::string& what, const LockInspection& holder);
 
-// Sleeps until `holder` lets go (its kernel lock) or, for holders judged otherwise, until it
-// would expire, at the latest until the budget's next wake-up. When the kernel lock was taken on
+// Sleeps until `holder` lets go (its kernel lock) or, for holders judged otherwise, until
+// next_poll() (nothing can wake us when they leave) or until it would expire, at the latest
+// until the budget's next wake-up. When the kernel lock was taken on
 // waking, returns the descriptor still holding it (of `type`), else an empty one.
 Result<os::Fd> sleep_on(AcquireContext& context, LockInspection& holder, os::LockType type);
 

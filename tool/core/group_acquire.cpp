@@ -13,18 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A holder judged by age or pid cannot wake us: look again at least this often.
-constexpr auto recheck_interval = 1s;
-
-// When a waiter nobody can wake looks again: with kernel locks only holders judged by age or
-// pid are polled (every second); without, everyone is, often at first (as sleep_on does).
-os::MonotonicClock::duration next_look(AcquireContext& context) {
-  if (context.kernel_locks) {
-    return recheck_interval;
-  }
-  return context.next_poll();
-}
-
 std::string held_as(const LockMetadata& metadata) {
   switch (metadata.mode) {
   case LockMode::exclusive:
@@ -58,7 +46,8 @@ bool can_share(const LockMetadata& held, const AcquireRequest& request) {
   return true;
 }
 
-// Shared runs let a queued exclusive run go first: wait while `NAME.lock+writer` is held.
+} // namespace
+
 Status wait_while_writer_queued(AcquireContext& context) {
   const AcquireRequest& request = context.request;
   const std::string path = os::join_path(request.directory, writer_file_name(request.name));
@@ -96,6 +85,8 @@ Status wait_while_writer_queued(AcquireContext& context) {
     }
   }
 }
+
+namespace {
 
 // Joins the group whose anchor `holder` inspected: our own shared kernel lock, then a check that
 // the name still points at the file we locked (a group that ended removed it under an exclusive
@@ -240,7 +231,8 @@ Result<HeldFile> join_anchor(AcquireContext& context) {
       }
     } else {
       holder.fd.reset();
-      os::sleep_until(std::min(context.budget.wake_at(), os::monotonic_now() + next_look(context)));
+      os::sleep_until(
+          std::min(context.budget.wake_at(), os::monotonic_now() + context.next_poll()));
     }
   }
 }
@@ -352,7 +344,7 @@ Result<HeldLock> take_slot(AcquireContext& context, HeldFile anchor) {
       if (holder.beacon == Beacon::held) {
         watched.push_back(&holder.fd);
       } else {
-        wake_at = std::min(wake_at, os::monotonic_now() + next_look(context));
+        wake_at = std::min(wake_at, os::monotonic_now() + context.next_poll());
       }
     }
     if (watched.empty()) {

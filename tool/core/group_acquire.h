@@ -8,7 +8,8 @@
 // `NAME.lock+shared.<hex>` for a shared holder, `NAME.lock+slot.<K>` for slot K of N, so that
 // `status` can name every holder and the slot files count the holders. An exclusive run that
 // finds shared holders first takes `NAME.lock+writer`; shared runs wait while it exists, so a
-// stream of readers cannot starve a writer.
+// stream of readers cannot starve a writer. (An exclusive run that has long waited without
+// anything to wake it takes the same file as its turn: see acquire.cpp.)
 #pragma once
 
 #include "core/acquire_steps.h"
@@ -23,6 +24,11 @@ Result<HeldLock> acquire_in_group(AcquireContext& context);
 // exclusive holder: with kernel locks, they hold it in shared mode; without, its metadata says
 // so. Reads its metadata if not read yet.
 Result<bool> held_by_group(LockInspection& holder);
+
+// Waits while `NAME.lock+writer` is held by someone else: shared runs let a queued exclusive
+// run go first, and every run lets a run that holds its turn go first (acquire.cpp). Reclaims it
+// when it is stale.
+Status wait_while_writer_queued(AcquireContext& context);
 
 // The error for a request that cannot share the lock as `holder` holds it.
 Error mode_conflict(const AcquireRequest& request, const LockInspection& holder);

@@ -24,4 +24,10 @@ std::string live_holder_reason() {
   return kernel_locks_off() ? "pid-alive" : "kernel-lock-held";
 }
 
+std::vector<std::string> with(std::vector<std::string> options,
+                              const std::vector<std::string>& more) {
+  options.insert(options.end(), more.begin(), more.end());
+  return options;
+}
+
 } // namespace buildlock::test

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace buildlock::test {
 
@@ -25,5 +26,12 @@ std::string live_holder_reason();
 // Without kernel locks nobody wakes a waiter: it looks again after 10 ms, doubling up to this
 // (docs/shared-filesystems.md). Latency bounds of that mode are built on it.
 inline constexpr std::chrono::milliseconds longest_poll_interval{250};
+
+// Explicit settings, for tests that mix them (those run in the ordinary pass only), and
+// `options` with `more` after them.
+inline const std::vector<std::string> kernel_locks_off_setting = {"--kernel-locks", "off"};
+inline const std::vector<std::string> kernel_locks_auto_setting = {"--kernel-locks", "auto"};
+std::vector<std::string> with(std::vector<std::string> options,
+                              const std::vector<std::string>& more);
 
 } // namespace buildlock::test
