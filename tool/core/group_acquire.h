@@ -21,8 +21,9 @@ namespace buildlock::core {
 Result<HeldLock> acquire_in_group(AcquireContext& context);
 
 // Whether the inspected lock file, judged held, is held by a group's members rather than by one
-// exclusive holder: with kernel locks, they hold it in shared mode; without, its metadata says
-// so. Reads its metadata if not read yet.
+// exclusive holder: with kernel locks, they hold it in shared mode (and its metadata does not say
+// exclusive: then its holder has just let go); without, its metadata says so. Reads its metadata
+// if not read yet.
 Result<bool> held_by_group(LockInspection& holder);
 
 // Waits while `NAME.lock+writer` is held by someone else: shared runs let a queued exclusive
