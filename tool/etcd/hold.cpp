@@ -126,9 +126,9 @@ void EtcdHold::publish_acquisition() {
   }
 }
 
-bool EtcdHold::keep(std::string& why) {
+bool EtcdHold::keep(std::string& why, double jeopardy_fraction) {
   const double ttl = static_cast<double>(lease_.ttl);
-  const core::Seconds jeopardy(ttl * holder_jeopardy_fraction);
+  const core::Seconds jeopardy(ttl * jeopardy_fraction);
   const core::Seconds since_attempt =
       std::chrono::duration_cast<core::Seconds>(os::uptime() - last_attempt_);
   std::string failure;
@@ -152,9 +152,9 @@ bool EtcdHold::keep(std::string& why) {
   if (since_last_renewal() >= jeopardy) {
     std::array<char, 32> seconds{};
     std::snprintf(seconds.data(), seconds.size(), "%.1f", since_last_renewal().count());
-    why = "no renewal of its lease succeeded for " + std::string(seconds.data()) +
-          " s, a third of its TTL of " + std::to_string(lease_.ttl) +
-          " s: stopping before etcd can give the lock to another run" +
+    why = "no renewal of its lease succeeded for " + std::string(seconds.data()) + " s, " +
+          (jeopardy_fraction == holder_jeopardy_fraction ? "a third" : "half") + " of its TTL of " +
+          std::to_string(lease_.ttl) + " s: stopping before etcd can give the lock to another run" +
           (last_failure_.empty() ? "" : " (" + last_failure_ + ")");
     return false;
   }

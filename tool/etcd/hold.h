@@ -37,6 +37,10 @@ inline constexpr double holder_renew_fraction = 1.0 / 9;    // renew this often
 inline constexpr double holder_check_fraction = 1.0 / 18;   // look at the lease this often
 inline constexpr double holder_jeopardy_fraction = 1.0 / 3; // then stop the command (SIGTERM)
 inline constexpr double holder_kill_fraction = 1.0 / 6;     // and SIGKILL this much later
+// The lease keeper (etcd/keeper.h) stops a killed wrapper's command with SIGKILL at once, so it
+// may wait until the moment a holder's SIGKILL comes: the same margin to the lease's end, and
+// half as much time again for its first renewal on a loaded machine.
+inline constexpr double keeper_jeopardy_fraction = holder_jeopardy_fraction + holder_kill_fraction;
 
 class EtcdHold {
 public:
@@ -69,9 +73,10 @@ public:
 
   // For a holder, every check_interval(): renews the lease every TTL / 9, each request limited
   // to the time left before jeopardy. False once the hold is lost or in jeopardy (a third of a TTL
-  // without a successful renewal); `why` says why. A renewal that fails in any way (an error
-  // answer, an HTTP error, a timeout, an answer that cannot be read) is only a failed renewal.
-  bool keep(std::string& why);
+  // without a successful renewal, or `jeopardy_fraction` of it); `why` says why. A renewal that
+  // fails in any way (an error answer, an HTTP error, a timeout, an answer that cannot be read) is
+  // only a failed renewal.
+  bool keep(std::string& why, double jeopardy_fraction = holder_jeopardy_fraction);
 
   // For a waiter that got the lock: renews first if a holder would renew now (a waiter renews
   // only every TTL / 3, which is a holder's jeopardy), then keep(). False: the command must not

@@ -118,7 +118,7 @@ int run_keeper(const std::vector<std::string>& arguments) {
   std::thread renewer([&] {
     while (!done) {
       std::string why;
-      if (!hold.keep(why)) {
+      if (!hold.keep(why, keeper_jeopardy_fraction)) {
         // What runs under the lease must end before etcd can end it: the processes seen last
         // at once (each checked again, against a pid used anew), then any that came since.
         std::vector<std::int64_t> known;

@@ -10,9 +10,9 @@
 //     renewal) for as long as a process of this user carries the lease in BUILDLOCK_ETCD_LEASES
 //     (the command's processes: etcd/holder_check.h), so that nobody takes the lock from them;
 //   - revokes it once none is left, so that the next run gets the lock at once;
-//   - kills those processes (SIGKILL) when the hold is lost or in jeopardy (a third of a TTL
-//   without a
-//     renewal), before etcd can give the lock to anyone else, and then revokes it.
+//   - kills those processes (SIGKILL) when the hold is lost or in jeopardy (half a TTL without a
+//     renewal: when a holder's SIGKILL would come), before etcd can give the lock to anyone
+//     else, and then revokes it.
 //
 // Linux only (where /proc tells which processes carry the lease); on Windows the command's job
 // ends with its buildlock, so no command outlives it.
