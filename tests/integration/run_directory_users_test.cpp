@@ -133,6 +133,13 @@ protected:
     if (!holding) {
       return nullptr;
     }
+    make_orphan(*holding, uid);
+    return holding;
+  }
+
+  // Kills the buildlock of `holding`, a run of `uid` without kernel locks, and ends its command.
+  static void make_orphan(Holding& holding_ref, uid_t uid) {
+    Holding* holding = &holding_ref;
     holding->process->send_signal(SIGKILL); // buildlock (setpriv and sh exec'ed it)
     EXPECT_EQ(holding->process->wait(10s), ExitStatus::killed_by(SIGKILL));
     holding->let_go(); // its command, which keeps the lock while it runs
@@ -144,7 +151,6 @@ protected:
       std::this_thread::sleep_for(10ms);
     }
     EXPECT_FALSE(has_process_of(uid)) << "the command was not reaped";
-    return holding;
   }
 
   static bool has_process_of(uid_t uid) {
@@ -265,6 +271,35 @@ TEST_F(RunDirectoryUsers, MemberFileOthersCannotReadCountsAsAlive) {
   end(*unreadable);
   Finished after = run(run_as(first_user_, {"--kernel-locks", "off", "--timeout", "10"}, {"true"}));
   EXPECT_EQ(after.status, ExitStatus::exited(0)) << after.err;
+  EXPECT_EQ(directory_entries(directory_), std::vector<std::string>{}) << "leftovers";
+}
+
+// One user's turn (docs/protocol.md, "The turn") does not stop the other user from reclaiming
+// what only it can judge. The second user's run waits behind the first user's holder without
+// kernel locks and takes its turn; the holder is killed, command and all. The second user cannot
+// tell that the command ended (it may not read the first user's processes) and would wait out the
+// heartbeat (120 s); the first user's next run can, and reclaims the lock although it defers to
+// the turn. Before, runs that deferred to a turn never looked at the lock: the large two-user
+// chaos run waited out 248 heartbeats that way.
+TEST_F(RunDirectoryUsers, RunDeferringToAnotherUsersTurnStillReclaimsWhatOnlyItCanJudge) {
+  make_directory(02770);
+  auto holder = hold_as(first_user_, {"--kernel-locks", "off"});
+  ASSERT_TRUE(holder);
+  Process turn =
+      run_as(second_user_, {"--kernel-locks", "off", "--verbose", "--timeout", "30"}, {"true"})
+          .start();
+  ASSERT_TRUE(file_eventually_contains(turn.stderr_path(), "taking its turn", 20s));
+  const std::size_t looks = looks_at_held_lock(turn.stderr_text());
+  ASSERT_TRUE(file_eventually_contains(turn.stderr_path(), " is held by ", 20s, looks + 1));
+  ASSERT_TRUE(exists_no_follow(lock() + "+writer")) << turn.stderr_text();
+  make_orphan(*holder, first_user_);
+
+  Finished deferring =
+      run(run_as(first_user_, {"--kernel-locks", "off", "--timeout", "30"}, {"true"}), 40s);
+  EXPECT_EQ(deferring.status, ExitStatus::exited(0)) << deferring.err;
+  EXPECT_NE(deferring.err.find("reclaimed stale lock"), std::string::npos) << deferring.err;
+  EXPECT_EQ(turn.wait(40s), ExitStatus::exited(0)) << "the turn's run waited for the heartbeat:\n"
+                                                   << turn.stderr_text();
   EXPECT_EQ(directory_entries(directory_), std::vector<std::string>{}) << "leftovers";
 }
 
