@@ -1,13 +1,15 @@
 #include "kernel_view.h"
 
+#include "common/proc_locks.h"
+
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <map>
 #include <set>
-#include <sstream>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <tuple>
 
 namespace buildlock::chaos {
 namespace {
@@ -28,20 +30,20 @@ std::string command_line_of(const std::string& pid) {
   return text.substr(0, 160);
 }
 
-// "major:minor:inode" as /proc/locks writes it (hexadecimal device numbers) -> file name.
-std::map<std::string, std::string> lock_dir_inodes(const std::string& lock_dir) {
-  std::map<std::string, std::string> inodes;
+// A file as /proc/locks names it: device major, minor and inode.
+using FileKey = std::tuple<unsigned, unsigned, std::uint64_t>;
+
+// The files of the lock directory -> their names.
+std::map<FileKey, std::string> lock_dir_inodes(const std::string& lock_dir) {
+  std::map<FileKey, std::string> inodes;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(lock_dir, error)) {
     struct stat info {};
     if (::lstat(entry.path().c_str(), &info) != 0) {
       continue;
     }
-    std::ostringstream key;
-    key << std::hex << std::setfill('0') << std::setw(2) << major(info.st_dev) << ':'
-        << std::setw(2) << minor(info.st_dev) << ':' << std::dec << info.st_ino;
     // A claim is a second name of the file it claims: name them all.
-    std::string& names = inodes[key.str()];
+    std::string& names = inodes[FileKey{major(info.st_dev), minor(info.st_dev), info.st_ino}];
     names += (names.empty() ? "" : ", ") + entry.path().filename().string();
   }
   return inodes;
@@ -53,23 +55,12 @@ std::string describe_kernel_view(const std::string& lock_dir) {
   std::string text = "kernel locks on files of the lock directory (/proc/locks):\n";
   const auto inodes = lock_dir_inodes(lock_dir);
   std::set<std::string> pids;
-  {
-    std::ifstream locks("/proc/locks");
-    std::string line;
-    while (std::getline(locks, line)) {
-      std::istringstream fields(line);
-      std::string id, kind, advisory, type, pid, device_inode;
-      fields >> id;
-      if (line.find("->") != std::string::npos) {
-        // A blocked waiter: "N: -> FLOCK ADVISORY WRITE pid dev:inode ..."
-        std::string arrow;
-        fields >> arrow;
-      }
-      fields >> kind >> advisory >> type >> pid >> device_inode;
-      if (auto found = inodes.find(device_inode); found != inodes.end()) {
-        text += "  " + line + "   " + found->second + "\n";
-        pids.insert(pid);
-      }
+  // Held locks and blocked waiters ("N: -> FLOCK ADVISORY WRITE pid dev:inode ...") alike.
+  for (const test::ProcLock& lock : test::read_proc_locks()) {
+    if (auto found = inodes.find(FileKey{lock.major, lock.minor, lock.inode});
+        found != inodes.end()) {
+      text += "  " + lock.line + "   " + found->second + "\n";
+      pids.insert(std::to_string(lock.pid));
     }
   }
   text += "processes with a file of the lock directory open:\n";

@@ -1,6 +1,7 @@
 // Waits of shared and slotted runs (issue 13, findings 7 and 9): a waiting buildlock dies
 // promptly by SIGINT, SIGTERM or SIGHUP in every wait, releasing what it holds, and a group it
 // cannot read (a newer version's anchor) is waited for in the kernel, not by spinning.
+#include "common/proc_locks.h"
 #include "support/integration_test.h"
 #include "support/lock_files.h"
 #include "support/waiting.h"
@@ -9,7 +10,6 @@
 #include <fstream>
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <sstream>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -74,17 +74,9 @@ int kernel_locks_held_on(const std::string& path, pid_t pid) {
   if (::stat(path.c_str(), &file) != 0) {
     return 0;
   }
-  std::ifstream locks("/proc/locks");
   int held = 0;
-  for (std::string line; std::getline(locks, line);) {
-    if (line.find("->") != std::string::npos) {
-      continue;
-    }
-    std::istringstream fields(line);
-    std::string id, kind, advisory, type, owner, device_inode;
-    fields >> id >> kind >> advisory >> type >> owner >> device_inode;
-    const auto inode = device_inode.substr(device_inode.rfind(':') + 1);
-    held += owner == std::to_string(pid) && inode == std::to_string(file.st_ino);
+  for (const ProcLock& lock : read_proc_locks()) {
+    held += !lock.blocked && lock.pid == pid && lock.inode == file.st_ino;
   }
   return held;
 }

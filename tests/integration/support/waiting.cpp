@@ -1,5 +1,6 @@
 #include "support/waiting.h"
 
+#include "common/proc_locks.h"
 #include "support/process.h"
 
 #include <algorithm>
@@ -62,15 +63,9 @@ namespace {
 // `3: -> FLOCK  ADVISORY  WRITE 1234 00:2f:5678 0 EOF` for a request waiting behind lock 3.
 std::vector<std::string> blocked_flock_requests(pid_t pid) {
   std::vector<std::string> blocked;
-  std::ifstream locks("/proc/locks");
-  std::string line;
-  while (std::getline(locks, line)) {
-    std::istringstream fields(line);
-    std::string number, arrow, kind, advisory, mode;
-    pid_t holder = 0;
-    if (fields >> number >> arrow >> kind >> advisory >> mode >> holder && arrow == "->" &&
-        kind == "FLOCK" && holder == pid) {
-      blocked.push_back(line);
+  for (const ProcLock& lock : read_proc_locks()) {
+    if (lock.blocked && lock.type == ProcLockType::flock && lock.pid == pid) {
+      blocked.push_back(lock.line);
     }
   }
   return blocked;

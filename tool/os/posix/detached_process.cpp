@@ -1,11 +1,11 @@
 #include "os/detached_process.h"
 
+#include "os/posix/directory_stream.h"
 #include "os/system_error.h"
 
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -146,25 +146,19 @@ processes_by_environment(std::string_view name,
                          std::int64_t owner_uid) {
   std::vector<std::int64_t> found;
 #if defined(__linux__)
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) {
-    return found;
-  }
+  ProcessDirectory proc;
   const long self = ::getpid();
-  while (const dirent* entry = ::readdir(proc)) {
-    char* end = nullptr;
-    const long long pid = std::strtoll(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || pid <= 1 || pid == self) {
+  while (const auto pid = proc.next_pid()) {
+    if (*pid <= 1 || *pid == self) {
       continue;
     }
+    const std::string entry = std::to_string(*pid);
     struct stat owner {};
-    if (::stat((std::string("/proc/") + entry->d_name).c_str(), &owner) == 0 &&
-        static_cast<std::int64_t>(owner.st_uid) == owner_uid &&
-        carries(entry->d_name, name, matches)) {
-      found.push_back(pid);
+    if (::stat(("/proc/" + entry).c_str(), &owner) == 0 &&
+        static_cast<std::int64_t>(owner.st_uid) == owner_uid && carries(entry, name, matches)) {
+      found.push_back(*pid);
     }
   }
-  ::closedir(proc);
 #else
   (void)name;
   (void)matches;

@@ -1,11 +1,11 @@
 #include "os/filesystem.h"
 
+#include "os/posix/directory_stream.h"
 #include "os/system_error.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -333,22 +333,16 @@ Status touch(const Fd& fd) {
 }
 
 Result<std::vector<std::string>> list_directory(const std::string& path) {
-  DIR* directory = ::opendir(path.c_str());
-  if (directory == nullptr) {
-    return path_error("cannot list", path, errno);
+  DirectoryStream directory(path);
+  if (!directory.is_open()) {
+    return path_error("cannot list", path, directory.open_error());
   }
   std::vector<std::string> names;
-  errno = 0;
-  while (const dirent* entry = ::readdir(directory)) {
-    const std::string name = entry->d_name;
-    if (name != "." && name != "..") {
-      names.push_back(name);
-    }
+  while (auto name = directory.next()) {
+    names.push_back(std::move(*name));
   }
-  const int err = errno;
-  ::closedir(directory);
-  if (err != 0) {
-    return path_error("cannot list", path, err);
+  if (directory.read_error() != 0) {
+    return path_error("cannot list", path, directory.read_error());
   }
   return names;
 }

@@ -1,9 +1,10 @@
 #include "os/open_files.h"
 
+#include "os/posix/directory_stream.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <dirent.h>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -20,33 +21,15 @@ bool is_number(const char* name) {
                      [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-// Owns an open directory stream: closed however the scan ends.
-class DirectoryStream {
-public:
-  explicit DirectoryStream(const std::string& path) : dir_(::opendir(path.c_str())) {}
-  ~DirectoryStream() {
-    if (dir_ != nullptr) {
-      ::closedir(dir_);
-    }
-  }
-  DirectoryStream(const DirectoryStream&) = delete;
-  DirectoryStream& operator=(const DirectoryStream&) = delete;
-  DIR* get() const { return dir_; }
-
-private:
-  DIR* dir_;
-};
-
 bool has_open(const std::string& fd_directory, const FileIdentity& file) {
   DirectoryStream fds(fd_directory);
-  if (fds.get() == nullptr) {
+  if (!fds.is_open()) {
     return false; // gone, or another user's: not visible
   }
-  while (const dirent* entry = ::readdir(fds.get())) {
+  while (const auto name = fds.next()) {
     struct stat info {};
     // stat() follows /proc/PID/fd/N to the open file itself, even when its name was removed.
-    if (is_number(entry->d_name) &&
-        ::stat((fd_directory + "/" + entry->d_name).c_str(), &info) == 0 &&
+    if (is_number(name->c_str()) && ::stat((fd_directory + "/" + *name).c_str(), &info) == 0 &&
         static_cast<std::uint64_t>(info.st_dev) == file.device &&
         static_cast<std::uint64_t>(info.st_ino) == file.inode) {
       return true;
@@ -95,19 +78,18 @@ std::string command_line_of(const std::string& process_directory) {
 std::vector<ProcessWithFile> processes_with_file_open(const FileIdentity& file) {
   std::vector<ProcessWithFile> found;
   const std::vector<long long> waiting = processes_waiting_for(file);
-  DirectoryStream proc("/proc");
-  if (proc.get() == nullptr) {
+  ProcessDirectory proc;
+  if (!proc.is_open()) {
     return found;
   }
-  while (const dirent* entry = ::readdir(proc.get())) {
+  while (const auto pid = proc.next_pid()) {
     // Not this process: the one asking has the file open to inspect it.
-    if (!is_number(entry->d_name) || std::stoll(entry->d_name) == ::getpid() ||
-        std::find(waiting.begin(), waiting.end(), std::stoll(entry->d_name)) != waiting.end()) {
+    if (*pid == ::getpid() || std::find(waiting.begin(), waiting.end(), *pid) != waiting.end()) {
       continue;
     }
-    const std::string process_directory = std::string("/proc/") + entry->d_name;
+    const std::string process_directory = "/proc/" + std::to_string(*pid);
     if (has_open(process_directory + "/fd", file)) {
-      found.push_back({std::stoll(entry->d_name), command_line_of(process_directory)});
+      found.push_back({*pid, command_line_of(process_directory)});
     }
   }
   std::sort(found.begin(), found.end(),

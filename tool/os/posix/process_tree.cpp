@@ -1,13 +1,13 @@
 #include "os/process_tree.h"
 
 #include "os/fd.h"
+#include "os/posix/directory_stream.h"
 #include "os/process_identity.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <map>
@@ -54,24 +54,15 @@ bool has_ended(std::int64_t pid, const ProcessStatus& status) {
 // reach every descendant look again until none is left.
 std::multimap<std::int64_t, Descendant> children_by_parent() {
   std::multimap<std::int64_t, Descendant> children;
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) {
-    return children;
-  }
-  while (const dirent* entry = ::readdir(proc)) {
-    char* end = nullptr;
-    const long long pid = std::strtoll(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || pid <= 0) {
-      continue;
-    }
-    auto status = process_status(pid);
-    if (!status || has_ended(pid, *status)) {
+  ProcessDirectory proc;
+  while (const auto pid = proc.next_pid()) {
+    auto status = process_status(*pid);
+    if (!status || has_ended(*pid, *status)) {
       continue; // gone, or exited and only waiting to be reaped
     }
-    children.emplace(status->parent, Descendant{pid, status->process_group, std::move(status->name),
-                                                status->start_time});
+    children.emplace(status->parent, Descendant{*pid, status->process_group,
+                                                std::move(status->name), status->start_time});
   }
-  ::closedir(proc);
   return children;
 }
 
@@ -97,17 +88,17 @@ int read_environment(const std::string& path, std::string& environ) {
 // threads have not. Empty when there is no such thread.
 std::string environment_of_other_thread(std::int64_t pid) {
   const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  DIR* directory = ::opendir(tasks.c_str());
-  if (directory == nullptr) {
-    return {};
-  }
+  DirectoryStream threads(tasks);
   std::string environ;
-  while (const dirent* entry = environ.empty() ? ::readdir(directory) : nullptr) {
-    if (entry->d_name[0] != '.' && std::to_string(pid) != entry->d_name) {
-      read_environment(tasks + "/" + entry->d_name + "/environ", environ);
+  while (environ.empty()) {
+    const auto thread = threads.next();
+    if (!thread) {
+      break;
+    }
+    if (*thread != std::to_string(pid)) {
+      read_environment(tasks + "/" + *thread + "/environ", environ);
     }
   }
-  ::closedir(directory);
   return environ;
 }
 
@@ -216,22 +207,25 @@ ProcessSearch find_process_by_environment(std::string_view name,
                                           const std::function<bool(std::string_view)>& matches,
                                           std::int64_t owner_uid) {
 #if defined(__linux__)
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) {
+  ProcessDirectory proc;
+  if (!proc.is_open()) {
     return ProcessSearch::unreadable;
   }
   const long self = ::getpid();
   bool unreadable = false;
   bool found = false;
   std::string environ;
-  while (const dirent* entry = !found ? ::readdir(proc) : nullptr) {
-    char* end = nullptr;
-    const long long pid = std::strtoll(entry->d_name, &end, 10);
+  while (!found) {
+    const auto next = proc.next_pid();
+    if (!next) {
+      break;
+    }
+    const std::int64_t pid = *next;
     // Init is never anyone's descendant, and may refuse even root (a container's init).
-    if (end == entry->d_name || *end != '\0' || pid <= 1 || pid == self) {
+    if (pid <= 1 || pid == self) {
       continue;
     }
-    const std::string directory = std::string("/proc/") + entry->d_name;
+    const std::string directory = "/proc/" + std::to_string(pid);
     // Another user's process is unreadable unless we are root; it matters only if it runs as the
     // owner we look for.
     const auto note_unreadable = [&] {
@@ -255,7 +249,6 @@ ProcessSearch find_process_by_environment(std::string_view name,
     const auto status = process_status(pid);
     found = status && !has_ended(pid, *status) && environment_matches(environ, name, matches);
   }
-  ::closedir(proc);
   if (found) {
     return ProcessSearch::found;
   }
