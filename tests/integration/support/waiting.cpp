@@ -87,40 +87,6 @@ std::vector<std::string> system_calls_of(pid_t pid) {
   return calls;
 }
 
-// What the threads of `pid` have done so far, summed: CPU time in clock ticks (utime + stime,
-// fields 14 and 15 of /proc/PID/task/TID/stat) and context switches (voluntary and involuntary,
-// /proc/PID/task/TID/status). Unchanged over a window: no thread ran or was woken in it.
-struct Activity {
-  long long cpu_ticks = 0;
-  long long switches = 0;
-  bool operator==(const Activity&) const = default;
-};
-
-Activity activity_of(pid_t pid) {
-  Activity activity;
-  std::error_code error;
-  for (const auto& task :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", error)) {
-    const std::string stat = read_file(task.path() / "stat");
-    // The command name (field 2) may hold spaces: fields are counted after its closing `)`.
-    std::istringstream fields(stat.substr(stat.rfind(')') + 1));
-    std::string field;
-    for (int number = 3; number <= 15 && fields >> field; ++number) {
-      if (number >= 14) {
-        activity.cpu_ticks += std::stoll(field);
-      }
-    }
-    std::istringstream status(read_file(task.path() / "status"));
-    for (std::string line; std::getline(status, line);) {
-      if (line.starts_with("voluntary_ctxt_switches:") ||
-          line.starts_with("nonvoluntary_ctxt_switches:")) {
-        activity.switches += std::stoll(line.substr(line.find(':') + 1));
-      }
-    }
-  }
-  return activity;
-}
-
 // Where the threads of `pid` that are inside flock(2) wait in the kernel (/proc/PID/task/TID/
 // wchan). A --slots waiter has one such thread per slot; its main thread waits for them.
 std::vector<std::string> flock_wchans_of(pid_t pid) {
@@ -146,6 +112,31 @@ bool is_flock_wchan(const std::string& wchan) {
 }
 
 } // namespace
+
+Activity activity_of(pid_t pid) {
+  Activity activity;
+  std::error_code error;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", error)) {
+    const std::string stat = read_file(task.path() / "stat");
+    // The command name (field 2) may hold spaces: fields are counted after its closing `)`.
+    std::istringstream fields(stat.substr(stat.rfind(')') + 1));
+    std::string field;
+    for (int number = 3; number <= 15 && fields >> field; ++number) {
+      if (number >= 14) {
+        activity.cpu_ticks += std::stoll(field);
+      }
+    }
+    std::istringstream status(read_file(task.path() / "status"));
+    for (std::string line; std::getline(status, line);) {
+      if (line.starts_with("voluntary_ctxt_switches:") ||
+          line.starts_with("nonvoluntary_ctxt_switches:")) {
+        activity.switches += std::stoll(line.substr(line.find(':') + 1));
+      }
+    }
+  }
+  return activity;
+}
 
 ::testing::AssertionResult sleeps_in_flock_throughout(pid_t pid, int requests, milliseconds window,
                                                       milliseconds timeout) {

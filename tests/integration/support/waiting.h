@@ -38,6 +38,16 @@ namespace buildlock::test {
 ::testing::AssertionResult sleeps_in_flock_throughout(pid_t pid, int requests, milliseconds window,
                                                       milliseconds timeout);
 
+// What the threads of `pid` have done so far, summed: CPU time in clock ticks (utime + stime,
+// fields 14 and 15 of /proc/PID/task/TID/stat) and context switches (voluntary and involuntary,
+// /proc/PID/task/TID/status). Unchanged over a window: no thread ran or was woken in it.
+struct Activity {
+  long long cpu_ticks = 0;
+  long long switches = 0;
+  bool operator==(const Activity&) const = default;
+};
+Activity activity_of(pid_t pid);
+
 // child_of(parent) (process.h) once there is one, or nullopt after `timeout`: e.g. buildlock
 // started by `unshare --fork` in another PID namespace, seen from here.
 std::optional<pid_t> eventually_child_of(pid_t parent, milliseconds timeout);
