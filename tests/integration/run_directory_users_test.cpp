@@ -138,7 +138,8 @@ protected:
   }
 
   // Kills the buildlock of `holding`, a run of `uid` without kernel locks, and ends its command.
-  static void make_orphan(Holding& holding_ref, uid_t uid) {
+  // `bystander`: a process of `uid` that is not the holder's, left running.
+  static void make_orphan(Holding& holding_ref, uid_t uid, pid_t bystander = 0) {
     Holding* holding = &holding_ref;
     holding->process->send_signal(SIGKILL); // buildlock (setpriv and sh exec'ed it)
     EXPECT_EQ(holding->process->wait(10s), ExitStatus::killed_by(SIGKILL));
@@ -147,17 +148,18 @@ protected:
     // Until it is reaped, an observer of another user cannot tell that it ended (it cannot read
     // its environment): wait until no process of that user is left.
     const auto deadline = Clock::now() + 10s;
-    while (has_process_of(uid) && Clock::now() < deadline) {
+    while (has_process_of(uid, bystander) && Clock::now() < deadline) {
       std::this_thread::sleep_for(10ms);
     }
-    EXPECT_FALSE(has_process_of(uid)) << "the command was not reaped";
+    EXPECT_FALSE(has_process_of(uid, bystander)) << "the command was not reaped";
   }
 
-  static bool has_process_of(uid_t uid) {
+  static bool has_process_of(uid_t uid, pid_t except = 0) {
     for (const std::string& entry : directory_entries("/proc")) {
       struct stat info {};
       if (entry.find_first_not_of("0123456789") == std::string::npos &&
-          ::stat(("/proc/" + entry).c_str(), &info) == 0 && info.st_uid == uid) {
+          entry != std::to_string(except) && ::stat(("/proc/" + entry).c_str(), &info) == 0 &&
+          info.st_uid == uid) {
         return true;
       }
     }
@@ -277,12 +279,19 @@ TEST_F(RunDirectoryUsers, MemberFileOthersCannotReadCountsAsAlive) {
 // One user's turn (docs/protocol.md, "The turn") does not stop the other user from reclaiming
 // what only it can judge. The second user's run waits behind the first user's holder without
 // kernel locks and takes its turn; the holder is killed, command and all. The second user cannot
-// tell that the command ended (it may not read the first user's processes) and would wait out the
-// heartbeat (120 s); the first user's next run can, and reclaims the lock although it defers to
-// the turn. Before, runs that deferred to a turn never looked at the lock: the large two-user
-// chaos run waited out 248 heartbeats that way.
+// tell that the command ended (it may not read the first user's processes, and one is left) and
+// would wait out the heartbeat (120 s); the first user's next run can, and reclaims the lock
+// although it defers to the turn. Before, runs that deferred to a turn never looked at the lock:
+// the large two-user chaos run waited out 248 heartbeats that way.
 TEST_F(RunDirectoryUsers, RunDeferringToAnotherUsersTurnStillReclaimsWhatOnlyItCanJudge) {
   make_directory(02770);
+  // A process of the first user that has nothing to do with the lock (a shell, an editor): the
+  // second user cannot read it, so it cannot rule out that a dead wrapper's command lives on.
+  // (With no process of that user at all, it can: nothing could carry the lock.)
+  Process bystander = program({"setpriv", "--reuid=" + std::to_string(first_user_),
+                               "--regid=" + std::to_string(group_),
+                               "--groups=" + std::to_string(group_), "--", "sleep", "600"})
+                          .start();
   auto holder = hold_as(first_user_, {"--kernel-locks", "off"});
   ASSERT_TRUE(holder);
   Process turn =
@@ -292,7 +301,7 @@ TEST_F(RunDirectoryUsers, RunDeferringToAnotherUsersTurnStillReclaimsWhatOnlyItC
   const std::size_t looks = looks_at_held_lock(turn.stderr_text());
   ASSERT_TRUE(file_eventually_contains(turn.stderr_path(), " is held by ", 20s, looks + 1));
   ASSERT_TRUE(exists_no_follow(lock() + "+writer")) << turn.stderr_text();
-  make_orphan(*holder, first_user_);
+  make_orphan(*holder, first_user_, bystander.pid());
 
   Finished deferring =
       run(run_as(first_user_, {"--kernel-locks", "off", "--timeout", "30"}, {"true"}), 40s);
@@ -300,6 +309,12 @@ TEST_F(RunDirectoryUsers, RunDeferringToAnotherUsersTurnStillReclaimsWhatOnlyItC
   EXPECT_NE(deferring.err.find("reclaimed stale lock"), std::string::npos) << deferring.err;
   EXPECT_EQ(turn.wait(40s), ExitStatus::exited(0)) << "the turn's run waited for the heartbeat:\n"
                                                    << turn.stderr_text();
+  EXPECT_NE(turn.stderr_text().find("what its command started cannot be checked"),
+            std::string::npos)
+      << "the second user could judge the holder itself:\n"
+      << turn.stderr_text();
+  bystander.send_signal(SIGKILL);
+  EXPECT_EQ(bystander.wait(10s), ExitStatus::killed_by(SIGKILL));
   EXPECT_EQ(directory_entries(directory_), std::vector<std::string>{}) << "leftovers";
 }
 
