@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <poll.h>
+#include <sys/wait.h>
 
 namespace buildlock::bench {
 namespace {
@@ -74,7 +75,8 @@ double rate_of(const HoldRound& round) {
   return double(round.records.size()) / (round.ms / 1000);
 }
 
-// Whether the write end of `stop` has been closed (by the benchmark, when the writer is done).
+// Whether the write end of `stop` has been closed (by the benchmark: when the writer is done, or,
+// for `writer_start`, when it starts).
 bool stop_signalled(Pipe& stop) {
   pollfd entry{stop.read_end(), POLLIN, 0};
   return ::poll(&entry, 1, 0) > 0;
@@ -111,21 +113,39 @@ WriterRun writer_among_readers(const Setup& setup, const Tool& tool, const std::
   const SpawnOptions options = tool.logged();
   Pipe start;
   Pipe stop;
-  const std::int64_t readers_give_up_at = monotonic_ns() + std::int64_t(give_up_ms) * 1'000'000;
+  // Closed when the writer starts: the readers keep coming for `give_up_ms` from then, however
+  // long they took to overlap (on a loaded machine, longer than that: a deadline counted from
+  // their own start made them give up before two were ever in, and the round failed).
+  Pipe writer_start;
+  const std::int64_t give_up_ns = std::int64_t(give_up_ms) * 1'000'000;
   std::vector<pid_t> workers;
   for (int reader = 0; reader < readers; ++reader) {
     const auto argv =
         tool.run(lock, hold_command(stamp, records, reader, hold_ms), {HoldMode::shared});
     workers.push_back(fork_worker(start, [&] {
       stop.close_write_end();
-      while (!stop_signalled(stop) && monotonic_ns() < readers_give_up_at) {
+      writer_start.close_write_end();
+      std::int64_t give_up_at = 0;
+      while (!stop_signalled(stop) && (give_up_at == 0 || monotonic_ns() < give_up_at)) {
+        if (give_up_at == 0 && stop_signalled(writer_start)) {
+          give_up_at = monotonic_ns() + give_up_ns;
+        }
         expect_success(spawn(argv, options), what + ", a reader");
       }
       return 0;
     }));
   }
   start.close_write_end();
-  wait_for_holders(tool.lock_path(lock), std::min(2, readers), what);
+  try {
+    wait_for_holders(tool.lock_path(lock), std::min(2, readers), what);
+  } catch (const BenchError&) {
+    stop.close_write_end(); // the readers stop, and the error is reported
+    for (pid_t worker : workers) {
+      ::waitpid(worker, nullptr, 0);
+    }
+    throw;
+  }
+  writer_start.close_write_end();
   const std::int64_t writer_started = monotonic_ns();
   expect_success(spawn(tool.run(lock, hold_command(stamp, records, readers, hold_ms)), options),
                  what + ", the writer");
