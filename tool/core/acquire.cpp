@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 constexpr auto turn_after = 1s;
 
 bool writer_file_exists(const AcquireRequest& request) {
-  auto entry = os::lstat_entry(os::join_path(request.directory, writer_file_name(request.name)));
+  auto entry = os::lstat_entry(writer_path(request));
   return !entry || entry->type != os::EntryType::missing;
 }
 
@@ -35,9 +35,8 @@ Result<HeldFile> acquire_exclusive_file(AcquireContext& context, const std::stri
 Result<HeldFile> queue_as_writer(AcquireContext& context, LockInspection& holder,
                                  const std::string& what) {
   holder.fd.reset();
-  return acquire_exclusive_file(
-      context, os::join_path(context.request.directory, writer_file_name(context.request.name)),
-      "exclusive request of " + what, false);
+  return acquire_exclusive_file(context, writer_path(context.request),
+                                "exclusive request of " + what, false);
 }
 
 // One attempt to take our turn: `NAME.lock+writer`, unless someone else took it first (then we
@@ -50,9 +49,9 @@ Result<std::optional<HeldFile>> try_take_turn(AcquireContext& context, LockInspe
                            ": taking its turn");
   holder.fd.reset(); // never keep the inspection's kernel lock (see queue_as_writer)
   context.record_signals();
-  auto created = try_create(
-      context, os::join_path(context.request.directory, writer_file_name(context.request.name)),
-      my_metadata(context.request, LockMode::exclusive, 0), os::LockType::exclusive, false);
+  auto created = try_create(context, writer_path(context.request),
+                            my_metadata(context.request, LockMode::exclusive, 0),
+                            os::LockType::exclusive, false);
   if (!created) {
     return created.error();
   }

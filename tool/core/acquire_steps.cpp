@@ -118,6 +118,10 @@ std::string lock_path(const AcquireRequest& request) {
   return os::join_path(request.directory, lock_file_name(request.name));
 }
 
+std::string writer_path(const AcquireRequest& request) {
+  return os::join_path(request.directory, writer_file_name(request.name));
+}
+
 std::string what_of(const AcquireRequest& request) {
   return "lock `" + request.name + "`";
 }

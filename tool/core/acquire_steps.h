@@ -94,8 +94,10 @@ struct AcquireContext {
   }
 };
 
-// DIR/NAME.lock of the request, and "lock `NAME`" for messages.
+// DIR/NAME.lock of the request, DIR/NAME.lock+writer (a queued writer, or someone's turn), and
+// "lock `NAME`" for messages.
 std::string lock_path(const AcquireRequest& request);
+std::string writer_path(const AcquireRequest& request);
 std::string what_of(const AcquireRequest& request);
 
 // This process as a holder of `mode` (and `slots`).

@@ -50,7 +50,7 @@ bool can_share(const LockMetadata& held, const AcquireRequest& request) {
 
 Status wait_while_writer_queued(AcquireContext& context) {
   const AcquireRequest& request = context.request;
-  const std::string path = os::join_path(request.directory, writer_file_name(request.name));
+  const std::string path = writer_path(request);
   for (;;) {
     const os::TimePoint looked_at = os::monotonic_now();
     auto inspected =
