@@ -13,6 +13,10 @@
 //     it at the same time; O_APPEND keeps their lines whole.
 //   bench_stamp notify FD [HOLD_SECONDS]
 //     Writes "PID START\n" to FD at once, then (with HOLD_SECONDS) waits to be killed.
+//   bench_stamp compile MILLISECONDS INPUT OUTPUT
+//     A stand-in for a small compile (the build scenario's heavier steps): spends MILLISECONDS of
+//     its own CPU time (user, on CLOCK_PROCESS_CPUTIME_ID, so a busy machine stretches its wall
+//     time but not its work), then copies INPUT to OUTPUT.
 //   bench_stamp rusage FD COMMAND...
 //     Runs COMMAND in a forked child and writes "STATUS MAX_RSS_KIB\n" (wait4) to FD. A process
 //     started with vfork (posix_spawn) inherits its parent's peak RSS at exec, which would charge
@@ -169,6 +173,46 @@ int rusage_of(char** argv) {
 
 } // namespace
 
+std::int64_t own_cpu_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return std::int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
+int compile(char** argv) {
+  const std::int64_t work_ns = std::atol(argv[0]) * std::int64_t(1'000'000);
+  // Work the optimiser cannot drop: its result decides an exit status that never happens.
+  unsigned long mix = 1;
+  while (own_cpu_ns() < work_ns) {
+    for (int i = 0; i < 10'000; ++i) {
+      mix = mix * 6364136223846793005UL + 1442695040888963407UL;
+    }
+  }
+  if (mix == 0) {
+    return 3;
+  }
+  const int input = ::open(argv[1], O_RDONLY | O_CLOEXEC);
+  if (input < 0) {
+    return fail("cannot open the input");
+  }
+  const int output = ::open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (output < 0) {
+    return fail("cannot create the output");
+  }
+  char buffer[4096];
+  ssize_t got = 0;
+  while ((got = ::read(input, buffer, sizeof buffer)) > 0) {
+    if (::write(output, buffer, std::size_t(got)) != got) {
+      return fail("cannot write the output");
+    }
+  }
+  if (got < 0 || ::close(output) != 0) {
+    return fail("cannot copy the input");
+  }
+  ::close(input);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc == 7 && std::strcmp(argv[1], "record") == 0) {
     return record(argv + 2);
@@ -179,12 +223,16 @@ int main(int argc, char** argv) {
   if ((argc == 3 || argc == 4) && std::strcmp(argv[1], "notify") == 0) {
     return notify(argc - 2, argv + 2);
   }
+  if (argc == 5 && std::strcmp(argv[1], "compile") == 0) {
+    return compile(argv + 2);
+  }
   if (argc >= 4 && std::strcmp(argv[1], "rusage") == 0) {
     return rusage_of(argv + 2);
   }
   std::fprintf(stderr, "usage: bench_stamp record FILE WORKER PER_WORKER WORKERS LOCK_FILE\n"
                        "       bench_stamp hold FILE WORKER MILLISECONDS\n"
                        "       bench_stamp notify FD [HOLD_SECONDS]\n"
+                       "       bench_stamp compile MILLISECONDS INPUT OUTPUT\n"
                        "       bench_stamp rusage FD COMMAND...\n");
   return 2;
 }

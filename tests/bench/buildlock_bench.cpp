@@ -213,6 +213,9 @@ int main(int argc, char** argv) {
   app.add_option("--build-steps", config.sizes.build_steps, "Custom commands of the build");
   app.add_option("--build-jobs", config.sizes.build_jobs, "ninja -j of the build");
   app.add_option("--build-repetitions", config.sizes.build_repetitions, "Builds of each variant");
+  app.add_option("--build-step-cpu-ms", config.sizes.build_step_cpu_ms,
+                 "Each step a small compile of this much CPU time (0: `cmake -E copy`)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--scenarios", config.scenarios,
                  "Only these: uncontended, contention, shared, slots, writer, status, build")
       ->delimiter(',')

@@ -31,6 +31,8 @@ struct Sizes {
   int build_steps = 500;
   int build_jobs = 2;
   int build_repetitions = 10;
+  // 0: each step is `cmake -E copy`; N: `bench_stamp compile N` (N ms of CPU, then the copy).
+  int build_step_cpu_ms = 0;
 };
 
 // Every scenario, each as small as still means something: for the smoke test.

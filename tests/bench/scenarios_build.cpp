@@ -15,8 +15,10 @@ constexpr std::array<const char*, 3> variant_names = {"unwrapped", "buildlock", 
 
 // One project for the three variants; WRAP picks how each step is wrapped. Each step is
 // `cmake -E copy` of a small file: the most common custom command of CMake projects, and one of
-// the cheapest, so that what wrapping adds weighs as much as it can. Ninja runs each through
-// `/bin/sh -c`, so every step is a shell with a child, wrapped or not.
+// the cheapest, so that what wrapping adds weighs as much as it can. With STEP_CPU_MS, each step
+// is a small compile instead (`bench_stamp compile`: that much CPU, then the copy), the step that
+// issue 23's "steps of 50 ms of CPU" target is about. Ninja runs each through `/bin/sh -c`, so
+// every step is a shell with a child, wrapped or not.
 std::string project_text(const BuildProject& project) {
   return R"(cmake_minimum_required(VERSION 3.25)
 project(bench_build NONE)
@@ -24,6 +26,9 @@ set(WRAP "unwrapped" CACHE STRING "unwrapped, buildlock or flock")
 set(STEPS ")" +
          std::to_string(project.steps) +
          R"(" CACHE STRING "how many custom commands")
+set(STEP_CPU_MS ")" +
+         std::to_string(project.step_cpu_ms) +
+         R"(" CACHE STRING "0: cmake -E copy; N: N ms of CPU, then the copy")
 set(LOCK_DIR "${CMAKE_BINARY_DIR}/locks")
 if(WRAP STREQUAL "buildlock")
   find_package(buildlock CONFIG REQUIRED)
@@ -31,7 +36,11 @@ endif()
 file(WRITE "${CMAKE_BINARY_DIR}/input.txt" "a generated source\n")
 set(outputs "")
 foreach(i RANGE 1 ${STEPS})
-  set(step "${CMAKE_COMMAND}" -E copy "${CMAKE_BINARY_DIR}/input.txt" "${CMAKE_BINARY_DIR}/step-${i}.txt")
+  if(STEP_CPU_MS)
+    set(step "${STAMP}" compile ${STEP_CPU_MS} "${CMAKE_BINARY_DIR}/input.txt" "${CMAKE_BINARY_DIR}/step-${i}.txt")
+  else()
+    set(step "${CMAKE_COMMAND}" -E copy "${CMAKE_BINARY_DIR}/input.txt" "${CMAKE_BINARY_DIR}/step-${i}.txt")
+  endif()
   if(WRAP STREQUAL "buildlock")
     buildlock_wrap(step LOCK "step-${i}" DIR "${LOCK_DIR}" COMMAND ${step})
   elseif(WRAP STREQUAL "flock")
@@ -77,7 +86,8 @@ BuildTimes measure_builds(const BuildProject& project, const std::string& work_d
     run_logged({project.cmake, "-S", source, "-B", trees[variant], "-G", "Ninja",
                 "-DCMAKE_MAKE_PROGRAM=" + project.ninja,
                 std::string("-DWRAP=") + variant_names[variant],
-                "-Dbuildlock_DIR=" + project.buildlock_dir, "-DFLOCK=" + project.flock},
+                "-Dbuildlock_DIR=" + project.buildlock_dir, "-DFLOCK=" + project.flock,
+                "-DSTAMP=" + project.stamp},
                trees[variant] + ".configure.log",
                std::string("configuring the ") + variant_names[variant] + " build");
   }

@@ -15,8 +15,10 @@ struct BuildProject {
   std::string cmake, ninja;  // executables
   std::string buildlock_dir; // a build tree or install of buildlock: find_package(buildlock)
   std::string flock;         // flock(1), for the hand-wrapped variant
+  std::string stamp;         // bench_stamp, for steps that compile
   int steps = 0;             // custom commands
   int jobs = 0;              // ninja -j
+  int step_cpu_ms = 0;       // 0: `cmake -E copy`; N: `bench_stamp compile N`
 };
 
 // Every build's wall time (spawn of `ninja -jJ` to its exit) and CPU time (user + system of
