@@ -98,6 +98,10 @@ std::vector<Setup> make_setups(const Config& config, const std::vector<int>& unr
   return setups;
 }
 
+// Issue 23: an uncontended run costs less than flock(1) by hand (issue 20: no more than it; issue
+// 7's first target was 1.2x).
+constexpr double uncontended_against_flock_limit = 0.95;
+
 void add_uncontended(Report& report, const std::vector<Setup>& setups, const Config& config) {
   const Sizes& sizes = config.sizes;
   progress("uncontended calls");
@@ -120,7 +124,8 @@ void add_uncontended(Report& report, const std::vector<Setup>& setups, const Con
   for (std::size_t k = 0; k < setups.size(); ++k) {
     const std::string where = locks_label(setups[k].unrelated);
     report.add(latency_row("wall per call, median (" + where + ")", results[k].wall_ms,
-                           &Summary::median, {Goal::ratio_at_most, 1.2}));
+                           &Summary::median,
+                           {Goal::ratio_at_most, uncontended_against_flock_limit}));
     report.add(
         latency_row("wall per call, p90 (" + where + ")", results[k].wall_ms, &Summary::p90));
   }
