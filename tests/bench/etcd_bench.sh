@@ -1,8 +1,10 @@
 #!/bin/sh
-# tests/with_etcd.sh sh tests/bench/etcd_bench.sh BUILDLOCK @ETCD@: buildlock on an etcd location
-# beside `etcdctl lock`, in the same run, against the one etcd 3.4 member with_etcd.sh starts on
-# 127.0.0.1 (default election settings, data in a temporary directory). Both use a lease TTL of
-# 10 s (either's default).
+# tests/with_etcd.sh sh tests/bench/etcd_bench.sh BUILDLOCK @ETCD@ [@ETCDS@]: buildlock on an etcd
+# location beside `etcdctl lock`, in the same run, against the one etcd 3.4 member with_etcd.sh
+# starts on 127.0.0.1 (default election settings, data in a temporary directory). Both use a lease
+# TTL of 10 s (either's default). With @ETCDS@, every figure again over TLS (the same member's TLS
+# port, client certificates from BUILDLOCK_ETCD_CACERT, _CERT and _KEY, which with_etcd.sh sets),
+# each transport's figures one after the other in the same run.
 #
 #   uncontended  acquire, run `true`, release: median wall time of RUNS runs
 #   handoff      a holder's command prints a timestamp and exits; a waiter's command prints one as
@@ -14,20 +16,30 @@
 #                until the waiter's command starts. For etcdctl lock every holder is judged this
 #                way, so its kill -9 figure is its "other host" figure too.
 #
-# Prints one line per figure. Needs etcdctl and GNU date (%N).
+# Prints one line per figure and transport. Needs etcdctl and GNU date (%N).
 set -eu
 buildlock=$1
 runs=${RUNS:-30}
 handoffs=${HANDOFFS:-10}
-endpoint=$2
+plain_endpoint=$2
+tls_endpoint=${3:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 now() { date +%s%N; }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 ms() { awk '{ printf "%.1f ms\n", $1 / 1e6 }'; }
-location="etcd://$endpoint/bench"
 export ETCDCTL_API=3
-ctl="etcdctl --endpoints $endpoint"
+# Where both tools talk to: `plain` or `tls`.
+use() {
+  if [ "$1" = tls ]; then
+    location="etcds://$tls_endpoint/bench"
+    ctl="etcdctl --endpoints https://$tls_endpoint --cacert $BUILDLOCK_ETCD_CACERT"
+    ctl="$ctl --cert $BUILDLOCK_ETCD_CERT --key $BUILDLOCK_ETCD_KEY"
+  else
+    location="etcd://$plain_endpoint/bench"
+    ctl="etcdctl --endpoints $plain_endpoint"
+  fi
+}
 
 # The two ways to run COMMAND under lock NAME.
 with_buildlock() { name=$1; shift; "$buildlock" run --dir "$location" -q "$name" -- "$@"; }
@@ -101,10 +113,13 @@ reclaim_other_host() {
   echo $(($(cat "$work/acquired") - stopped)) | ms
 }
 
-echo "uncontended, buildlock:    $(uncontended with_buildlock)"
-echo "uncontended, etcdctl lock: $(uncontended with_etcdctl)"
-echo "handoff, buildlock:        $(handoff with_buildlock)"
-echo "handoff, etcdctl lock:     $(handoff with_etcdctl)"
-echo "kill -9, buildlock:        $(reclaim_after_kill with_buildlock)"
-echo "kill -9, etcdctl lock:     $(reclaim_after_kill with_etcdctl)"
-echo "other host, buildlock:     $(reclaim_other_host)"
+for transport in plain ${tls_endpoint:+tls}; do
+  use $transport
+  echo "$transport, uncontended, buildlock:    $(uncontended with_buildlock)"
+  echo "$transport, uncontended, etcdctl lock: $(uncontended with_etcdctl)"
+  echo "$transport, handoff, buildlock:        $(handoff with_buildlock)"
+  echo "$transport, handoff, etcdctl lock:     $(handoff with_etcdctl)"
+  echo "$transport, kill -9, buildlock:        $(reclaim_after_kill with_buildlock)"
+  echo "$transport, kill -9, etcdctl lock:     $(reclaim_after_kill with_etcdctl)"
+  echo "$transport, other host, buildlock:     $(reclaim_other_host)"
+done

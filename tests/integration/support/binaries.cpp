@@ -27,4 +27,9 @@ const std::string& main_thread_exit_binary() {
   return path;
 }
 
+const std::string& make_tls_files_script() {
+  static const std::string path = MAKE_TLS_FILES_SCRIPT;
+  return path;
+}
+
 } // namespace buildlock::test

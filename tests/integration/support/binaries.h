@@ -22,4 +22,8 @@ const std::string& group_section_binary();
 // thread runs the steps it is given (trap, notify, wait).
 const std::string& main_thread_exit_binary();
 
+// tests/make_tls_files.sh: the certificates of an etcd with TLS (a script the etcd benchmark's
+// tests/with_etcd.sh runs too).
+const std::string& make_tls_files_script();
+
 } // namespace buildlock::test

@@ -1,5 +1,6 @@
 #include "support/etcd_cluster.h"
 
+#include "support/binaries.h"
 #include "support/temp_dir.h"
 #include "support/waiting.h"
 
@@ -19,25 +20,10 @@ std::string local(int port) {
   return "127.0.0.1:" + std::to_string(port);
 }
 
-// A CA, a server certificate for IP 127.0.0.1 and a client certificate, valid for a day, made by
-// openssl in `dir`. P-256 keys: made in milliseconds, and etcd (Go) takes them.
+// A CA, a server certificate for IP 127.0.0.1 and a client certificate (make_tls_files.sh).
 EtcdTlsFiles make_tls_files(const std::string& dir) {
-  const std::string script = R"(set -e
-cd "$1"
-key='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
-openssl req -x509 $key -keyout ca.key -out ca.pem -days 1 -subj /CN=buildlock-test-ca
-# The server's certificate serves as a client too: etcd 3.4's JSON gateway connects to its own gRPC
-# port with it, and with --client-cert-auth a serverAuth-only certificate is refused there.
-for who in server:serverAuth,clientAuth client:clientAuth; do
-  name=${who%%:*}
-  openssl req $key -keyout "$name.key" -out "$name.csr" -subj "/CN=$name"
-  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=%s\n' "${who#*:}" >"$name.ext"
-  openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 \
-    -extfile "$name.ext" -out "$name.pem"
-done
-)";
   ::mkdir(dir.c_str(), 0700);
-  const Finished made = run(Command({"sh", "-c", script, "sh", dir}), milliseconds(30000));
+  const Finished made = run(Command({"sh", make_tls_files_script(), dir}), milliseconds(30000));
   if (made.status != ExitStatus::exited(0)) {
     throw std::runtime_error("openssl could not make the test certificates: " + made.err);
   }
