@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <pwd.h>
 #include <sstream>
@@ -224,18 +225,19 @@ WallClock::time_point mtime_of(const std::string& path) {
 }
 
 std::vector<std::string> directory_entries(const std::string& path) {
-  DIR* dir = ::opendir(path.c_str());
+  // opendir() rather than std::filesystem: only a directory that cannot be opened throws (with
+  // its errno); a read that fails, even the first (the directory removed meanwhile), ends the list.
+  const std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(path.c_str()), ::closedir);
   if (dir == nullptr) {
     throw system_failure("opendir " + path);
   }
   std::vector<std::string> names;
-  while (const dirent* entry = ::readdir(dir)) {
+  while (const dirent* entry = ::readdir(dir.get())) {
     const std::string name = entry->d_name;
     if (name != "." && name != "..") {
       names.push_back(name);
     }
   }
-  ::closedir(dir);
   std::sort(names.begin(), names.end());
   return names;
 }

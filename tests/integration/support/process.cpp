@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <poll.h>
 #include <sstream>
@@ -418,13 +418,13 @@ std::string read_file(const std::string& path) {
 }
 
 std::optional<pid_t> child_of(pid_t parent) {
-  DIR* proc = ::opendir("/proc");
-  if (proc == nullptr) {
-    return std::nullopt;
-  }
-  std::optional<pid_t> found;
-  while (const dirent* entry = ::readdir(proc)) {
-    std::ifstream stat(std::string("/proc/") + entry->d_name + "/stat");
+  // The error_code forms: /proc unreadable is "none found", a failed read ends the scan, and an
+  // entry gone meanwhile just has no stat to read.
+  std::error_code error;
+  std::filesystem::directory_iterator proc("/proc", error);
+  for (; !error && proc != std::filesystem::directory_iterator(); proc.increment(error)) {
+    const std::string name = proc->path().filename().string();
+    std::ifstream stat("/proc/" + name + "/stat");
     std::string line;
     if (!std::getline(stat, line) || line.rfind(')') == std::string::npos) {
       continue;
@@ -434,12 +434,10 @@ std::optional<pid_t> child_of(pid_t parent) {
     long ppid = 0;
     fields >> state >> ppid;
     if (ppid == parent && state != 'Z' && state != 'X') {
-      found = static_cast<pid_t>(std::stol(entry->d_name));
-      break;
+      return static_cast<pid_t>(std::stol(name));
     }
   }
-  ::closedir(proc);
-  return found;
+  return std::nullopt;
 }
 
 void kill_job_with_sigkill(const Process& buildlock) {
