@@ -24,6 +24,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <memory>
 #include <random>
 #include <string>
 #include <time.h>
@@ -64,11 +65,12 @@ struct Inside {
 
 Inside count_inside(const std::string& work_dir, pid_t self) {
   Inside inside;
-  DIR* directory = ::opendir(work_dir.c_str());
+  // Closed when the count is done; a helper that must not throw, so no std::filesystem.
+  const std::unique_ptr<DIR, int (*)(DIR*)> directory(::opendir(work_dir.c_str()), ::closedir);
   if (directory == nullptr) {
     fail("list " + work_dir);
   }
-  while (const dirent* entry = ::readdir(directory)) {
+  while (const dirent* entry = ::readdir(directory.get())) {
     const std::string name = entry->d_name;
     const auto dot = name.find('.');
     if (dot == std::string::npos || dot == 0) {
@@ -80,7 +82,6 @@ Inside count_inside(const std::string& work_dir, pid_t self) {
     }
     (name.compare(0, dot, "writer") == 0 ? inside.writers : inside.others)++;
   }
-  ::closedir(directory);
   return inside;
 }
 
