@@ -5,7 +5,12 @@
 //   timestamps FILE first [AFTER_PIDFILE]   write "first NS" (CLOCK_MONOTONIC) and exit 0; with
 //                                           AFTER_PIDFILE, first check that the process whose pid
 //                                           it holds is gone (no /proc entry, or a zombie), and
-//                                           write "overlap" into FILE.overlap when it is not
+//                                           write "overlap" into FILE.overlap when it is not. A
+//                                           process with SIGKILL pending is written into
+//                                           FILE.doomed instead: it runs no more instructions of
+//                                           its own (the kernel acts on SIGKILL before any return
+//                                           to user space), but on a loaded machine it can wait
+//                                           for a CPU to exit on
 //   timestamps FILE last [ignore-term]      forever: overwrite FILE with "last NS" every 200 us
 //                                           (its last write is a lower bound of its end, within
 //                                           200 us plus one write); with ignore-term SIGTERM is
@@ -38,18 +43,43 @@ void write_file(const std::string& path, const std::string& text) {
   ::close(fd);
 }
 
-// Whether `pid` still runs: a /proc entry whose state is not Z (zombie) or X (dead).
-bool running(const std::string& pid) {
+enum class Fate { gone, doomed, running };
+
+// Whether SIGKILL is pending for `pid`, for the process (ShdPnd) or its main thread (SigPnd).
+bool sigkill_pending(const std::string& pid) {
+  FILE* status = std::fopen(("/proc/" + pid + "/status").c_str(), "re");
+  if (status == nullptr) {
+    return false;
+  }
+  unsigned long long pending = 0;
+  char line[256];
+  while (std::fgets(line, sizeof line, status) != nullptr) {
+    unsigned long long mask = 0;
+    if (std::sscanf(line, "SigPnd: %llx", &mask) == 1 ||
+        std::sscanf(line, "ShdPnd: %llx", &mask) == 1) {
+      pending |= mask;
+    }
+  }
+  std::fclose(status);
+  return ((pending >> (SIGKILL - 1)) & 1U) != 0;
+}
+
+// What became of `pid`: gone (no /proc entry, or a zombie or dead one), doomed (SIGKILL pending,
+// not exited yet) or still running.
+Fate fate_of(const std::string& pid) {
   FILE* stat = std::fopen(("/proc/" + pid + "/stat").c_str(), "re");
   if (stat == nullptr) {
-    return false;
+    return Fate::gone;
   }
   char line[1024] = {};
   const bool read = std::fgets(line, sizeof line, stat) != nullptr;
   std::fclose(stat);
   const char* after_name = read ? std::strrchr(line, ')') : nullptr;
-  return after_name != nullptr && after_name[1] == ' ' && after_name[2] != 'Z' &&
-         after_name[2] != 'X';
+  if (after_name == nullptr || after_name[1] != ' ' || after_name[2] == 'Z' ||
+      after_name[2] == 'X') {
+    return Fate::gone;
+  }
+  return sigkill_pending(pid) ? Fate::doomed : Fate::running;
 }
 
 std::string read_first_line(const std::string& path) {
@@ -83,8 +113,11 @@ int main(int argc, char** argv) {
   if (mode == "first") {
     if (argc > 3) {
       const std::string pid = read_first_line(argv[3]);
-      if (pid.empty() || running(pid)) {
+      const Fate fate = pid.empty() ? Fate::running : fate_of(pid);
+      if (fate == Fate::running) {
         write_file(file + ".overlap", "overlap with pid " + pid + "\n");
+      } else if (fate == Fate::doomed) {
+        write_file(file + ".doomed", "pid " + pid + " had SIGKILL pending and had not exited\n");
       }
     }
     write_file(file, "first " + std::to_string(now_ns()) + "\n");
