@@ -1,5 +1,6 @@
 #include "worker.h"
 
+#include "hang_report.h"
 #include "processes.h"
 #include "roles.h"
 
@@ -111,10 +112,11 @@ void Worker::run_once(int run) {
   const auto deadline = started + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
                                       std::chrono::duration<double>(options_.run_deadline_s));
   if (!wait_for_end(pidfd, deadline)) {
-    report_.violations.push_back("hang: run " + std::to_string(run) + " of worker " +
-                                 std::to_string(index_) + " (pid " + std::to_string(pid) +
-                                 ") still running after " + seconds_text(options_.run_deadline_s) +
-                                 "; lock directory then:\n" + snapshot_());
+    report_.violations.push_back(
+        "hang: run " + std::to_string(run) + " of worker " + std::to_string(index_) + " (pid " +
+        std::to_string(pid) + ") still running after " + seconds_text(options_.run_deadline_s) +
+        "; its processes:\n" + describe_process_tree(pid) + "its stderr so far:\n" +
+        stderr_since(stderr_offset) + "lock directory then:\n" + snapshot_());
     {
       const std::lock_guard lock(mutex_);
       ::killpg(pid, SIGKILL); // the group of an unreaped leader: certainly ours
