@@ -51,6 +51,22 @@ KillReport Killer::snapshot() {
 }
 
 void Killer::resume(Stopped& stopped) {
+  if (stopped.group != 0) {
+    // A child forked while killpg() delivered the stop gets the signal too (the kernel hands a
+    // group's signals that arrive during fork() to the new child, since Linux 4.20, instead of
+    // restarting the fork), but it can enter /proc only after the members were listed: it then
+    // stays stopped unless it is found now. The group's id names no stranger while a listed
+    // member lives (a process group's id is not reused while the group has a member), so the
+    // members found are kept only if one listed before is alive after the listing.
+    std::vector<Fd> now = members_of_group(stopped.group);
+    if (std::any_of(stopped.processes.begin(), stopped.processes.end(),
+                    [](const Fd& process) { return process && is_alive(process); })) {
+      for (Fd& process : now) {
+        stopped.processes.push_back(std::move(process));
+      }
+    }
+    stopped.group = 0;
+  }
   for (const Fd& process : stopped.processes) {
     if (send_signal(process, SIGCONT)) {
       const std::lock_guard lock(report_mutex_);
@@ -66,7 +82,9 @@ void Killer::resume_due(Clock::time_point now) {
       resume(stopped);
     }
   }
-  std::erase_if(stopped_, [](const Stopped& stopped) { return stopped.processes.empty(); });
+  std::erase_if(stopped_, [](const Stopped& stopped) {
+    return stopped.processes.empty() && stopped.group == 0;
+  });
 }
 
 bool Killer::kill_whole_run(pid_t wrapper) {
@@ -173,13 +191,12 @@ bool Killer::strike_worker(Worker& worker, int signal, Target target, Clock::dur
         delivered = kill_whole_run(wrapper);
         return;
       }
-      // A fork racing with a group signal is restarted by the kernel, so every member listed
-      // after the signal got it.
       delivered = ::killpg(group, signal) == 0;
       if (delivered && signal == SIGSTOP) {
         // Every member must be resumed, including orphans of earlier commands that are no
-        // longer in the wrapper's tree but still in its group.
-        stopped_.push_back({Clock::now() + stop_for, members_of_group(group)});
+        // longer in the wrapper's tree but still in its group, and a child whose fork raced
+        // with the signal: listed again at the resume.
+        stopped_.push_back({Clock::now() + stop_for, members_of_group(group), group});
       }
       return;
     }

@@ -82,6 +82,8 @@ private:
   struct Stopped {
     Clock::time_point resume_at;
     std::vector<Fd> processes;
+    // For a group's stop: the group, whose members are listed again at the resume (0: none).
+    pid_t group = 0;
   };
 
   void strike_until_stopped();
