@@ -53,9 +53,9 @@ KillReport Killer::snapshot() {
 void Killer::resume(Stopped& stopped) {
   if (stopped.group != 0) {
     // A child forked while killpg() delivered the stop gets the signal too (the kernel hands a
-    // group's signals that arrive during fork() to the new child, since Linux 4.20, instead of
-    // restarting the fork), but it can enter /proc only after the members were listed: it then
-    // stays stopped unless it is found now. The group's id names no stranger while a listed
+    // group's signals that arrive during fork() to the new child, its "multiprocess signals",
+    // instead of restarting the fork), but it can enter /proc only after the members were listed:
+    // it then stays stopped unless it is found now. The group's id names no stranger while a listed
     // member lives (a process group's id is not reused while the group has a member), so the
     // members found are kept only if one listed before is alive after the listing.
     std::vector<Fd> now = members_of_group(stopped.group);
