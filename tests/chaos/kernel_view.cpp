@@ -1,6 +1,7 @@
 #include "kernel_view.h"
 
 #include "common/proc_locks.h"
+#include "processes.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -49,7 +50,40 @@ std::map<FileKey, std::string> lock_dir_inodes(const std::string& lock_dir) {
   return inodes;
 }
 
+// The value of a "Name:\tvalue" line of /proc/PID/status, "?" when it has none.
+std::string status_field(const std::string& pid, const std::string& name) {
+  std::ifstream status("/proc/" + pid + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(name + ":", 0) == 0) {
+      const auto value = line.find_first_not_of(" \t", name.size() + 1);
+      return value == std::string::npos ? "?" : line.substr(value);
+    }
+  }
+  return "?";
+}
+
+std::string describe_process(pid_t pid) {
+  const auto stat = stat_of(pid);
+  const std::string id = std::to_string(pid);
+  if (!stat) {
+    return "  " + id + " gone\n";
+  }
+  return "  " + id + " ppid " + std::to_string(stat->parent) + " pgid " +
+         std::to_string(stat->process_group) + " sid " + std::to_string(stat->session) + " state " +
+         stat->state + " wchan " + first_line_of("/proc/" + id + "/wchan") + " pending " +
+         status_field(id, "SigPnd") + "/" + status_field(id, "ShdPnd") + " blocked " +
+         status_field(id, "SigBlk") + ": " + command_line_of(id) + "\n";
+}
+
 } // namespace
+
+std::string describe_process_tree(pid_t wrapper) {
+  std::string text = describe_process(wrapper);
+  for (const Descendant& descendant : descendants_of(wrapper)) {
+    text += describe_process(descendant.pid);
+  }
+  return text;
+}
 
 std::string describe_kernel_view(const std::string& lock_dir) {
   std::string text = "kernel locks on files of the lock directory (/proc/locks):\n";

@@ -29,32 +29,6 @@ int milliseconds_until(std::chrono::steady_clock::time_point deadline) {
   return static_cast<int>(std::max<long long>(0, left.count()));
 }
 
-struct Stat {
-  char state = '?';
-  pid_t parent = 0;
-  pid_t process_group = 0;
-};
-
-// Fields 3 to 5 of /proc/PID/stat, nullopt when the process is gone. The command name (field 2)
-// may contain blanks and parentheses, so fields are counted from the last ')'.
-std::optional<Stat> stat_of(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  if (!std::getline(stat, text)) {
-    return std::nullopt;
-  }
-  const auto end_of_name = text.rfind(')');
-  if (end_of_name == std::string::npos) {
-    return std::nullopt;
-  }
-  std::istringstream fields(text.substr(end_of_name + 1));
-  Stat result;
-  if (!(fields >> result.state >> result.parent >> result.process_group)) {
-    return std::nullopt;
-  }
-  return result;
-}
-
 std::vector<pid_t> listed_children(pid_t parent) {
   std::vector<pid_t> children;
   std::error_code error;
@@ -77,6 +51,25 @@ std::string name_of(pid_t pid) {
 }
 
 } // namespace
+
+std::optional<ProcessStat> stat_of(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) {
+    return std::nullopt;
+  }
+  // The command name (field 2) may contain blanks and parentheses: count from the last ')'.
+  const auto end_of_name = text.rfind(')');
+  if (end_of_name == std::string::npos) {
+    return std::nullopt;
+  }
+  std::istringstream fields(text.substr(end_of_name + 1));
+  ProcessStat result;
+  if (!(fields >> result.state >> result.parent >> result.process_group >> result.session)) {
+    return std::nullopt;
+  }
+  return result;
+}
 
 Fd& Fd::operator=(Fd&& other) noexcept {
   if (this != &other) {
@@ -234,11 +227,11 @@ std::vector<Fd> members_of_group(pid_t group) {
       continue;
     }
     const pid_t pid = static_cast<pid_t>(std::stol(name));
-    if (stat_of(pid).value_or(Stat{}).process_group != group) {
+    if (stat_of(pid).value_or(ProcessStat{}).process_group != group) {
       continue;
     }
     Fd pidfd = pidfd_open(pid);
-    if (pidfd && stat_of(pid).value_or(Stat{}).process_group == group) {
+    if (pidfd && stat_of(pid).value_or(ProcessStat{}).process_group == group) {
       members.push_back(std::move(pidfd));
     }
   }
@@ -265,7 +258,8 @@ std::vector<Descendant> descendants_of(pid_t wrapper) {
       if (!pidfd) {
         continue;
       }
-      const Stat stat = stat_of(child).value_or(Stat{}); // gone: parent 0, never a match
+      const ProcessStat stat =
+          stat_of(child).value_or(ProcessStat{}); // gone: parent 0, never a match
       const bool parent_certain =
           visit < 0 || is_alive(found[static_cast<std::size_t>(visit)].pidfd);
       if (stat.parent == parent && parent_certain) {

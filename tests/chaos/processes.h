@@ -53,6 +53,16 @@ struct SpawnRequest {
   std::optional<User> run_as;
 };
 
+// Fields 3 to 6 of /proc/PID/stat.
+struct ProcessStat {
+  char state = '?';
+  pid_t parent = 0;
+  pid_t process_group = 0;
+  pid_t session = 0;
+};
+// nullopt when the process is gone.
+std::optional<ProcessStat> stat_of(pid_t pid);
+
 // Starts argv[0] (looked up in PATH), or throws ChaosError.
 pid_t spawn(const SpawnRequest& request);
 

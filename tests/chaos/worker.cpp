@@ -1,6 +1,6 @@
 #include "worker.h"
 
-#include "hang_report.h"
+#include "kernel_view.h"
 #include "processes.h"
 #include "roles.h"
 
