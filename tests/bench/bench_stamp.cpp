@@ -171,8 +171,6 @@ int rusage_of(char** argv) {
   return 0;
 }
 
-} // namespace
-
 std::int64_t own_cpu_ns() {
   timespec now{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
@@ -212,6 +210,8 @@ int compile(char** argv) {
   ::close(input);
   return 0;
 }
+
+} // namespace
 
 int main(int argc, char** argv) {
   if (argc == 7 && std::strcmp(argv[1], "record") == 0) {
