@@ -72,6 +72,29 @@ bool exists(const std::string& path) {
   return ::stat(path.c_str(), &status) == 0;
 }
 
+// The trials' start check itself (helpers/timestamps.cpp): an old command that still runs is an
+// overlap, one that has ended and been reaped is not, and neither is said to be doomed (SIGKILL
+// pending but not exited, which no test can hold still long enough to catch).
+class TimestampsCheck : public IntegrationTest {};
+
+TEST_F(TimestampsCheck, ARunningOldCommandIsAnOverlapAndAnEndedOneIsNot) {
+  const std::string old_file = temp / "old";
+  Process old = program({timestamps_binary(), old_file, "last"}).start();
+  ASSERT_TRUE(file_eventually_contains(old_file, "last ", workload_bound(10s)));
+  const std::string while_running = temp / "while-running";
+  EXPECT_EQ(run(program({timestamps_binary(), while_running, "first", old_file + ".pid"})).status,
+            ExitStatus::exited(0));
+  EXPECT_TRUE(exists(while_running + ".overlap"));
+  EXPECT_FALSE(exists(while_running + ".doomed"));
+  old.send_signal(SIGKILL);
+  EXPECT_TRUE(old.wait(workload_bound(10s)).signaled);
+  const std::string after_end = temp / "after-end";
+  EXPECT_EQ(run(program({timestamps_binary(), after_end, "first", old_file + ".pid"})).status,
+            ExitStatus::exited(0));
+  EXPECT_FALSE(exists(after_end + ".overlap"));
+  EXPECT_FALSE(exists(after_end + ".doomed"));
+}
+
 // Finding 1: the gateway reports a failed keepalive as {"error": {...}}, an object. Two such
 // answers in a row cost two renewals, not the lock: the hold goes on and ends normally.
 TEST_F(EtcdPartition, ErrorObjectOnTheKeepaliveStreamIsOnlyAFailedRenewal) {
