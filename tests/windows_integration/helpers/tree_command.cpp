@@ -3,17 +3,19 @@
 //
 //   tree_command.exe tree DIR [stubborn]  starts `tree_command.exe leaf DIR [stubborn]`, waits
 //       until the leaf has written DIR\leaf.pid, writes DIR\parent.pid, then DIR\ready; exits
-//       when DIR\finish appears, with the number written in it as its exit status. Ctrl+C and
-//       Ctrl+Break end it with STATUS_CONTROL_C_EXIT, as Windows' default handler does.
+//       when DIR\finish appears, with the number written in it as its exit status (92 if it
+//       cannot read it). Ctrl+C and Ctrl+Break end it with STATUS_CONTROL_C_EXIT, as Windows'
+//       default handler does.
 //   tree_command.exe leaf DIR [stubborn]  writes DIR\leaf.pid and runs until killed; `stubborn`
 //       ignores Ctrl+C and Ctrl+Break, so only a kill ends it.
 //   tree_command.exe exit N               exits with status N at once.
 //   tree_command.exe env FILE NAME        writes the value of environment variable NAME to FILE.
 //   tree_command.exe args FILE ARG...     writes each ARG to FILE as "<length>:<bytes>\n", exactly
 //       as the C runtime parsed the command line.
+#include "os/filesystem.h"
+
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <windows.h>
 
@@ -38,6 +40,19 @@ void write_file(const std::string& path, const std::string& text) {
   const std::string temporary = path + ".tmp";
   std::ofstream(temporary, std::ios::binary) << text;
   MoveFileExA(temporary.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING);
+}
+
+// Opened as buildlock opens files, sharing everything: the C runtime's fopen does not share
+// delete, so it fails while the test's MoveFileExW still holds the file it has just renamed open
+// for DELETE, and a tree that had seen DIR\finish appear read no status and exited 0.
+std::string read_file(const std::string& path) {
+  const auto file = buildlock::os::open_regular_file(path);
+  if (!file) {
+    return {};
+  }
+  bool truncated = false;
+  const auto text = buildlock::os::read_prefix(file.value(), 64, truncated);
+  return text ? text.value() : std::string{};
 }
 
 bool exists(const std::string& path) {
@@ -79,9 +94,8 @@ int run_tree(const std::string& dir, bool stubborn) {
   while (!exists(finish)) {
     Sleep(5);
   }
-  int status = 0;
-  std::ifstream(finish) >> status;
-  return status;
+  const std::string status = read_file(finish);
+  return status.empty() ? 92 : std::stoi(status);
 }
 
 } // namespace

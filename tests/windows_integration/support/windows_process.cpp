@@ -1,8 +1,9 @@
 #include "support/windows_process.h"
 
+#include "os/filesystem.h"
+
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -227,10 +228,16 @@ bool wait_for_output(const Process& process, const std::string& part,
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  std::stringstream text;
-  text << file.rdbuf();
-  return text.str();
+  // Opened as buildlock opens files, sharing everything. The C runtime's fopen does not share
+  // delete, so it fails with a sharing violation while the writer's MoveFileExW still holds the
+  // file it has just renamed open for DELETE: a reader that saw the name appear read nothing.
+  const auto file = os::open_regular_file(path);
+  if (!file) {
+    return {};
+  }
+  bool truncated = false;
+  const auto text = os::read_prefix(file.value(), std::size_t{1} << 20, truncated);
+  return text ? text.value() : std::string{};
 }
 
 void write_file(const std::string& path, const std::string& text) {

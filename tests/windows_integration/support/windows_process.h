@@ -119,6 +119,7 @@ std::vector<std::string> exit_command(int status);
 
 // Waits until `path` exists (a file another process writes by rename, complete).
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout);
+// The whole file, or "" if it cannot be opened.
 std::string read_file(const std::string& path);
 // Waits until `process` has written `part` to stderr.
 bool wait_for_output(const Process& process, const std::string& part,
