@@ -1,6 +1,7 @@
 #include "os/detached_process.h"
 
 #include "os/posix/directory_stream.h"
+#include "os/posix/process_environment.h"
 #include "os/system_error.h"
 
 #include <cerrno>
@@ -13,26 +14,6 @@
 #include <unistd.h>
 
 namespace buildlock::os {
-namespace {
-
-// The value of `name` in a NUL-separated environment block, if set.
-bool environment_has(const std::string& block, std::string_view name,
-                     const std::function<bool(std::string_view)>& matches) {
-  std::string_view rest = block;
-  while (!rest.empty()) {
-    const auto end = rest.find('\0');
-    const std::string_view entry = rest.substr(0, end);
-    if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=' &&
-        matches(entry.substr(name.size() + 1))) {
-      return true;
-    }
-    rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end + 1);
-  }
-  return false;
-}
-
-} // namespace
-
 Result<Fd> start_detached_self(const std::vector<std::string>& arguments) {
 #if defined(__linux__)
   int ends[2] = {-1, -1};
@@ -120,22 +101,12 @@ bool write_without_blocking(const Fd& fd, std::string_view text) {
 
 namespace {
 
-// Whether process `pid` (a /proc entry name) has `name` set to a matching value.
-bool carries(const std::string& pid, std::string_view name,
+// Whether process `pid` has `name` set to a matching value; false also when its environment
+// cannot be read (gone, another user's, none any more).
+bool carries(std::int64_t pid, std::string_view name,
              const std::function<bool(std::string_view)>& matches) {
-  const int fd = ::open(("/proc/" + pid + "/environ").c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return false;
-  }
-  const Fd file(fd);
   std::string block;
-  char buffer[16384];
-  ssize_t n = 0;
-  // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
-  while (block.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
-    block.append(buffer, static_cast<std::size_t>(n));
-  }
-  return n >= 0 && environment_has(block, name, matches);
+  return read_process_environment(pid, block) == 0 && environment_has(block, name, matches);
 }
 
 } // namespace
@@ -152,10 +123,9 @@ processes_by_environment(std::string_view name,
     if (*pid <= 1 || *pid == self) {
       continue;
     }
-    const std::string entry = std::to_string(*pid);
     struct stat owner {};
-    if (::stat(("/proc/" + entry).c_str(), &owner) == 0 &&
-        static_cast<std::int64_t>(owner.st_uid) == owner_uid && carries(entry, name, matches)) {
+    if (::stat(("/proc/" + std::to_string(*pid)).c_str(), &owner) == 0 &&
+        static_cast<std::int64_t>(owner.st_uid) == owner_uid && carries(*pid, name, matches)) {
       found.push_back(*pid);
     }
   }
@@ -170,8 +140,7 @@ processes_by_environment(std::string_view name,
 bool kill_if_environment(std::int64_t pid, std::string_view name,
                          const std::function<bool(std::string_view)>& matches) {
 #if defined(__linux__)
-  return carries(std::to_string(pid), name, matches) &&
-         ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
+  return carries(pid, name, matches) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
 #else
   (void)pid;
   (void)name;

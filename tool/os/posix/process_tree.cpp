@@ -2,6 +2,7 @@
 
 #include "os/fd.h"
 #include "os/posix/directory_stream.h"
+#include "os/posix/process_environment.h"
 #include "os/process_identity.h"
 
 #include <algorithm>
@@ -66,23 +67,6 @@ std::multimap<std::int64_t, Descendant> children_by_parent() {
   return children;
 }
 
-// Reads /proc/PID/environ (or a thread's) into `environ`; 0, or the errno of the failure.
-int read_environment(const std::string& path, std::string& environ) {
-  environ.clear();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return errno;
-  }
-  const Fd file(fd);
-  char buffer[16384];
-  ssize_t n = 0;
-  // An environment is rarely more than a few KiB; 1 MiB bounds a hostile one.
-  while (environ.size() < (1u << 20) && (n = ::read(file.get(), buffer, sizeof buffer)) > 0) {
-    environ.append(buffer, static_cast<std::size_t>(n));
-  }
-  return n < 0 ? errno : 0;
-}
-
 // The environment of a process whose main thread has ended (pthread_exit) while others run: its
 // leader, which /proc/PID/environ reads, has let go of the memory that holds it, the other
 // threads have not. Empty when there is no such thread.
@@ -96,29 +80,10 @@ std::string environment_of_other_thread(std::int64_t pid) {
       break;
     }
     if (*thread != std::to_string(pid)) {
-      read_environment(tasks + "/" + *thread + "/environ", environ);
+      read_thread_environment(pid, *thread, environ);
     }
   }
   return environ;
-}
-
-// Whether the environment block `environ` (NAME=VALUE entries, each ending in NUL) has `name` set
-// to a value `matches` accepts.
-bool environment_matches(std::string_view environ, std::string_view name,
-                         const std::function<bool(std::string_view)>& matches) {
-  while (!environ.empty()) {
-    const auto end = environ.find('\0');
-    const std::string_view entry = environ.substr(0, end);
-    if (entry.size() > name.size() && entry.substr(0, name.size()) == name &&
-        entry[name.size()] == '=' && matches(entry.substr(name.size() + 1))) {
-      return true;
-    }
-    if (end == std::string_view::npos) {
-      break;
-    }
-    environ.remove_prefix(end + 1);
-  }
-  return false;
 }
 #endif
 
@@ -237,7 +202,7 @@ ProcessSearch find_process_by_environment(std::string_view name,
     };
     // ESRCH: a kernel thread, an exiting process, or one whose main thread has ended, whose
     // leader has no environment any more: its other threads may still have it.
-    const int error = read_environment(directory + "/environ", environ);
+    const int error = read_process_environment(pid, environ);
     if (error == EACCES || error == EPERM) {
       note_unreadable();
     }
@@ -247,7 +212,7 @@ ProcessSearch find_process_by_environment(std::string_view name,
       continue; // ENOENT: gone meanwhile
     }
     const auto status = process_status(pid);
-    found = status && !has_ended(pid, *status) && environment_matches(environ, name, matches);
+    found = status && !has_ended(pid, *status) && environment_has(environ, name, matches);
   }
   if (found) {
     return ProcessSearch::found;
@@ -330,9 +295,8 @@ std::int64_t outermost_ancestor_with(std::string_view name) {
   std::string environ;
   // A depth bound against a /proc that lies (a parent loop).
   for (int depth = 0; pid && *pid > 1 && depth < 64; ++depth) {
-    if (read_environment("/proc/" + std::to_string(*pid) + "/environ", environ) != 0 ||
-        !environment_matches(environ, name,
-                             [](std::string_view value) { return !value.empty(); })) {
+    if (read_process_environment(*pid, environ) != 0 ||
+        !environment_has(environ, name, [](std::string_view value) { return !value.empty(); })) {
       break;
     }
     found = *pid;
