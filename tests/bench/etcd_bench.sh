@@ -8,7 +8,9 @@
 #
 #   uncontended  acquire, run `true`, release: median wall time of RUNS runs
 #   handoff      a holder's command prints a timestamp and exits; a waiter's command prints one as
-#                it starts: median gap over HANDOFFS handoffs (holder exit + release + wake + exec)
+#                it starts: median gap over HANDOFFS handoffs (holder exit + release + wake + exec),
+#                the tools' handoffs taken in turn. BUILDLOCK_OTHER names a second buildlock
+#                binary (another build) to measure beside them, in the same turns.
 #   kill -9      the holder's whole job is killed with SIGKILL while a waiter waits: time until
 #                the waiter's command starts
 #   other host   buildlock only: a holder "on another host" (its key's metadata names another
@@ -16,11 +18,13 @@
 #                until the waiter's command starts. For etcdctl lock every holder is judged this
 #                way, so its kill -9 figure is its "other host" figure too.
 #
-# Prints one line per figure and transport. Needs etcdctl and GNU date (%N).
+# Prints one line per figure and transport. FIGURES picks some of them (default: "uncontended
+# handoff kill other"). Needs etcdctl and GNU date (%N).
 set -eu
 buildlock=$1
 runs=${RUNS:-30}
 handoffs=${HANDOFFS:-10}
+figures=${FIGURES:-uncontended handoff kill other}
 plain_endpoint=$2
 tls_endpoint=${3:-}
 work=$(mktemp -d)
@@ -44,6 +48,7 @@ use() {
 # The two ways to run COMMAND under lock NAME.
 with_buildlock() { name=$1; shift; "$buildlock" run --dir "$location" -q "$name" -- "$@"; }
 with_etcdctl() { name=$1; shift; $ctl lock "$name" -- "$@" >/dev/null; }
+with_other() { name=$1; shift; "$BUILDLOCK_OTHER" run --dir "$location" -q "$name" -- "$@"; }
 
 uncontended() {
   i=0
@@ -55,23 +60,36 @@ uncontended() {
 }
 
 # A holder whose command exits at once after stamping `released`, a waiter that stamps
-# `acquired` as its command starts; the holder starts first and waits on a FIFO.
-handoff() {
+# `acquired` as its command starts; the holder starts first and waits on a FIFO. Prints the gap.
+handoff_once() {
+  rm -f "$work/go" "$work/released" "$work/acquired" "$work/holding"
+  mkfifo "$work/go"
+  "$1" H sh -c ": > '$work/holding'; read x < '$work/go'; date +%s%N > '$work/released'" &
+  holder=$!
+  until [ -e "$work/holding" ]; do sleep 0.01; done
+  "$1" H sh -c "date +%s%N > '$work/acquired'" &
+  waiter=$!
+  sleep 0.5 # the waiter queues (no observable signal common to both tools)
+  echo go > "$work/go"
+  wait $holder $waiter
+  echo $(($(cat "$work/acquired") - $(cat "$work/released")))
+}
+
+# HANDOFFS handoffs with each tool (and BUILDLOCK_OTHER's), taken in turn, so that a change in
+# the machine's state during the run falls on each alike; then one line per tool.
+handoff_turns() {
+  tools="with_buildlock with_etcdctl${BUILDLOCK_OTHER:+ with_other}"
+  for tool in $tools; do : > "$work/gaps.$tool"; done
   i=0
   while [ $i -lt "$handoffs" ]; do
-    rm -f "$work/go" "$work/released" "$work/acquired" "$work/holding"
-    mkfifo "$work/go"
-    "$1" H sh -c ": > '$work/holding'; read x < '$work/go'; date +%s%N > '$work/released'" &
-    holder=$!
-    until [ -e "$work/holding" ]; do sleep 0.01; done
-    "$1" H sh -c "date +%s%N > '$work/acquired'" &
-    waiter=$!
-    sleep 0.5 # the waiter queues (no observable signal common to both tools)
-    echo go > "$work/go"
-    wait $holder $waiter
-    echo $(($(cat "$work/acquired") - $(cat "$work/released")))
+    for tool in $tools; do handoff_once $tool >> "$work/gaps.$tool"; done
     i=$((i + 1))
-  done | median | ms
+  done
+  echo "$transport, handoff, buildlock:        $(median < "$work/gaps.with_buildlock" | ms)"
+  echo "$transport, handoff, etcdctl lock:     $(median < "$work/gaps.with_etcdctl" | ms)"
+  if [ -n "${BUILDLOCK_OTHER:-}" ]; then
+    echo "$transport, handoff, BUILDLOCK_OTHER:  $(median < "$work/gaps.with_other" | ms)"
+  fi
 }
 
 # kill -9 of the holder's job: the tool and its command, one session (setsid).
@@ -113,13 +131,22 @@ reclaim_other_host() {
   echo $(($(cat "$work/acquired") - stopped)) | ms
 }
 
+wanted() { case " $figures " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
 for transport in plain ${tls_endpoint:+tls}; do
   use $transport
-  echo "$transport, uncontended, buildlock:    $(uncontended with_buildlock)"
-  echo "$transport, uncontended, etcdctl lock: $(uncontended with_etcdctl)"
-  echo "$transport, handoff, buildlock:        $(handoff with_buildlock)"
-  echo "$transport, handoff, etcdctl lock:     $(handoff with_etcdctl)"
-  echo "$transport, kill -9, buildlock:        $(reclaim_after_kill with_buildlock)"
-  echo "$transport, kill -9, etcdctl lock:     $(reclaim_after_kill with_etcdctl)"
-  echo "$transport, other host, buildlock:     $(reclaim_other_host)"
+  if wanted uncontended; then
+    echo "$transport, uncontended, buildlock:    $(uncontended with_buildlock)"
+    echo "$transport, uncontended, etcdctl lock: $(uncontended with_etcdctl)"
+  fi
+  if wanted handoff; then
+    handoff_turns
+  fi
+  if wanted kill; then
+    echo "$transport, kill -9, buildlock:        $(reclaim_after_kill with_buildlock)"
+    echo "$transport, kill -9, etcdctl lock:     $(reclaim_after_kill with_etcdctl)"
+  fi
+  if wanted other; then
+    echo "$transport, other host, buildlock:     $(reclaim_other_host)"
+  fi
 done
