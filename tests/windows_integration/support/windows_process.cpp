@@ -181,8 +181,14 @@ HeldTree hold(const TestDirectory& locks, const TestDirectory& tree, const std::
               const std::vector<std::string>& options) {
   HeldTree held{
       start_buildlock(tree, run_arguments(locks, lock, options, tree_command(tree))), 0, 0, {}};
-  if (!wait_for_file(tree.file("ready"), start_bound)) {
-    throw std::runtime_error("the tree under the lock did not start: " + held.holder.err());
+  // Until the tree runs, or buildlock has ended without running it (it said why): a failed start
+  // ends the test at once, not after start_bound.
+  const auto give_up_at = std::chrono::steady_clock::now() + start_bound;
+  DWORD status = 0;
+  while (!wait_for_file(tree.file("ready"), 20ms)) {
+    if (held.holder.wait(0ms, status) || std::chrono::steady_clock::now() > give_up_at) {
+      throw std::runtime_error("the tree under the lock did not start: " + held.holder.err());
+    }
   }
   held.parent = read_pid(tree.file("parent.pid"));
   held.leaf = read_pid(tree.file("leaf.pid"));
