@@ -18,10 +18,6 @@ std::vector<std::string> marking_command(const std::string& marker) {
   return {tree_command_exe(), "args", marker, "ran"};
 }
 
-bool exists(const std::string& path) {
-  return GetFileAttributesA(path.c_str()) != INVALID_FILE_ATTRIBUTES;
-}
-
 class Waiting : public ::testing::TestWithParam<const char*> {
 protected:
   // `--kernel-locks auto|off` and then `options`.
@@ -60,13 +56,13 @@ TEST_P(Waiting, AWaiterIsHandedTheLockWhenTheHolderReleases) {
   const std::string reason =
       std::string(GetParam()) == "off" ? "[pid-alive]" : "[kernel-lock-held]";
   EXPECT_NE(waiter.err().find(reason), std::string::npos) << waiter.err();
-  EXPECT_FALSE(exists(marker)) << "the waiter ran while the holder held";
+  EXPECT_FALSE(file_exists(marker)) << "the waiter ran while the holder held";
 
   EXPECT_EQ(finish_tree(tree, held.holder, 0), 0u) << held.holder.err();
   DWORD status = 1;
   ASSERT_TRUE(waiter.wait(exit_bound, status)) << waiter.err();
   EXPECT_EQ(status, 0u) << waiter.err();
-  EXPECT_TRUE(exists(marker));
+  EXPECT_TRUE(file_exists(marker));
   EXPECT_EQ(waiter.err().find("reclaimed"), std::string::npos) << waiter.err();
 }
 
@@ -87,12 +83,12 @@ TEST_P(Waiting, SharedHoldersRunTogetherAndAWriterWaitsForTheLastOne) {
   const std::string marker = dir.file("writer-ran");
   Process writer = wait_for_l(dir, marker, {}, " is held by ");
   EXPECT_EQ(finish_tree(first_tree, first.holder, 0), 0u) << first.holder.err();
-  EXPECT_FALSE(exists(marker)) << "the writer ran beside the second reader";
+  EXPECT_FALSE(file_exists(marker)) << "the writer ran beside the second reader";
   EXPECT_EQ(finish_tree(second_tree, second.holder, 0), 0u) << second.holder.err();
   DWORD status = 1;
   ASSERT_TRUE(writer.wait(exit_bound, status)) << writer.err();
   EXPECT_EQ(status, 0u) << writer.err();
-  EXPECT_TRUE(exists(marker));
+  EXPECT_TRUE(file_exists(marker));
   EXPECT_EQ(directory_entries(dir.file("locks")), std::vector<std::string>{});
 }
 
@@ -110,12 +106,12 @@ TEST_P(Waiting, TwoSlotsRunTogetherAndAThirdGetsTheFirstSlotFreed) {
 
   const std::string marker = dir.file("third-ran");
   Process third = wait_for_l(dir, marker, {"--slots", "2"}, "waiting for a slot of lock `L`");
-  EXPECT_FALSE(exists(marker)) << "a third holder ran beside two";
+  EXPECT_FALSE(file_exists(marker)) << "a third holder ran beside two";
   EXPECT_EQ(finish_tree(second_tree, second.holder, 0), 0u) << second.holder.err();
   DWORD status = 1;
   ASSERT_TRUE(third.wait(exit_bound, status)) << third.err();
   EXPECT_EQ(status, 0u) << third.err();
-  EXPECT_TRUE(exists(marker));
+  EXPECT_TRUE(file_exists(marker));
   EXPECT_NE(third.err().find("acquired slot 2 of lock `L`"), std::string::npos) << third.err();
   EXPECT_TRUE(process_alive(first.holder.pid())) << "the first holder ended meanwhile";
   EXPECT_EQ(finish_tree(first_tree, first.holder, 0), 0u) << first.holder.err();

@@ -12,14 +12,17 @@
 //   tree_command.exe env FILE NAME        writes the value of environment variable NAME to FILE.
 //   tree_command.exe args FILE ARG...     writes each ARG to FILE as "<length>:<bytes>\n", exactly
 //       as the C runtime parsed the command line.
-#include "os/filesystem.h"
+#include "support/passed_files.h"
 
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <windows.h>
 
 namespace {
+
+using buildlock::windows_test::file_exists;
+using buildlock::windows_test::read_file;
+using buildlock::windows_test::write_file;
 
 BOOL WINAPI ignore_event(DWORD) {
   return TRUE;
@@ -33,30 +36,6 @@ BOOL WINAPI exit_as_interrupted(DWORD) {
 
 std::string path_in(const std::string& dir, const char* name) {
   return dir + "\\" + name;
-}
-
-// Written under a temporary name and renamed, so that a reader never sees it half-written.
-void write_file(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  std::ofstream(temporary, std::ios::binary) << text;
-  MoveFileExA(temporary.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING);
-}
-
-// Opened as buildlock opens files, sharing everything: the C runtime's fopen does not share
-// delete, so it fails while the test's MoveFileExW still holds the file it has just renamed open
-// for DELETE, and a tree that had seen DIR\finish appear read no status and exited 0.
-std::string read_file(const std::string& path) {
-  const auto file = buildlock::os::open_regular_file(path);
-  if (!file) {
-    return {};
-  }
-  bool truncated = false;
-  const auto text = buildlock::os::read_prefix(file.value(), 64, truncated);
-  return text ? text.value() : std::string{};
-}
-
-bool exists(const std::string& path) {
-  return GetFileAttributesA(path.c_str()) != INVALID_FILE_ATTRIBUTES;
 }
 
 int run_leaf(const std::string& dir, bool stubborn) {
@@ -85,13 +64,13 @@ int run_tree(const std::string& dir, bool stubborn) {
   }
   CloseHandle(leaf.hThread);
   CloseHandle(leaf.hProcess); // the leaf is left to whoever stops the tree
-  while (!exists(path_in(dir, "leaf.pid"))) {
+  while (!file_exists(path_in(dir, "leaf.pid"))) {
     Sleep(5);
   }
   write_file(path_in(dir, "parent.pid"), std::to_string(GetCurrentProcessId()));
   write_file(path_in(dir, "ready"), "");
   const std::string finish = path_in(dir, "finish");
-  while (!exists(finish)) {
+  while (!file_exists(finish)) {
     Sleep(5);
   }
   const std::string status = read_file(finish);

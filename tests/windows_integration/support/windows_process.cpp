@@ -1,9 +1,6 @@
 #include "support/windows_process.h"
 
-#include "os/filesystem.h"
-
 #include <algorithm>
-#include <fstream>
 #include <stdexcept>
 #include <utility>
 
@@ -212,7 +209,7 @@ std::vector<std::string> exit_command(int status) {
 
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (GetFileAttributesA(path.c_str()) == INVALID_FILE_ATTRIBUTES) {
+  while (!file_exists(path)) {
     if (std::chrono::steady_clock::now() > deadline) {
       return false;
     }
@@ -231,25 +228,6 @@ bool wait_for_output(const Process& process, const std::string& part,
     Sleep(5);
   }
   return true;
-}
-
-std::string read_file(const std::string& path) {
-  // Opened as buildlock opens files, sharing everything. The C runtime's fopen does not share
-  // delete, so it fails with a sharing violation while the writer's MoveFileExW still holds the
-  // file it has just renamed open for DELETE: a reader that saw the name appear read nothing.
-  const auto file = os::open_regular_file(path);
-  if (!file) {
-    return {};
-  }
-  bool truncated = false;
-  const auto text = os::read_prefix(file.value(), std::size_t{1} << 20, truncated);
-  return text ? text.value() : std::string{};
-}
-
-void write_file(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  std::ofstream(temporary, std::ios::binary) << text;
-  MoveFileExA(temporary.c_str(), path.c_str(), MOVEFILE_REPLACE_EXISTING);
 }
 
 std::vector<std::string> directory_entries(const std::string& path) {

@@ -2,6 +2,7 @@
 // waiting for files and processes, and a private directory per test.
 #pragma once
 
+#include "support/passed_files.h"
 #include "test_directory.h"
 
 #include <chrono>
@@ -119,12 +120,9 @@ std::vector<std::string> exit_command(int status);
 
 // Waits until `path` exists (a file another process writes by rename, complete).
 bool wait_for_file(const std::string& path, std::chrono::milliseconds timeout);
-// The whole file, or "" if it cannot be opened.
-std::string read_file(const std::string& path);
 // Waits until `process` has written `part` to stderr.
 bool wait_for_output(const Process& process, const std::string& part,
                      std::chrono::milliseconds timeout);
-void write_file(const std::string& path, const std::string& text);
 std::vector<std::string> directory_entries(const std::string& path);
 
 // Waits until process `pid` has exited (true), or `timeout` passes (false).
