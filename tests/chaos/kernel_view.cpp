@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <tuple>
+#include <vector>
 
 namespace buildlock::chaos {
 namespace {
@@ -50,16 +51,21 @@ std::map<FileKey, std::string> lock_dir_inodes(const std::string& lock_dir) {
   return inodes;
 }
 
-// The value of a "Name:\tvalue" line of /proc/PID/status, "?" when it has none.
-std::string status_field(const std::string& pid, const std::string& name) {
+// The values of the "Name:\tvalue" lines of /proc/PID/status named in `names`, in that order,
+// each "?" when the file has none: one read of the file for all of them.
+std::vector<std::string> status_fields(const std::string& pid,
+                                       const std::vector<std::string>& names) {
+  std::vector<std::string> values(names.size(), "?");
   std::ifstream status("/proc/" + pid + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.rfind(name + ":", 0) == 0) {
-      const auto value = line.find_first_not_of(" \t", name.size() + 1);
-      return value == std::string::npos ? "?" : line.substr(value);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (line.rfind(names[i] + ":", 0) == 0) {
+        const auto value = line.find_first_not_of(" \t", names[i].size() + 1);
+        values[i] = value == std::string::npos ? "?" : line.substr(value);
+      }
     }
   }
-  return "?";
+  return values;
 }
 
 std::string describe_process(pid_t pid) {
@@ -68,11 +74,12 @@ std::string describe_process(pid_t pid) {
   if (!stat) {
     return "  " + id + " gone\n";
   }
+  const std::vector<std::string> signals = status_fields(id, {"SigPnd", "ShdPnd", "SigBlk"});
   return "  " + id + " ppid " + std::to_string(stat->parent) + " pgid " +
          std::to_string(stat->process_group) + " sid " + std::to_string(stat->session) + " state " +
          stat->state + " wchan " + first_line_of("/proc/" + id + "/wchan") + " pending " +
-         status_field(id, "SigPnd") + "/" + status_field(id, "ShdPnd") + " blocked " +
-         status_field(id, "SigBlk") + ": " + command_line_of(id) + "\n";
+         signals[0] + "/" + signals[1] + " blocked " + signals[2] + ": " + command_line_of(id) +
+         "\n";
 }
 
 } // namespace
