@@ -45,10 +45,12 @@ use() {
   fi
 }
 
-# The two ways to run COMMAND under lock NAME.
-with_buildlock() { name=$1; shift; "$buildlock" run --dir "$location" -q "$name" -- "$@"; }
+# The ways to run COMMAND under lock NAME: buildlock (BINARY given), buildlock, etcdctl, and
+# BUILDLOCK_OTHER's buildlock.
+run_binary() { binary=$1 name=$2; shift 2; "$binary" run --dir "$location" -q "$name" -- "$@"; }
+with_buildlock() { run_binary "$buildlock" "$@"; }
 with_etcdctl() { name=$1; shift; $ctl lock "$name" -- "$@" >/dev/null; }
-with_other() { name=$1; shift; "$BUILDLOCK_OTHER" run --dir "$location" -q "$name" -- "$@"; }
+with_other() { run_binary "$BUILDLOCK_OTHER" "$@"; }
 
 uncontended() {
   i=0
