@@ -25,16 +25,6 @@ namespace {
 
 const std::string link_hook = LINK_HOOK_LIBRARY;
 
-// `command` with helpers/link_hook preloaded. A sanitized buildlock (the asan preset) insists on
-// its runtime coming first among the preloaded libraries: tell it that the hook may come first.
-Command with_link_hook(Command command) {
-  const char* inherited = std::getenv("ASAN_OPTIONS");
-  std::string asan = inherited != nullptr ? inherited : "";
-  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
-  command.env("LD_PRELOAD", link_hook).env("ASAN_OPTIONS", asan);
-  return command;
-}
-
 // Lines of the hook's log whose link() target ends with `suffix`.
 std::size_t links_to(const std::vector<std::string>& log, const std::string& suffix) {
   std::size_t count = 0;
@@ -55,8 +45,8 @@ TEST_F(RunGroupEnd, ExclusiveRunInTheNameTheLastMemberEmptiedWaitsForTheMemberTh
   Pipe resume;
   auto last = start_holding("L", {"--shared", "--kernel-locks", "off", "--stale-after", "600"}, {},
                             [&](Command& command) {
-                              command = with_link_hook(command);
-                              command.env("LINK_HOOK_PAUSE", ".claim")
+                              command.preload(link_hook)
+                                  .env("LINK_HOOK_PAUSE", ".claim")
                                   .env("LINK_HOOK_NOTIFY_FD", "5")
                                   .env("LINK_HOOK_RESUME_FD", "6")
                                   .pass_fd(5, paused.write_fd())
@@ -151,8 +141,8 @@ TEST_F(RunReclaimPace, WaiterBehindAnAbandonedClaimPausesAndPreparesNoFilePerAtt
 
   const std::string log = temp / "links";
   Finished waiter =
-      run(with_link_hook(
-              run_under_lock("L", {"true"}, {"--kernel-locks", "auto", "--stale-after", "2"}))
+      run(run_under_lock("L", {"true"}, {"--kernel-locks", "auto", "--stale-after", "2"})
+              .preload(link_hook)
               .env("LINK_HOOK_LOG", log),
           50s); // about 2 s (--stale-after); the rest only for a machine that stalls
   EXPECT_EQ(waiter.status, ExitStatus::exited(0)) << waiter.err;

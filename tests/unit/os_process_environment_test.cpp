@@ -1,16 +1,12 @@
 // os/posix/process_environment: the one reader of another process's environment block in /proc
 // (whose lock's command is alive, an etcd hold's processes, the ancestor walk of a trace) and the
 // lookup of one variable in such a block: exactly that name, whatever its value holds.
+#include "child_with_environment.h"
 #include "os/posix/process_environment.h"
 
-#include <algorithm>
 #include <cerrno>
-#include <csignal>
-#include <cstdlib>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <string>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -50,60 +46,7 @@ TEST(ProcessEnvironment, EveryEntryOfTheNameIsOfferedAndTheLastNeedsNoNul) {
 }
 
 #if defined(__linux__)
-// A child that execs a shell with exactly `environment` and waits on its stdin (a pipe it never
-// sees end while this lives); killed and reaped when this ends. Constructed only once the exec
-// has happened, so /proc shows the new environment, not this process's.
-class ChildWithEnvironment {
-public:
-  explicit ChildWithEnvironment(std::vector<std::string> environment) {
-    int input[2];
-    int exec_done[2];
-    if (::pipe2(input, O_CLOEXEC) != 0 || ::pipe2(exec_done, O_CLOEXEC) != 0) {
-      std::abort();
-    }
-    std::vector<char*> envp;
-    for (std::string& entry : environment) {
-      envp.push_back(entry.data());
-    }
-    envp.push_back(nullptr);
-    const char* argv[] = {"sh", "-c", "read line", nullptr};
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      // Room for an environment of more than 1 MiB (execve allows a quarter of the stack limit).
-      rlimit stack{};
-      if (::getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY &&
-          stack.rlim_cur < (32u << 20)) {
-        stack.rlim_cur = std::min<rlim_t>(stack.rlim_max, 32u << 20);
-        ::setrlimit(RLIMIT_STACK, &stack);
-      }
-      ::dup2(input[0], 0);
-      ::execve("/bin/sh", const_cast<char* const*>(argv), envp.data());
-      ::_exit(127);
-    }
-    ::close(input[0]);
-    input_ = input[1];
-    ::close(exec_done[1]);
-    char byte = 0;
-    // End of file: the child's copy closed on exec (or it died, which the reads then show).
-    while (::read(exec_done[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    ::close(exec_done[0]);
-  }
-  ~ChildWithEnvironment() {
-    ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    ::close(input_);
-  }
-  ChildWithEnvironment(const ChildWithEnvironment&) = delete;
-  ChildWithEnvironment& operator=(const ChildWithEnvironment&) = delete;
-
-  pid_t pid() const { return pid_; }
-
-private:
-  pid_t pid_ = -1;
-  int input_ = -1;
-};
+using test::ChildWithEnvironment;
 
 TEST(ProcessEnvironment, AProcessAndItsLeaderThreadReadTheWholeBlock) {
   const ChildWithEnvironment child({"A=1", "FOO=x=y", "EMPTY="});

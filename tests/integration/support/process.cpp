@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
@@ -185,6 +186,13 @@ Command& Command::env(std::string name, std::string value) {
 Command& Command::unset_env(std::string name) {
   environment_.emplace_back(std::move(name), std::nullopt);
   return *this;
+}
+
+Command& Command::preload(const std::string& library) {
+  const char* inherited = std::getenv("ASAN_OPTIONS");
+  std::string asan = inherited != nullptr ? inherited : "";
+  asan += std::string(asan.empty() ? "" : ":") + "verify_asan_link_order=0";
+  return env("LD_PRELOAD", library).env("ASAN_OPTIONS", asan);
 }
 
 Command& Command::pass_fd(int child_fd, int parent_fd) {

@@ -46,6 +46,10 @@ public:
   // Environment: this process's, with these changes (the last change of a variable wins).
   Command& env(std::string name, std::string value);
   Command& unset_env(std::string name);
+  // Preloads `library` (LD_PRELOAD) into the program. A sanitized buildlock (the asan preset)
+  // insists on its runtime coming first among the preloaded libraries: it is told that this one
+  // may come first.
+  Command& preload(const std::string& library);
   // The child gets `parent_fd` as its descriptor `child_fd` (not close-on-exec).
   Command& pass_fd(int child_fd, int parent_fd);
   // Run in a new process group (its pid), so that it and its descendants can be signalled
