@@ -3,6 +3,7 @@
 #include "cli/run_settings.h"
 #include "cli/run_tracing.h"
 #include "core/acquire.h"
+#include "core/command_mark.h"
 #include "core/lock_directory.h"
 #include "core/lock_name.h"
 #include "core/nesting.h"
@@ -14,6 +15,7 @@
 #include "etcd/nesting.h"
 #include "os/child_process.h"
 #include "os/filesystem.h"
+#include "os/process_mark.h"
 #include "os/process_tree.h"
 #include "os/signals.h"
 
@@ -133,6 +135,12 @@ int run_in_etcd(const core::AcquireRequest& request, const RunOptions& options,
   }
   if (keeper) {
     etcd::attach_keeper(*lock, std::move(*keeper));
+  }
+  // The lease's mark on the command's processes besides BUILDLOCK_ETCD_LEASES, there from the
+  // start of its first process (os/process_mark.h). Held until buildlock ends.
+  const auto mark = os::create_mark_descriptor(etcd::lease_mark_name(lock->lease().id));
+  if (!mark) {
+    return traced_release(*lock, report(mark.error()), messages, trace);
   }
   supervise_request.environment = {
       {"BUILDLOCK_FENCING_TOKEN", std::to_string(lock->fencing_token())},
@@ -301,6 +309,12 @@ int run_command(const RunOptions& options) {
     if (auto inheritable = os::make_inheritable(fd); !inheritable) {
       return traced_release(*lock, report(inheritable.error()), messages, traced);
     }
+  }
+  // The lock's mark on the command's processes besides BUILDLOCK_HELD, there from the start of
+  // its first process (os/process_mark.h). Held until buildlock ends.
+  const auto mark = os::create_mark_descriptor(core::lock_mark_name(lock->own().identity()));
+  if (!mark) {
+    return traced_release(*lock, report(mark.error()), messages, traced);
   }
   supervise_request.environment = {
       {core::held_locks_variable,

@@ -1,13 +1,13 @@
 #include "core/probe.h"
 
 #include "core/claimed_removal.h"
+#include "core/command_mark.h"
 #include "core/kept_lock.h"
 #include "core/lock_name.h"
 #include "core/nesting.h"
 #include "core/shortened.h"
 #include "os/clock.h"
 #include "os/file_lock.h"
-#include "os/process_tree.h"
 
 #include <chrono>
 
@@ -80,10 +80,7 @@ void judge_anchor_by_members(LockInspection& anchor, const Observer& observer, S
 // Whether a process started under the inspected lock still runs (see CommandTree).
 CommandTree command_tree_of(const LockInspection& inspection) {
   const auto owner = inspection.metadata->uid.value_or(inspection.entry.owner_uid);
-  const auto names_this_lock = [&](std::string_view held_locks) {
-    return held_locks_name(held_locks, inspection.entry.identity);
-  };
-  switch (os::find_process_by_environment(held_locks_variable, names_this_lock, owner)) {
+  switch (os::find_marked_process(command_mark(inspection.entry.identity), owner)) {
   case os::ProcessSearch::found:
     return CommandTree::running;
   case os::ProcessSearch::none:

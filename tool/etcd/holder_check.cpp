@@ -3,17 +3,12 @@
 #include "etcd/lease.h"
 #include "os/clock.h"
 #include "os/process_identity.h"
-#include "os/process_tree.h"
 
 namespace buildlock::etcd {
 namespace {
 
 core::CommandTree command_tree_of(const QueueEntry& entry) {
-  const auto carries = [&entry](std::string_view value) {
-    return names_lease(value, entry.lease);
-  };
-  switch (os::find_process_by_environment(held_leases_variable, carries,
-                                          entry.metadata->uid.value_or(-1))) {
+  switch (os::find_marked_process(command_mark(entry.lease), entry.metadata->uid.value_or(-1))) {
   case os::ProcessSearch::found:
     return core::CommandTree::running;
   case os::ProcessSearch::none:
@@ -37,6 +32,16 @@ bool names_lease(std::string_view held_leases, std::int64_t lease) {
         comma == std::string_view::npos ? std::string_view{} : held_leases.substr(comma + 1);
   }
   return false;
+}
+
+std::string lease_mark_name(std::int64_t lease) {
+  return "buildlock-etcd-lease-" + lease_hex(lease);
+}
+
+os::ProcessMark command_mark(std::int64_t lease) {
+  return os::ProcessMark{held_leases_variable,
+                         [lease](std::string_view value) { return names_lease(value, lease); },
+                         lease_mark_name(lease)};
 }
 
 std::vector<QueueEntry> queue_entries(const std::vector<KeyValue>& kvs) {

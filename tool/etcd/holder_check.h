@@ -8,6 +8,7 @@
 #include "core/staleness.h"
 #include "etcd/kv.h"
 #include "etcd/queue.h"
+#include "os/process_mark.h"
 
 #include <string>
 #include <string_view>
@@ -25,6 +26,14 @@ std::string held_leases_value(const char* inherited, std::int64_t lease);
 
 // Whether the BUILDLOCK_ETCD_LEASES value `held_leases` names `lease`.
 bool names_lease(std::string_view held_leases, std::int64_t lease);
+
+// The name of the descriptor (os::create_mark_descriptor()) that a command run under `lease`
+// inherits besides the variable: "buildlock-etcd-lease-" and the lease in lease_hex() form.
+std::string lease_mark_name(std::int64_t lease);
+
+// How the processes of a command run under `lease` are found (os/process_mark.h): their
+// BUILDLOCK_ETCD_LEASES names it, or they hold the descriptor named lease_mark_name(lease).
+os::ProcessMark command_mark(std::int64_t lease);
 
 // The queue entries of keys read from etcd, their values parsed as metadata.
 std::vector<QueueEntry> queue_entries(const std::vector<KeyValue>& kvs);

@@ -4,6 +4,7 @@
 #include "etcd/holder_check.h"
 #include "os/detached_process.h"
 #include "os/process_identity.h"
+#include "os/process_mark.h"
 
 #include <atomic>
 #include <chrono>
@@ -102,9 +103,7 @@ int run_keeper(const std::vector<std::string>& arguments) {
   hold.set_key(parsed->key, parsed->create_revision);
   hold.set_last_renewal_sent(last_sent);
   const std::int64_t uid = os::local_identity().uid;
-  const auto carries = [&](std::string_view value) {
-    return names_lease(value, parsed->lease.id);
-  };
+  const os::ProcessMark mark = command_mark(parsed->lease.id);
   const auto interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(hold.check_interval());
 
@@ -127,7 +126,7 @@ int run_keeper(const std::vector<std::string>& arguments) {
           known = seen;
         }
         for (std::int64_t pid : known) {
-          os::kill_if_environment(pid, held_leases_variable, carries);
+          os::kill_if_marked(pid, mark);
         }
         lost = true;
         return;
@@ -141,8 +140,7 @@ int run_keeper(const std::vector<std::string>& arguments) {
     }
     // Only processes seen to carry the lease count: one that cannot be read (a non-dumpable
     // ssh-agent of the same user) would keep the lock for ever.
-    std::vector<std::int64_t> now =
-        os::processes_by_environment(held_leases_variable, carries, uid);
+    std::vector<std::int64_t> now = os::marked_processes(mark, uid);
     const bool none = now.empty();
     {
       const std::lock_guard<std::mutex> lock(mutex);
@@ -156,13 +154,12 @@ int run_keeper(const std::vector<std::string>& arguments) {
   renewer.join();
   if (lost) {
     for (int round = 0; round < 100; ++round) {
-      const std::vector<std::int64_t> left =
-          os::processes_by_environment(held_leases_variable, carries, uid);
+      const std::vector<std::int64_t> left = os::marked_processes(mark, uid);
       if (left.empty()) {
         break;
       }
       for (std::int64_t pid : left) {
-        os::kill_if_environment(pid, held_leases_variable, carries);
+        os::kill_if_marked(pid, mark);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

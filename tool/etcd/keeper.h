@@ -7,15 +7,16 @@
 // the pipe ends without that, buildlock was killed: the keeper takes the lease over and
 //
 //   - renews it (etcd/hold.h's holder schedule, counted from buildlock's last successful
-//     renewal) for as long as a process of this user carries the lease in BUILDLOCK_ETCD_LEASES
-//     (the command's processes: etcd/holder_check.h), so that nobody takes the lock from them;
+//     renewal) for as long as a process of this user carries the lease's mark, in
+//     BUILDLOCK_ETCD_LEASES or as an inherited descriptor (the command's processes:
+//     etcd/holder_check.h, os/process_mark.h), so that nobody takes the lock from them;
 //   - revokes it once none is left, so that the next run gets the lock at once;
 //   - kills those processes (SIGKILL) when the hold is lost or in jeopardy (half a TTL without a
 //     renewal: when a holder's SIGKILL would come), before etcd can give the lock to anyone
 //     else, and then revokes it.
 //
-// Linux only (where /proc tells which processes carry the lease); on Windows the command's job
-// ends with its buildlock, so no command outlives it.
+// Linux only (where /proc tells which processes carry the lease's mark); on Windows the command's
+// job ends with its buildlock, so no command outlives it.
 #pragma once
 
 #include "etcd/hold.h"

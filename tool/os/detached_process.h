@@ -1,17 +1,15 @@
-// Processes that outlive buildlock: a helper started from this very executable that is nobody's
-// child (so that it survives buildlock's death and never counts among the command's processes),
-// and the processes of a command whose buildlock died, found by a variable in their environment.
+// A process that outlives buildlock: a helper started from this very executable that is nobody's
+// child (so that it survives buildlock's death and never counts among the command's processes).
 //
 // Used for an etcd hold (etcd/keeper.h): when buildlock is killed while its command runs on, the
-// helper keeps the lease alive for as long as the command's processes run, and ends them if it
-// cannot (a lease that runs out would let another run in beside them).
+// helper keeps the lease alive for as long as the command's processes run (found by their mark,
+// os/process_mark.h), and ends them if it cannot (a lease that runs out would let another run in
+// beside them).
 #pragma once
 
 #include "os/fd.h"
 #include "os/result.h"
 
-#include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,18 +30,5 @@ std::optional<std::string> read_input();
 
 // Writes `text` to `fd` without ever blocking or dying of SIGPIPE; false when not all of it went.
 bool write_without_blocking(const Fd& fd, std::string_view text);
-
-// Every live process of user `owner_uid`, other than this one, whose environment has `name` set
-// to a value for which `matches` is true (a zombie has none any more). Linux only (/proc);
-// elsewhere none. Reads every process's environment: slow on a busy machine.
-std::vector<std::int64_t>
-processes_by_environment(std::string_view name,
-                         const std::function<bool(std::string_view)>& matches,
-                         std::int64_t owner_uid);
-
-// Sends SIGKILL to `pid` if its environment still has `name` set to a value for which `matches`
-// is true (not another process that got its pid meanwhile); true when it was sent.
-bool kill_if_environment(std::int64_t pid, std::string_view name,
-                         const std::function<bool(std::string_view)>& matches);
 
 } // namespace buildlock::os

@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,22 +54,6 @@ SignalDelivery signal_and_continue(const Descendant& process, int signal);
 // refuses pidfd_open). Without them it checks the process's identity and then calls kill(): a
 // pid reaped and reused in the moment between the two can still get the signal.
 bool signals_through_pidfds();
-
-enum class ProcessSearch {
-  found,      // a live process matches
-  none,       // no process that could be read matches, and every process of `owner_uid` was read
-  unreadable, // none found, but a process of `owner_uid` could not be read: it might match
-};
-
-// Looks for a live process, other than this one, whose environment has `name` set to a value for
-// which `matches` is true. Processes of other users than `owner_uid` that cannot be read are
-// passed over (the one searched for runs as `owner_uid`, or was started by a process that did).
-// Linux only (/proc/PID/environ holds the environment a process started with); elsewhere
-// `unreadable`, except on Windows: `none`, because there a holder's Job object ends every process
-// its command started when the holder dies.
-ProcessSearch find_process_by_environment(std::string_view name,
-                                          const std::function<bool(std::string_view)>& matches,
-                                          std::int64_t owner_uid);
 
 // The outermost of this process and the unbroken chain of its ancestors (up to, not including,
 // init) whose environments (as they started) have `name` set, non-empty: the build a

@@ -1,14 +1,10 @@
 #include "os/detached_process.h"
 
-#include "os/posix/directory_stream.h"
-#include "os/posix/process_environment.h"
 #include "os/system_error.h"
 
 #include <cerrno>
 #include <csignal>
-#include <cstdlib>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -97,56 +93,6 @@ bool write_without_blocking(const Fd& fd, std::string_view text) {
   // (os/signals.h), so a gone reader is EPIPE here.
   const ssize_t written = ::write(fd.get(), text.data(), text.size());
   return written == static_cast<ssize_t>(text.size());
-}
-
-namespace {
-
-// Whether process `pid` has `name` set to a matching value; false also when its environment
-// cannot be read (gone, another user's, none any more).
-bool carries(std::int64_t pid, std::string_view name,
-             const std::function<bool(std::string_view)>& matches) {
-  std::string block;
-  return read_process_environment(pid, block) == 0 && environment_has(block, name, matches);
-}
-
-} // namespace
-
-std::vector<std::int64_t>
-processes_by_environment(std::string_view name,
-                         const std::function<bool(std::string_view)>& matches,
-                         std::int64_t owner_uid) {
-  std::vector<std::int64_t> found;
-#if defined(__linux__)
-  ProcessDirectory proc;
-  const long self = ::getpid();
-  while (const auto pid = proc.next_pid()) {
-    if (*pid <= 1 || *pid == self) {
-      continue;
-    }
-    struct stat owner {};
-    if (::stat(("/proc/" + std::to_string(*pid)).c_str(), &owner) == 0 &&
-        static_cast<std::int64_t>(owner.st_uid) == owner_uid && carries(*pid, name, matches)) {
-      found.push_back(*pid);
-    }
-  }
-#else
-  (void)name;
-  (void)matches;
-  (void)owner_uid;
-#endif
-  return found;
-}
-
-bool kill_if_environment(std::int64_t pid, std::string_view name,
-                         const std::function<bool(std::string_view)>& matches) {
-#if defined(__linux__)
-  return carries(pid, name, matches) && ::kill(static_cast<pid_t>(pid), SIGKILL) == 0;
-#else
-  (void)pid;
-  (void)name;
-  (void)matches;
-  return false;
-#endif
 }
 
 } // namespace buildlock::os

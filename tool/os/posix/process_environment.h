@@ -1,6 +1,7 @@
 // Another process's environment, read from /proc, and the lookup of one variable in it: what the
-// posix/ files that find a process by a variable in its environment share (process_tree.cpp for
-// a lock's command, detached_process.cpp for an etcd hold's). POSIX only; Linux has /proc.
+// posix/ files that find a process by a variable in its environment share (process_mark.cpp for
+// a killed wrapper's command, process_tree.cpp for the build a trace covers). POSIX only; Linux
+// has /proc.
 #pragma once
 
 #include <cstdint>

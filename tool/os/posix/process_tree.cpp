@@ -3,6 +3,7 @@
 #include "os/fd.h"
 #include "os/posix/directory_stream.h"
 #include "os/posix/process_environment.h"
+#include "os/posix/process_liveness.h"
 #include "os/process_identity.h"
 
 #include <algorithm>
@@ -10,10 +11,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <fcntl.h>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #if defined(__linux__)
@@ -28,28 +27,6 @@ namespace buildlock::os {
 namespace {
 
 #if defined(__linux__)
-// Whether a process that /proc shows as a zombie still has threads that run. A process whose main
-// thread called pthread_exit() while others run is shown as a zombie (its thread-group leader
-// is one), yet it runs on: a signal to its pid reaches those threads, and waitpid() cannot reap
-// it before the last of them ends. "Threads:" counts the leader until it is reaped, so a real
-// zombie says 1.
-bool has_running_threads(std::int64_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  constexpr std::string_view key = "Threads:";
-  for (std::string line; std::getline(status, line);) {
-    if (line.compare(0, key.size(), key) == 0) {
-      return std::strtoll(line.c_str() + key.size(), nullptr, 10) > 1;
-    }
-  }
-  return false;
-}
-
-// Whether a process with this status has ended ('X': being removed; 'Z': a zombie, unless its
-// other threads still run).
-bool has_ended(std::int64_t pid, const ProcessStatus& status) {
-  return status.state == 'X' || (status.state == 'Z' && !has_running_threads(pid));
-}
-
 // Every process's parent, from one pass over /proc. A process that exits during the pass is
 // simply missing; one that starts during it may be missing too, which is why callers that must
 // reach every descendant look again until none is left.
@@ -65,25 +42,6 @@ std::multimap<std::int64_t, Descendant> children_by_parent() {
                                                 std::move(status->name), status->start_time});
   }
   return children;
-}
-
-// The environment of a process whose main thread has ended (pthread_exit) while others run: its
-// leader, which /proc/PID/environ reads, has let go of the memory that holds it, the other
-// threads have not. Empty when there is no such thread.
-std::string environment_of_other_thread(std::int64_t pid) {
-  const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
-  DirectoryStream threads(tasks);
-  std::string environ;
-  while (environ.empty()) {
-    const auto thread = threads.next();
-    if (!thread) {
-      break;
-    }
-    if (*thread != std::to_string(pid)) {
-      read_thread_environment(pid, *thread, environ);
-    }
-  }
-  return environ;
 }
 #endif
 
@@ -167,61 +125,6 @@ private:
 };
 
 } // namespace
-
-ProcessSearch find_process_by_environment(std::string_view name,
-                                          const std::function<bool(std::string_view)>& matches,
-                                          std::int64_t owner_uid) {
-#if defined(__linux__)
-  ProcessDirectory proc;
-  if (!proc.is_open()) {
-    return ProcessSearch::unreadable;
-  }
-  const long self = ::getpid();
-  bool unreadable = false;
-  bool found = false;
-  std::string environ;
-  while (!found) {
-    const auto next = proc.next_pid();
-    if (!next) {
-      break;
-    }
-    const std::int64_t pid = *next;
-    // Init is never anyone's descendant, and may refuse even root (a container's init).
-    if (pid <= 1 || pid == self) {
-      continue;
-    }
-    const std::string directory = "/proc/" + std::to_string(pid);
-    // Another user's process is unreadable unless we are root; it matters only if it runs as the
-    // owner we look for.
-    const auto note_unreadable = [&] {
-      struct stat owner {};
-      if (::stat(directory.c_str(), &owner) == 0 &&
-          static_cast<std::int64_t>(owner.st_uid) == owner_uid) {
-        unreadable = true;
-      }
-    };
-    // ESRCH: a kernel thread, an exiting process, or one whose main thread has ended, whose
-    // leader has no environment any more: its other threads may still have it.
-    const int error = read_process_environment(pid, environ);
-    if (error == EACCES || error == EPERM) {
-      note_unreadable();
-    }
-    if (error == ESRCH || (error == 0 && environ.empty())) {
-      environ = environment_of_other_thread(pid);
-    } else if (error != 0) {
-      continue; // ENOENT: gone meanwhile
-    }
-    const auto status = process_status(pid);
-    found = status && !has_ended(pid, *status) && environment_has(environ, name, matches);
-  }
-  if (found) {
-    return ProcessSearch::found;
-  }
-  return unreadable ? ProcessSearch::unreadable : ProcessSearch::none;
-#else
-  return ProcessSearch::unreadable;
-#endif
-}
 
 bool adopt_orphaned_descendants() {
 #if defined(__linux__)

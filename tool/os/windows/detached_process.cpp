@@ -16,15 +16,4 @@ bool write_without_blocking(const Fd&, std::string_view) {
   return false;
 }
 
-std::vector<std::int64_t> processes_by_environment(std::string_view,
-                                                   const std::function<bool(std::string_view)>&,
-                                                   std::int64_t) {
-  return {};
-}
-
-bool kill_if_environment(std::int64_t, std::string_view,
-                         const std::function<bool(std::string_view)>&) {
-  return false;
-}
-
 } // namespace buildlock::os

@@ -84,16 +84,6 @@ void continue_process(const Descendant&) {
   // state anyone leaves a build in by accident).
 }
 
-ProcessSearch find_process_by_environment(std::string_view,
-                                          const std::function<bool(std::string_view)>&,
-                                          std::int64_t) {
-  // No process started under a holder outlives it: the holder's Job object ends them all when
-  // the holder dies (os/windows/child_process.cpp). So without looking, none runs, and a dead
-  // holder's lock is free at once. (Only what a command left running after it exited normally
-  // survives, and that is not the locked work, and its holder released the lock.)
-  return ProcessSearch::none;
-}
-
 std::int64_t outermost_ancestor_with(std::string_view /*name*/) {
   // Windows shows no other process's environment: each run is a build of its own.
   return static_cast<std::int64_t>(::GetCurrentProcessId());
