@@ -53,6 +53,9 @@ while :; do
   urls="http://127.0.0.1:$client" listeners=1
   [ -z "$tls_options" ] || urls="$urls,https://127.0.0.1:$client_tls" listeners=2
   rm -rf "$work/data"
+  # The log exists before the loop below reads it: etcd's redirection happens in the background
+  # job, which may not have run yet ("No such file", then `[` given an empty count).
+  : >"$work/etcd.log"
   # shellcheck disable=SC2086 # $tls_options is several options
   etcd --name with-etcd --data-dir "$work/data" --listen-client-urls "$urls" \
     --advertise-client-urls "$urls" --listen-peer-urls "http://127.0.0.1:$peer" \
