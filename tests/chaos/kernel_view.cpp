@@ -118,17 +118,28 @@ std::string describe_kernel_view(const std::string& lock_dir) {
       std::error_code link_error;
       const std::string target = std::filesystem::read_symlink(fd.path(), link_error).string();
       if (!link_error && target.rfind(canonical_dir + "/", 0) == 0) {
-        open_files +=
-            " " + fd.path().filename().string() + "=" + target.substr(canonical_dir.size() + 1);
+        open_files.append(" ")
+            .append(fd.path().filename().string())
+            .append("=")
+            .append(target.substr(canonical_dir.size() + 1));
       }
     }
     if (open_files.empty() && pids.count(pid) == 0) {
       continue;
     }
-    text += "  pid " + pid + " state " + first_line_of(process.path() / "stat").substr(0, 60) +
-            "\n    wchan " + first_line_of(process.path() / "wchan") + ", syscall " +
-            first_line_of(process.path() / "syscall") + "\n    fds" + open_files + "\n    cmd " +
-            command_line_of(pid) + "\n";
+    text.append("  pid ")
+        .append(pid)
+        .append(" state ")
+        .append(first_line_of(process.path() / "stat").substr(0, 60))
+        .append("\n    wchan ")
+        .append(first_line_of(process.path() / "wchan"))
+        .append(", syscall ")
+        .append(first_line_of(process.path() / "syscall"))
+        .append("\n    fds")
+        .append(open_files)
+        .append("\n    cmd ")
+        .append(command_line_of(pid))
+        .append("\n");
   }
   return text;
 }

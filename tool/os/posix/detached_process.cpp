@@ -22,6 +22,7 @@ Result<Fd> start_detached_self(const std::vector<std::string>& arguments) {
   std::vector<std::string> words{"buildlock"};
   words.insert(words.end(), arguments.begin(), arguments.end());
   std::vector<char*> argv;
+  argv.reserve(words.size() + 1);
   for (std::string& word : words) {
     argv.push_back(word.data());
   }
