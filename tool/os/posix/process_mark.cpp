@@ -76,10 +76,12 @@ MarkCheck check(std::int64_t pid, const ProcessMark& mark, std::string& environ)
       read_thread_environment(pid, directory.substr(directory.rfind('/') + 1), environ);
     }
   }
-  const bool carries = environment_has(environ, mark.variable, mark.value_matches) ||
-                       holds_descriptor(directory, mark.descriptor_name);
+  if (!environment_has(environ, mark.variable, mark.value_matches) &&
+      !holds_descriptor(directory, mark.descriptor_name)) {
+    return MarkCheck::unmarked;
+  }
   const auto status = process_status(pid);
-  return carries && status && !has_ended(pid, *status) ? MarkCheck::marked : MarkCheck::unmarked;
+  return status && !has_ended(pid, *status) ? MarkCheck::marked : MarkCheck::unmarked;
 }
 
 // The user that owns process `pid`, if it is still there.
