@@ -71,12 +71,7 @@ protected:
     auto holder = this->start_holding(
         "L", options, {},
         [&](Command& command) {
-          command.preload(exec_hook)
-              .env("EXEC_HOOK_PAUSE", "/scripted_command")
-              .env("EXEC_HOOK_NOTIFY_FD", "5")
-              .env("EXEC_HOOK_RESUME_FD", "6")
-              .pass_fd(5, paused.write_fd())
-              .pass_fd(6, resume.read_fd());
+          command.stop_in_hook(exec_hook, "EXEC_HOOK", "/scripted_command", paused, resume);
         },
         false);
     paused.close_write();

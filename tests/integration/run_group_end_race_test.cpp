@@ -43,15 +43,11 @@ TEST_F(RunGroupEnd, ExclusiveRunInTheNameTheLastMemberEmptiedWaitsForTheMemberTh
   make_lock_dir();
   Pipe paused; // the last member, stopped before a link() of its claim
   Pipe resume;
-  auto last = start_holding("L", {"--shared", "--kernel-locks", "off", "--stale-after", "600"}, {},
-                            [&](Command& command) {
-                              command.preload(link_hook)
-                                  .env("LINK_HOOK_PAUSE", ".claim")
-                                  .env("LINK_HOOK_NOTIFY_FD", "5")
-                                  .env("LINK_HOOK_RESUME_FD", "6")
-                                  .pass_fd(5, paused.write_fd())
-                                  .pass_fd(6, resume.read_fd());
-                            });
+  auto last =
+      start_holding("L", {"--shared", "--kernel-locks", "off", "--stale-after", "600"}, {},
+                    [&](Command& command) {
+                      command.stop_in_hook(link_hook, "LINK_HOOK", ".claim", paused, resume);
+                    });
   ASSERT_TRUE(last);
   paused.close_write();
   resume.close_read();

@@ -73,7 +73,7 @@ TEST(DirectoryStream, SaysWhyADirectoryCannotBeOpenedAndYieldsNothing) {
   EXPECT_EQ(file.next(), std::nullopt);
 }
 
-// A scan that stops at its first match (find_process_by_environment) closes the directory too.
+// A scan that stops at its first match (find_marked_process) closes the directory too.
 TEST(DirectoryStream, ClosesTheDirectoryHoweverTheScanEnds) {
   test::TestDirectory directory;
   std::ofstream(directory / "a") << "a";

@@ -12,28 +12,16 @@
 // system calls and reads the environment, and keeps what it builds in static storage, never on
 // the heap (another thread of buildlock may hold the allocator's lock).
 // A test-only hook outside the tool: buildlock itself has no test switches.
+#include "preload_pause.h"
+
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 namespace {
 
-bool ends_with(const char* text, const char* suffix) {
-  const std::size_t length = std::strlen(text);
-  const std::size_t suffix_length = std::strlen(suffix);
-  return length >= suffix_length && std::strcmp(text + length - suffix_length, suffix) == 0;
-}
-
-bool starts_with(const char* text, const char* prefix) {
-  return std::strncmp(text, prefix, std::strlen(prefix)) == 0;
-}
-
-int descriptor_from(const char* variable) {
-  const char* value = std::getenv(variable);
-  return value != nullptr && *value != '\0' ? std::atoi(value) : -1;
-}
+namespace hook = buildlock::hook;
 
 // `envp` without the hook's own variables; at most 4095 entries (a test's environment).
 char* const* without_hook(char* const* envp) {
@@ -41,7 +29,7 @@ char* const* without_hook(char* const* envp) {
   std::size_t count = 0;
   for (char* const* entry = envp; *entry != nullptr && count + 1 < sizeof kept / sizeof *kept;
        ++entry) {
-    if (!starts_with(*entry, "EXEC_HOOK_") && !starts_with(*entry, "LD_PRELOAD=")) {
+    if (!hook::starts_with(*entry, "EXEC_HOOK_") && !hook::starts_with(*entry, "LD_PRELOAD=")) {
       kept[count++] = *entry;
     }
   }
@@ -52,21 +40,9 @@ char* const* without_hook(char* const* envp) {
 // true when the call was stopped (and then let go).
 bool pause_if_asked(const char* path) {
   const char* suffix = std::getenv("EXEC_HOOK_PAUSE");
-  if (suffix == nullptr || *suffix == '\0' || !ends_with(path, suffix)) {
-    return false;
-  }
-  const int notify = descriptor_from("EXEC_HOOK_NOTIFY_FD");
-  const int resume = descriptor_from("EXEC_HOOK_RESUME_FD");
-  if (notify < 0 || resume < 0) {
-    return false;
-  }
-  const char byte = '.';
-  while (::write(notify, &byte, 1) < 0 && errno == EINTR) {
-  }
-  char got = 0;
-  while (::read(resume, &got, 1) < 0 && errno == EINTR) {
-  }
-  return true;
+  return suffix != nullptr && *suffix != '\0' && hook::ends_with(path, suffix) &&
+         hook::stop_here("EXEC_HOOK_NOTIFY_FD", "EXEC_HOOK_RESUME_FD") !=
+             hook::Resumed::not_stopped;
 }
 
 } // namespace

@@ -11,9 +11,10 @@
 //                            of file on M lets every later call through without waiting.
 //
 // A test-only hook outside the tool: buildlock itself has no test switches.
+#include "preload_pause.h"
+
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
 #include <string>
 #include <sys/syscall.h>
@@ -21,16 +22,7 @@
 
 namespace {
 
-bool ends_with(const char* text, const char* suffix) {
-  const std::size_t length = std::strlen(text);
-  const std::size_t suffix_length = std::strlen(suffix);
-  return length >= suffix_length && std::strcmp(text + length - suffix_length, suffix) == 0;
-}
-
-int descriptor_from(const char* variable) {
-  const char* value = std::getenv(variable);
-  return value != nullptr && *value != '\0' ? std::atoi(value) : -1;
-}
+namespace hook = buildlock::hook;
 
 void log_call(const char* from, const char* to) {
   const char* log = std::getenv("LINK_HOOK_LOG");
@@ -52,24 +44,11 @@ bool resumed_for_good = false;
 void pause_if_asked(const char* from, const char* to) {
   const char* suffix = std::getenv("LINK_HOOK_PAUSE");
   if (resumed_for_good || suffix == nullptr || *suffix == '\0' ||
-      !(ends_with(from, suffix) || ends_with(to, suffix))) {
+      !(hook::ends_with(from, suffix) || hook::ends_with(to, suffix))) {
     return;
   }
-  const int notify = descriptor_from("LINK_HOOK_NOTIFY_FD");
-  const int resume = descriptor_from("LINK_HOOK_RESUME_FD");
-  if (notify < 0 || resume < 0) {
-    return;
-  }
-  const char byte = '.';
-  while (::write(notify, &byte, 1) < 0 && errno == EINTR) {
-  }
-  char got = 0;
-  ssize_t n = 0;
-  while ((n = ::read(resume, &got, 1)) < 0 && errno == EINTR) {
-  }
-  if (n <= 0) {
-    resumed_for_good = true;
-  }
+  resumed_for_good =
+      hook::stop_here("LINK_HOOK_NOTIFY_FD", "LINK_HOOK_RESUME_FD") == hook::Resumed::for_good;
 }
 
 } // namespace

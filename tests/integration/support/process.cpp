@@ -195,6 +195,16 @@ Command& Command::preload(const std::string& library) {
   return env("LD_PRELOAD", library).env("ASAN_OPTIONS", asan);
 }
 
+Command& Command::stop_in_hook(const std::string& library, const std::string& prefix,
+                               const std::string& where, const Pipe& stopped, const Pipe& resume) {
+  return preload(library)
+      .env(prefix + "_PAUSE", where)
+      .env(prefix + "_NOTIFY_FD", "5")
+      .env(prefix + "_RESUME_FD", "6")
+      .pass_fd(5, stopped.write_fd())
+      .pass_fd(6, resume.read_fd());
+}
+
 Command& Command::pass_fd(int child_fd, int parent_fd) {
   if (child_fd <= 2 || child_fd >= first_parking_fd || parent_fd < 0) {
     throw std::logic_error("pass_fd: child descriptors must be between 3 and " +

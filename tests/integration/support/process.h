@@ -50,6 +50,11 @@ public:
   // insists on its runtime coming first among the preloaded libraries: it is told that this one
   // may come first.
   Command& preload(const std::string& library);
+  // Preloads `library`, a hook of helpers/preload_pause.h whose variables begin with `prefix`
+  // (LINK_HOOK, EXEC_HOOK), and has it stop at the calls `where` names (its PREFIX_PAUSE): there
+  // it writes a byte to `stopped` and waits for one on `resume` (passed down as fds 5 and 6).
+  Command& stop_in_hook(const std::string& library, const std::string& prefix,
+                        const std::string& where, const Pipe& stopped, const Pipe& resume);
   // The child gets `parent_fd` as its descriptor `child_fd` (not close-on-exec).
   Command& pass_fd(int child_fd, int parent_fd);
   // Run in a new process group (its pid), so that it and its descendants can be signalled
